@@ -1,0 +1,59 @@
+"""The JS/CSS the maps need, served by the app itself so pages work with no internet.
+
+Leaflet (the exact 1.9.3 folium targets) and Leaflet.markercluster come from XStatic
+packages on PyPI, so pip pins and installs them like any dependency. Leaflet.fullscreen
+has no XStatic package; its two files are vendored from npm under ``geoapp/static``.
+jQuery, Bootstrap and Font Awesome, which folium loads by default, are not needed: our
+maps use no folium popups or icons (popups are bound from escaped GeoJSON properties).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+# library name -> folder holding its files
+LIBRARIES: dict[str, Path] = {
+    "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
+    "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+    "fullscreen": STATIC_DIR / "vendor" / "leaflet.fullscreen",
+    "qmi": STATIC_DIR,
+}
+
+# (folium resource name, library, file) in load order
+MAP_JS = (
+    ("leaflet", "leaflet", "leaflet.js"),
+    ("fullscreen_js", "fullscreen", "Control.FullScreen.js"),
+    ("markercluster_js", "markercluster", "leaflet.markercluster.js"),
+    ("qmi_map_js", "qmi", "js/qmi-map.js"),
+)
+MAP_CSS = (
+    ("leaflet_css", "leaflet", "leaflet.css"),
+    ("fullscreen_css", "fullscreen", "Control.FullScreen.css"),
+    ("markercluster_css", "markercluster", "MarkerCluster.css"),
+    ("markercluster_default_css", "markercluster", "MarkerCluster.Default.css"),
+    ("qmi_map_css", "qmi", "css/map.css"),
+)
+
+AssetUrl = Callable[[str, str], str]
+
+
+def asset_file(library: str, filename: str) -> Path:
+    """Path of a vendored file; ``KeyError``/``FileNotFoundError`` if it is not ours."""
+    base = LIBRARIES[library].resolve()
+    path = (base / filename).resolve()
+    if base not in path.parents or not path.is_file():
+        raise FileNotFoundError(filename)
+    return path
+
+
+def map_resources(url: AssetUrl) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(js, css) lists in folium's ``default_js``/``default_css`` shape, using ``url``."""
+    js = [(name, url(lib, f)) for name, lib, f in MAP_JS]
+    css = [(name, url(lib, f)) for name, lib, f in MAP_CSS]
+    return js, css

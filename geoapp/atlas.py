@@ -1,0 +1,131 @@
+"""The atlas: every layer loaded once, the districts derived and measured.
+
+This is the one object the web layer, the exports and the CLI read from. It is built at
+start-up from the files (``layers``) through the pure analysis functions, so a page
+request never re-reads a file or re-derives a perimeter.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
+from geoapp.analysis.districts import derive_perimeter
+from geoapp.errors import GeoappError
+from geoapp.layers import LayerError, load_layer, load_layers
+
+# How far around the districts the context layers (cuts, stations) are kept, in metres.
+CONTEXT_RADIUS_M = 1500.0
+STUDY_BUFFER_M = 500.0
+_FACT_FIELDS = ("slug", "nom", "commune", "code_insee", "departement", "ept", "maire",
+                "population", "contexte", "objectifs", "coupures", "perimetre")
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Validated layers and the derived districts, all in Lambert-93."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    districts: gpd.GeoDataFrame
+    cuts: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    corridors: dict[str, gpd.GeoDataFrame]
+    programme: dict = field(default_factory=dict)
+
+    def district(self, slug: str) -> pd.Series:
+        """The district row for ``slug``, or a French 404."""
+        match = self.districts[self.districts["slug"] == slug]
+        if match.empty:
+            raise GeoappError(f"Le quartier « {slug} » n’existe pas.", 404)
+        return match.iloc[0]
+
+    @property
+    def slugs(self) -> list[str]:
+        return self.districts["slug"].tolist()
+
+
+def load_facts(path: Path | str) -> dict:
+    """Read the district facts file and check every district has its fields."""
+    try:
+        facts = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LayerError(path, f"fichier des quartiers illisible ({exc}).") from exc
+    for i, entry in enumerate(facts.get("quartiers", [])):
+        missing = [f for f in _FACT_FIELDS if f not in entry]
+        if missing:
+            raise LayerError(path, f"quartier n° {i + 1} : champ « {missing[0]} » manquant.")
+    if not facts.get("quartiers"):
+        raise LayerError(path, "aucun quartier décrit.")
+    return facts
+
+
+def build_atlas(data_dir: Path | str) -> Atlas:
+    """Load ``data_dir``/geo and ``data_dir``/quartiers.json into an :class:`Atlas`."""
+    data_dir = Path(data_dir)
+    layers = load_layers(data_dir / "geo")
+    facts = load_facts(data_dir / "quartiers.json")
+    districts = _districts(facts["quartiers"], layers, data_dir / "geo")
+    context = districts.buffer(CONTEXT_RADIUS_M).union_all()
+    cuts = _cut_features(layers["rail"], context)
+    corridors = {row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
+                 for row in districts.itertuples()}
+    districts = _with_figures(districts, corridors)
+    programme = {k: v for k, v in facts.items() if k != "quartiers"}
+    return Atlas(layers, districts, cuts, _stations(layers["stations"], context), corridors,
+                 programme)
+
+
+def _districts(entries: list[dict], layers: dict, geo_dir: Path) -> gpd.GeoDataFrame:
+    """One row per district: facts, perimeter (official file if any, else the rule)."""
+    rows, geoms = [], []
+    for entry in entries:
+        official = geo_dir / f"perimetre_{entry['slug']}.geojson"
+        if official.exists():
+            geom = load_layer(official, geom_family="polygon").geometry.union_all()
+            source = "officiel"
+        else:
+            geom = derive_perimeter(entry["perimetre"], layers["communes"], layers["rail"],
+                                    layers["stations"])
+            source = "indicatif"
+        rows.append({**{k: v for k, v in entry.items() if k != "perimetre"},
+                     "regle": entry["perimetre"]["regle"], "perimetre_source": source})
+        geoms.append(geom)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=ANALYSIS_CRS)
+
+
+def _cut_features(rail: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:
+    """Surface rail lines near the districts, each with its cut kind and name."""
+    near = rail[rail["mode"].isin(KIND_BY_MODE) & rail.intersects(context)]
+    cuts = near[["ligne", "mode", "couleur", "geometry"]].clip(context)
+    cuts = cuts.assign(kind=cuts["mode"].map(KIND_BY_MODE), nom=cuts["ligne"])
+    return cuts.explode(ignore_index=True)
+
+
+def _stations(stations: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:
+    """One point per station (IDFM stop area) near the districts, its lines joined."""
+    near = stations[stations.intersects(context)]
+    grouped = near.dissolve(by="id_zdc", aggfunc={"nom": "first", "ligne": _join_sorted,
+                                                  "mode": _join_sorted})
+    grouped["geometry"] = grouped.geometry.centroid
+    return grouped.reset_index()
+
+
+def _join_sorted(values: pd.Series) -> str:
+    return ", ".join(sorted(set(values)))
+
+
+def _with_figures(districts: gpd.GeoDataFrame, corridors: dict) -> gpd.GeoDataFrame:
+    """Add the geometry figures shown on the cards: area (ha) and cut lengths (m)."""
+    by_slug = [corridors[s] for s in districts["slug"]]
+    return districts.assign(
+        area_ha=districts.area / 10_000.0,
+        cut_length_in_m=[c["length_in_m"].sum() for c in by_slug],
+        cut_length_near_m=[c["length_near_m"].sum() for c in by_slug],
+        cut_names=[", ".join(c["names"]) for c in by_slug],
+    )

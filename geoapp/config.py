@@ -1,0 +1,51 @@
+"""The one place settings are read: defaults, then ``GEOAPP_*`` environment variables.
+
+Every setting has a safe default so ``geoapp serve`` works on a fresh machine with no
+configuration: data from the repository's ``data/`` folder, a SQLite file in the
+instance folder, a secret key generated once and kept in the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "GEOAPP_"
+
+# name -> (default, parser). Documented in the README.
+_SETTINGS = {
+    "DATA_DIR": (str(PROJECT_ROOT / "data"), str),
+    "DATABASE": (None, str),
+    "SECRET_KEY": (None, str),
+    "MAX_CONTENT_LENGTH": (2 * 1024 * 1024, int),
+    "TILES": (True, lambda v: v.strip().lower() not in {"0", "false", "non", "no", "off"}),
+    "EXPORT_CACHE_DIR": (None, str),
+}
+
+
+def settings_from_env(instance_path: str, environ: dict[str, str] | None = None) -> dict:
+    """Return the Flask config mapping built from defaults and ``GEOAPP_*`` variables."""
+    environ = os.environ if environ is None else environ
+    config = {}
+    for name, (default, parse) in _SETTINGS.items():
+        raw = environ.get(ENV_PREFIX + name)
+        config[name] = parse(raw) if raw not in (None, "") else default
+    instance = Path(instance_path)
+    config["DATABASE"] = config["DATABASE"] or str(instance / "qmi.sqlite3")
+    config["EXPORT_CACHE_DIR"] = config["EXPORT_CACHE_DIR"] or str(instance / "exports")
+    config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
+    return config
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random key generated on first start and kept, so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,16 @@
+"""The one domain error type: a French message for the user and an HTTP status."""
+
+
+class GeoappError(Exception):
+    """A failure the user must read: ``message`` is French, ``status`` an HTTP code.
+
+    Raised by loading, analysis checks, storage and exports alike, and rendered in one
+    place by the web layer (HTML page or JSON for ``/api/``) and the CLI (clean message,
+    non-zero exit), so no traceback ever reaches a user.
+    """
+
+    def __init__(self, message: str, status: int = 400, *, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.details = details or {}

@@ -1,0 +1,187 @@
+"""Read and validate the GeoJSON layers and the district facts file.
+
+Everything the app draws comes through here once, at start-up. A broken file stops the
+app with a French message naming the file, the feature and the field, instead of a map
+that silently misses something. Valid layers come out in the analysis CRS (Lambert-93).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.errors import GeoappError
+
+# Bounds of plausible lon/lat coordinates for a file with no declared CRS (RFC 7946).
+_LONLAT_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """What the app expects of one layer file, and how to credit it."""
+
+    key: str
+    filename: str
+    title: str
+    required: tuple[str, ...]
+    geom_family: str  # "polygon", "line" or "point"
+    producer: str
+    licence: str
+
+
+LAYERS: tuple[LayerSpec, ...] = (
+    LayerSpec("communes", "communes_mgp.geojson", "Communes",
+              ("code_insee", "nom", "code_dep"), "polygon",
+              "IGN, ADMIN EXPRESS COG 2018 (via gregoiredavid/france-geojson)",
+              "Licence Ouverte / Open Licence (Etalab)"),
+    LayerSpec("epts", "epts_mgp.geojson", "Établissements publics territoriaux",
+              ("ept_num", "ept_nom"), "polygon",
+              "Dérivé des communes IGN ; appartenance aux EPT (données publiques)",
+              "Licence Ouverte / Open Licence (Etalab)"),
+    LayerSpec("mgp", "mgp_perimetre.geojson", "Périmètre de la Métropole",
+              ("nom",), "polygon", "Dérivé des communes IGN",
+              "Licence Ouverte / Open Licence (Etalab)"),
+    LayerSpec("iris", "iris_2022_aulnay_noisy.geojson", "IRIS 2022 (Seine-Saint-Denis)",
+              ("code_iris", "nom_iris", "code_insee"), "polygon",
+              "IGN et INSEE, CONTOURS-IRIS 2022", "Licence Ouverte / Open Licence v2.0"),
+    LayerSpec("qpv", "qpv_2024_communes_qmi.geojson", "Quartiers prioritaires (QPV 2024)",
+              ("code_qp", "nom_qp"), "polygon", "ANCT (SIG Ville), QPV 2024",
+              "Licence Ouverte / Open Licence v2.0"),
+    LayerSpec("rail", "rail_lignes_idfm.geojson", "Réseau ferré",
+              ("ligne", "mode", "couleur"), "line",
+              "Île-de-France Mobilités, « Traces du réseau ferré IDF »", "ODbL"),
+    LayerSpec("stations", "gares_idfm.geojson", "Gares et stations",
+              ("nom", "ligne", "mode", "id_zdc"), "point",
+              "Île-de-France Mobilités, « Emplacement des gares IDF »", "ODbL"),
+    LayerSpec("town_halls", "chefs_lieux_communes.geojson", "Mairies (chefs-lieux)",
+              ("code_insee", "nom"), "point",
+              "IGN, ADMIN EXPRESS COG CARTO (via benoitdavidfr/comhisto)",
+              "Licence Ouverte / Open Licence (Etalab)"),
+)
+
+_FAMILIES = {
+    "polygon": {"Polygon", "MultiPolygon"},
+    "line": {"LineString", "MultiLineString"},
+    "point": {"Point", "MultiPoint"},
+}
+
+
+class LayerError(GeoappError):
+    """A layer file cannot be used; the message names the file, feature and field."""
+
+    def __init__(self, path: Path | str, message: str):
+        super().__init__(f"{Path(path).name} : {message}", status=500)
+
+
+def load_layer(path: Path | str, *, required: tuple[str, ...] = (),
+               geom_family: str | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoJSON FeatureCollection, validate it and return it in Lambert-93.
+
+    A file without a ``crs`` member is RFC 7946 GeoJSON, i.e. WGS84, which we accept only
+    if every coordinate is a plausible longitude/latitude. Invalid polygons are repaired
+    with ``make_valid`` when the repair keeps their kind; unreadable geometries refuse the
+    whole file, because a silently dropped feature is worse than a clear stop.
+    """
+    data = _read_json(path)
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise LayerError(path, "ce n’est pas une FeatureCollection GeoJSON (pas de « features »).")
+    geoms = _parse_geometries(path, features)
+    props = pd.DataFrame([f.get("properties") or {} for f in features])
+    _check_required(path, props, features, required)
+    gdf = gpd.GeoDataFrame(props, geometry=geoms, crs=_declared_crs(path, data, geoms))
+    if geom_family:
+        _check_family(path, gdf, features, geom_family)
+    gdf = gdf.set_geometry(_repaired(path, gdf.geometry.values, features))
+    return gdf.to_crs(ANALYSIS_CRS)
+
+
+def load_layers(geo_dir: Path | str) -> dict[str, gpd.GeoDataFrame]:
+    """Load every layer of ``LAYERS`` from ``geo_dir``, keyed by ``LayerSpec.key``."""
+    geo_dir = Path(geo_dir)
+    return {spec.key: load_layer(geo_dir / spec.filename, required=spec.required,
+                                 geom_family=spec.geom_family) for spec in LAYERS}
+
+
+def _read_json(path: Path | str) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise LayerError(path, "fichier introuvable.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayerError(path, f"fichier illisible ({exc}).") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LayerError(path, f"JSON illisible, ligne {exc.lineno} colonne {exc.colno} "
+                               f"({exc.msg}).") from exc
+
+
+def _feature_label(features: list, index: int) -> str:
+    props = features[index].get("properties") or {}
+    name = next((props[k] for k in ("nom", "ligne", "code_insee", "id") if props.get(k)), None)
+    return f"entité n° {index + 1}" + (f" (« {name} »)" if name else "")
+
+
+def _parse_geometries(path, features: list) -> np.ndarray:
+    """Parse all geometries at once; name the first feature whose geometry is unreadable."""
+    texts = np.array([json.dumps(f.get("geometry")) if isinstance(f, dict) else "null"
+                      for f in features], dtype=object)
+    geoms = shapely.from_geojson(texts, on_invalid="ignore")
+    broken = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if broken.size:
+        i = int(broken[0])
+        raise LayerError(path, f"{_feature_label(features, i)} : champ « geometry » absent "
+                               "ou illisible.")
+    return geoms
+
+
+def _check_required(path, props: pd.DataFrame, features: list, required) -> None:
+    for field in required:
+        missing = props.index if field not in props else props.index[props[field].isna()]
+        if len(missing):
+            raise LayerError(path, f"{_feature_label(features, int(missing[0]))} : "
+                                   f"le champ obligatoire « {field} » manque.")
+
+
+def _declared_crs(path, data: dict, geoms: np.ndarray) -> str:
+    name = ((data.get("crs") or {}).get("properties") or {}).get("name")
+    if name:
+        return name
+    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    lo_x, lo_y, hi_x, hi_y = _LONLAT_BOUNDS
+    if not (lo_x <= xmin and xmax <= hi_x and lo_y <= ymin and ymax <= hi_y):
+        raise LayerError(path, "aucun système de coordonnées (CRS) n’est déclaré et les "
+                               "coordonnées ne sont pas des longitudes/latitudes WGS84.")
+    return "EPSG:4326"
+
+
+def _check_family(path, gdf: gpd.GeoDataFrame, features: list, family: str) -> None:
+    wrong = np.flatnonzero(~gdf.geom_type.isin(_FAMILIES[family]).to_numpy())
+    if wrong.size:
+        i = int(wrong[0])
+        raise LayerError(path, f"{_feature_label(features, i)} : géométrie "
+                               f"{gdf.geom_type.iloc[i]} inattendue dans cette couche.")
+
+
+def _repaired(path, geoms: np.ndarray, features: list) -> np.ndarray:
+    """Repair invalid geometries, refusing repairs that change their dimension."""
+    invalid = ~shapely.is_valid(geoms)
+    if not invalid.any():
+        return geoms
+    fixed = geoms.copy()
+    fixed[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    bad = invalid & (shapely.get_dimensions(fixed) != shapely.get_dimensions(geoms))
+    bad |= invalid & shapely.is_empty(fixed)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise LayerError(path, f"{_feature_label(features, i)} : géométrie invalide "
+                               f"({shapely.is_valid_reason(geoms[i])}) et irréparable.")
+    return fixed

@@ -1,0 +1,305 @@
+"""The experiment vocabulary and the checks a submitted experiment must pass.
+
+Pure on purpose: no database, no Flask. The web form, the CSV import, the seed loader and
+the CLI all clean their input here, so one rule lives in one place and every message a
+planner reads about a bad field is the same French sentence wherever it comes from.
+
+Text is kept as typed (only surrounding whitespace is removed): escaping belongs to the
+display layer, and storing ``&lt;`` would corrupt exports.
+"""
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from geoapp.errors import GeoappError
+
+THEMES = [
+    "mobilité",
+    "nature en ville et îlots de fraîcheur",
+    "énergie et bâti",
+    "déchets et économie circulaire",
+    "commerce et attractivité",
+    "lien social et culture",
+    "espaces publics",
+]
+STATUSES = ["proposée", "sélectionnée", "déployée", "terminée", "abandonnée"]
+ORG_KINDS = ["startup", "association", "entreprise"]
+PRECISIONS = ["exacte", "indicative"]
+CROSSING_KINDS = ["passerelle", "souterrain", "pont", "passage à niveau"]
+CROSSING_STATUSES = ["existant", "projeté"]
+
+# Metropolitan France, Corsica included (degrees, EPSG:4326). A point outside is a typo
+# (swapped lon/lat, a missing minus sign), never a real QMI site.
+FRANCE_LON = (-5.5, 10.0)
+FRANCE_LAT = (41.0, 51.5)
+
+MAX_SHORT = 120
+MAX_LONG = 2000
+MAX_NOTE = 500
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SCALE_UP = {"": None, "oui": True, "non": False}
+_LINE_BREAKS = "\n\t"
+_MISSING_KIND = "Le type de structure est obligatoire."
+
+
+class ValidationError(GeoappError):
+    """A submission with one or more bad fields; ``errors`` maps field name to French text.
+
+    All fields are checked before raising, so a form can show every problem at once
+    instead of making the planner resubmit once per mistake.
+    """
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Le formulaire contient des erreurs.", 422, details={"errors": errors})
+        self.errors = errors
+
+
+class _Checker:
+    """Collects per-field errors while cleaning, so validation never stops at the first one."""
+
+    def __init__(self, form: Mapping[str, Any]):
+        self.form = form
+        self.errors: dict[str, str] = {}
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def raw(self, field: str) -> str:
+        value = self.form.get(field)
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        return str(value).strip()
+
+    def text(
+        self, field: str, label: str, limit: int, *, required: bool, multiline: bool = False
+    ) -> str | None:
+        """Clean a text field; ``label`` starts the French message ("Le titre")."""
+        value = self.raw(field)
+        if multiline:
+            # Browsers send textarea line breaks as CRLF: count them as one character.
+            value = value.replace("\r\n", "\n")
+        if not value:
+            if required:
+                self.fail(field, f"{label} est obligatoire.")
+            return None
+        allowed = _LINE_BREAKS if multiline else ""
+        if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
+            self.fail(field, f"{label} contient des caractères de contrôle interdits.")
+        elif len(value) > limit:
+            self.fail(field, f"{label} dépasse {limit} caractères.")
+        return value
+
+    def choice(self, field: str, vocabulary: list[str], unknown: str, missing: str) -> str | None:
+        value = self.raw(field)
+        if not value:
+            self.fail(field, missing)
+            return None
+        if value not in vocabulary:
+            self.fail(field, f"{unknown} : « {_shorten(value)} ».")
+            return None
+        return value
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _values(form: Mapping[str, Any], field: str) -> list[str]:
+    """All values of a multi-valued field, from a werkzeug MultiDict or a plain dict."""
+    if hasattr(form, "getlist"):
+        raw = form.getlist(field)
+    else:
+        raw = form.get(field)
+        raw = [] if raw is None else raw if isinstance(raw, list | tuple) else [raw]
+    return [str(v).strip() for v in raw if str(v).strip()]
+
+
+def _objectives(check: _Checker, allowed: list[str]) -> list[str]:
+    chosen = list(dict.fromkeys(_values(check.form, "objectives")))
+    unknown = [o for o in chosen if o not in allowed]
+    if unknown:
+        check.fail("objectives", f"Objectif inconnu pour ce quartier : « {_shorten(unknown[0])} ».")
+    elif not chosen:
+        check.fail("objectives", "Choisissez au moins un objectif du quartier.")
+    return chosen
+
+
+def _date(check: _Checker, field: str, label: str) -> str | None:
+    """An optional ISO date (YYYY-MM-DD); years outside 2000–2100 are treated as typos."""
+    value = check.raw(field)
+    if not value:
+        return None
+    try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        check.fail(field, f"{label} doit être une date valide au format AAAA-MM-JJ.")
+        return None
+    if not 2000 <= parsed.year <= 2100:
+        check.fail(field, f"{label} doit être comprise entre 2000 et 2100.")
+        return None
+    return parsed.isoformat()
+
+
+def _number(check: _Checker, field: str, label: str, bounds: tuple[float, float]) -> float | None:
+    """A coordinate in decimal degrees; a French decimal comma ("48,93") is accepted."""
+    value = check.raw(field)
+    if not value:
+        check.fail(field, f"{label} est obligatoire.")
+        return None
+    try:
+        number = float(value.replace(",", ".") if "." not in value else value)
+    except ValueError:
+        check.fail(field, f"{label} doit être un nombre en degrés décimaux.")
+        return None
+    low, high = bounds
+    if not math.isfinite(number) or not low <= number <= high:
+        french = f"{low:g} et {high:g}".replace(".", ",")
+        check.fail(field, f"{label} doit être comprise entre {french} (France métropolitaine).")
+        return None
+    return number
+
+
+def _scale_up(check: _Checker) -> bool | None:
+    value = check.form.get("evaluation_scale_up")
+    if value is None or isinstance(value, bool):
+        return value
+    key = check.raw("evaluation_scale_up").lower()
+    if key not in _SCALE_UP:
+        check.fail("evaluation_scale_up", "Le passage à l'échelle attend « oui » ou « non ».")
+        return None
+    return _SCALE_UP[key]
+
+
+def validate_experiment(form: Mapping[str, Any], *, objectives: list[str]) -> dict[str, Any]:
+    """Clean a submitted experiment or raise `ValidationError` listing every bad field.
+
+    ``form`` is a request form (``getlist`` is used for ``objectives`` when present) or a
+    plain dict (seed, import), whose numbers and booleans are accepted as such.
+    ``objectives`` is the district's own list: an experiment serves its district's goals.
+    Dates are optional (a proposal has none yet) but, when both are given, the end may not
+    precede the start. Coordinates are WGS84 decimal degrees inside metropolitan France.
+    """
+    check = _Checker(form)
+    values: dict[str, Any] = {
+        "title": check.text("title", "Le titre", MAX_SHORT, required=True),
+        "organisation": check.text("organisation", "La structure", MAX_SHORT, required=True),
+        "org_kind": check.choice("org_kind", ORG_KINDS, "Type de structure inconnu", _MISSING_KIND),
+        "theme": check.choice("theme", THEMES, "Thème inconnu", "Le thème est obligatoire."),
+        "objectives": _objectives(check, objectives),
+        "description": check.text(
+            "description", "La description", MAX_LONG, required=True, multiline=True
+        ),
+        "status": check.choice("status", STATUSES, "Statut inconnu", "Le statut est obligatoire."),
+        "start_date": _date(check, "start_date", "La date de début"),
+        "end_date": _date(check, "end_date", "La date de fin"),
+        "lon": _number(check, "lon", "La longitude", FRANCE_LON),
+        "lat": _number(check, "lat", "La latitude", FRANCE_LAT),
+        "precision": check.choice(
+            "precision", PRECISIONS, "Précision inconnue", "La précision du point est obligatoire."
+        ),
+        "location_note": check.text(
+            "location_note", "La note de localisation", MAX_NOTE, required=False, multiline=True
+        ),
+        "evaluation_outcome": check.text(
+            "evaluation_outcome", "Le bilan", MAX_LONG, required=False, multiline=True
+        ),
+        "evaluation_scale_up": _scale_up(check),
+    }
+    start, end = values["start_date"], values["end_date"]
+    if start and end and end < start:
+        check.fail("end_date", "La date de fin doit être postérieure ou égale à la date de début.")
+    if check.errors:
+        raise ValidationError(check.errors)
+    return values
+
+
+def validate_position(lon: Any, lat: Any) -> tuple[float, float]:
+    """Clean a dragged marker position (WGS84 degrees) with the same rules as the form."""
+    check = _Checker({"lon": lon, "lat": lat})
+    clean_lon = _number(check, "lon", "La longitude", FRANCE_LON)
+    clean_lat = _number(check, "lat", "La latitude", FRANCE_LAT)
+    if clean_lon is None or clean_lat is None:
+        raise ValidationError(check.errors)
+    return clean_lon, clean_lat
+
+
+def validate_crossing(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean a rail-corridor crossing (kind, status, optional name, WGS84 position)."""
+    check = _Checker(form)
+    values = {
+        "kind": check.choice(
+            "kind", CROSSING_KINDS, "Type de franchissement inconnu", "Le type est obligatoire."
+        ),
+        "status": check.choice(
+            "status", CROSSING_STATUSES, "Statut inconnu", "Le statut est obligatoire."
+        ),
+        "name": check.text("name", "Le nom", MAX_SHORT, required=False),
+        "lon": _number(check, "lon", "La longitude", FRANCE_LON),
+        "lat": _number(check, "lat", "La latitude", FRANCE_LAT),
+    }
+    if check.errors:
+        raise ValidationError(check.errors)
+    return values
+
+
+def deployment_rate(statuses: Iterable[str]) -> float | None:
+    """Share of experiments that reached the field among those the commune selected.
+
+    Numerator: ``déployée`` + ``terminée``. Denominator, "selected or beyond":
+    ``sélectionnée`` + ``déployée`` + ``terminée`` + ``abandonnée``. Abandoned experiments
+    count in the denominator because, in this programme, abandonment is what happens to a
+    *selected* project that never got deployed (a proposal turned down stays
+    ``proposée`` or is withdrawn); leaving them out would inflate the rate exactly by the
+    failures it is meant to show. This matches how the programme reports its 70 % rate.
+    ``proposée`` is excluded. Returns a fraction in [0, 1], or ``None`` when nothing was
+    selected (no rate rather than a misleading 0 %).
+    """
+    counts = Counter(statuses)
+    unknown = set(counts) - set(STATUSES)
+    if unknown:
+        raise ValueError(f"statuses: unknown status {sorted(unknown)!r}")
+    deployed = counts["déployée"] + counts["terminée"]
+    selected = deployed + counts["sélectionnée"] + counts["abandonnée"]
+    return deployed / selected if selected else None
+
+
+def _summary(experiments: list[Mapping[str, Any]]) -> dict[str, Any]:
+    statuses = [e["status"] for e in experiments]
+    covered = {e["theme"] for e in experiments}
+    return {
+        "total": len(experiments),
+        "by_status": {s: statuses.count(s) for s in STATUSES},
+        "themes": [t for t in THEMES if t in covered],
+        "deployment_rate": deployment_rate(statuses),
+    }
+
+
+def summarise(
+    experiments: Iterable[Mapping[str, Any]], *, districts: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Counts per district and status, and the themes each district covers.
+
+    Takes experiment dicts (``district``, ``status``, ``theme``) as the store returns them;
+    the caller decides whether withdrawn ones belong (the store leaves them out by
+    default). ``districts`` lists slugs to show even with no experiment yet. Returns
+    ``{"total", "by_status", "themes", "deployment_rate", "districts": {slug: same keys}}``
+    with every status present (zero included) and themes in vocabulary order.
+    """
+    rows = list(experiments)
+    per_district: dict[str, list[Mapping[str, Any]]] = {slug: [] for slug in districts}
+    for row in rows:
+        per_district.setdefault(row["district"], []).append(row)
+    return {
+        **_summary(rows),
+        "districts": {slug: _summary(group) for slug, group in per_district.items()},
+    }

@@ -1,0 +1,267 @@
+"""The database behind QMI Atlas: experiments, crossings, accounts and their history.
+
+`Store` is the whole interface the web layer and the CLI use; the SQL lives in the
+modules it delegates to. A PostGIS backend would be another package exposing the same
+`Store` methods. Each call opens its own short-lived SQLite connection, so one `Store`
+is safe to share between the threads of a WSGI server; SQLite's WAL mode lets readers
+proceed while one writer commits.
+
+Coordinates are WGS84 (EPSG:4326) longitude/latitude in decimal degrees. Timestamps
+are UTC ISO 8601 strings. Every write to experiments or crossings bumps `data_version`.
+"""
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from geoapp.registry import validate_position
+from geoapp.store import crossings, experiments, users
+from geoapp.store.db import connect, data_version, transaction
+from geoapp.store.migrations import migrate
+from geoapp.store.seed import Anchors, load_seed
+
+__all__ = ["Store"]
+
+Row = dict[str, Any]
+
+
+def utc_now() -> datetime:
+    """The default clock; tests pass their own to `Store` to move time by hand."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """SQLite storage at ``path`` (file and folder created, schema migrated, on first use).
+
+    ``now`` returns an aware datetime; it stamps history rows and drives the login
+    rate limit, so tests can inject a fake clock.
+    """
+
+    def __init__(self, path: str | Path, *, now: Callable[[], datetime] = utc_now):
+        self.path = Path(path)
+        self._now = now
+        with self._connect() as conn:
+            migrate(conn)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = connect(self.path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as conn, transaction(conn):
+            yield conn
+
+    def _stamp(self) -> str:
+        return self._now().astimezone(UTC).isoformat(timespec="seconds")
+
+    def data_version(self) -> int:
+        """A counter bumped by every experiment or crossing write (cache key for exports)."""
+        with self._connect() as conn:
+            return data_version(conn)
+
+    # Experiments -------------------------------------------------------------------
+
+    def list_experiments(
+        self,
+        *,
+        district: str | None = None,
+        theme: str | None = None,
+        status: str | None = None,
+        include_withdrawn: bool = False,
+    ) -> list[Row]:
+        """Experiments matching all given filters (withdrawn ones only on request)."""
+        with self._connect() as conn:
+            return experiments.list_all(
+                conn,
+                district=district,
+                theme=theme,
+                status=status,
+                include_withdrawn=include_withdrawn,
+            )
+
+    def get_experiment(self, experiment_id: int) -> Row:
+        """One experiment, withdrawn or not; `GeoappError` 404 if unknown."""
+        with self._connect() as conn:
+            return experiments.get(conn, experiment_id)
+
+    def create_experiment(self, values: Mapping[str, Any], *, district: str, user: str) -> Row:
+        """Store validated values (`geoapp.registry.validate_experiment`) as version 1."""
+        with self._write() as conn:
+            return experiments.insert(conn, values, district=district, user=user, at=self._stamp())
+
+    def update_experiment(
+        self, experiment_id: int, values: Mapping[str, Any], *, expected_version: int, user: str
+    ) -> Row:
+        """Save an edit made on ``expected_version``; 409 if someone saved since, 404."""
+        with self._write() as conn:
+            return experiments.update(
+                conn,
+                experiment_id,
+                values,
+                expected_version=expected_version,
+                user=user,
+                at=self._stamp(),
+            )
+
+    def move_experiment(
+        self, experiment_id: int, lon: Any, lat: Any, *, expected_version: int, user: str
+    ) -> Row:
+        """Move the point (a map drag); 422 outside metropolitan France, 409, 404."""
+        lon, lat = validate_position(lon, lat)
+        with self._write() as conn:
+            return experiments.update(
+                conn,
+                experiment_id,
+                {"lon": lon, "lat": lat},
+                expected_version=expected_version,
+                user=user,
+                at=self._stamp(),
+                action="déplacement",
+            )
+
+    def withdraw_experiment(self, experiment_id: int, *, expected_version: int, user: str) -> Row:
+        """Hide an experiment from maps and exports, reversibly; 409 if already withdrawn."""
+        return self._set_withdrawn(experiment_id, True, expected_version, user)
+
+    def restore_experiment(self, experiment_id: int, *, expected_version: int, user: str) -> Row:
+        """Undo a withdrawal; 409 if the experiment is not withdrawn."""
+        return self._set_withdrawn(experiment_id, False, expected_version, user)
+
+    def _set_withdrawn(self, experiment_id: int, flag: bool, version: int, user: str) -> Row:
+        with self._write() as conn:
+            return experiments.set_withdrawn(
+                conn, experiment_id, flag, expected_version=version, user=user, at=self._stamp()
+            )
+
+    def history(self, experiment_id: int) -> list[Row]:
+        """``[{at, user, action, changes: {field: [old, new]}}]`` oldest first; 404."""
+        with self._connect() as conn:
+            return experiments.read_history(conn, experiment_id)
+
+    def import_experiments(self, rows: list[Mapping[str, Any]], *, user: str) -> int:
+        """Insert validated rows (each with ``district``) all-or-nothing; 422 names the
+        first failing row and nothing is kept. Returns the number imported."""
+        with self._write() as conn:
+            return experiments.import_rows(conn, rows, user=user, at=self._stamp())
+
+    def seed_if_empty(
+        self,
+        seed_path: str | Path,
+        *,
+        anchors: Anchors,
+        objectives: Mapping[str, list[str]],
+    ) -> int:
+        """Load the seed file only into an empty experiments table (first start).
+
+        ``anchors`` maps a district slug to its indicative centre ``(lon, lat)`` (see
+        `geoapp.store.seed`); ``objectives`` maps each slug to its objective list for
+        validation. Emptiness is checked under the write lock, so two processes starting
+        together seed once. Returns the number of rows inserted (0 if not empty).
+        """
+        rows = load_seed(seed_path, anchors=anchors, objectives=objectives)
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM experiments LIMIT 1").fetchone():
+                return 0
+            return experiments.import_rows(conn, rows, user="seed", at=self._stamp())
+
+    # Crossings ---------------------------------------------------------------------
+
+    def list_crossings(self, district: str | None = None) -> list[Row]:
+        """Rail-corridor crossings of one district, or all."""
+        with self._connect() as conn:
+            return crossings.list_all(conn, district=district)
+
+    def get_crossing(self, crossing_id: int) -> Row:
+        """One crossing; 404 if unknown."""
+        with self._connect() as conn:
+            return crossings.get(conn, crossing_id)
+
+    def add_crossing(self, values: Mapping[str, Any], *, user: str) -> Row:
+        """Store ``district`` plus values cleaned by `geoapp.registry.validate_crossing`."""
+        with self._write() as conn:
+            return crossings.insert(conn, values, user=user, at=self._stamp())
+
+    def update_crossing(
+        self, crossing_id: int, values: Mapping[str, Any], *, expected_version: int, user: str
+    ) -> Row:
+        """Change kind, status or name (e.g. a projected footbridge now built); 409, 404."""
+        with self._write() as conn:
+            return crossings.update(
+                conn,
+                crossing_id,
+                values,
+                expected_version=expected_version,
+                user=user,
+                at=self._stamp(),
+            )
+
+    def move_crossing(
+        self, crossing_id: int, lon: Any, lat: Any, *, expected_version: int, user: str
+    ) -> Row:
+        """Move a crossing (a map drag); 422 outside metropolitan France, 409, 404."""
+        lon, lat = validate_position(lon, lat)
+        with self._write() as conn:
+            return crossings.update(
+                conn,
+                crossing_id,
+                {"lon": lon, "lat": lat},
+                expected_version=expected_version,
+                user=user,
+                at=self._stamp(),
+                action="déplacement",
+            )
+
+    def delete_crossing(self, crossing_id: int, *, expected_version: int, user: str) -> None:
+        """Delete a crossing still at ``expected_version``; its history is kept; 409, 404."""
+        with self._write() as conn:
+            crossings.delete(
+                conn, crossing_id, expected_version=expected_version, user=user, at=self._stamp()
+            )
+
+    def crossing_history(self, crossing_id: int) -> list[Row]:
+        """A crossing's history, oldest first (empty for an id never used)."""
+        with self._connect() as conn:
+            return crossings.read_history(conn, crossing_id)
+
+    # Users -------------------------------------------------------------------------
+
+    def add_user(
+        self, username: str, password: str, *, role: str, commune: str | None = None
+    ) -> Row:
+        """Create an account (``editeur`` needs a commune INSEE code); 422, 409 if taken."""
+        with self._write() as conn:
+            return users.add(conn, username, password, role=role, commune=commune, at=self._stamp())
+
+    def authenticate(self, username: str, password: str, *, ip: str) -> Row | None:
+        """The account if the password matches, else ``None``; 429 after 5 failures
+        for this name or IP within 15 minutes (even with the right password)."""
+        with self._connect() as conn:
+            return users.authenticate(conn, username, password, ip=ip, now=self._now().timestamp())
+
+    def get_user(self, username: str) -> Row | None:
+        """``{username, role, commune, created_at}`` or ``None``; never the hash."""
+        with self._connect() as conn:
+            return users.get(conn, username)
+
+    def list_users(self) -> list[Row]:
+        """All accounts, by name, without hashes."""
+        with self._connect() as conn:
+            return users.list_all(conn)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace a password; 422 if shorter than 10 characters, 404 if unknown."""
+        with self._write() as conn:
+            users.set_password(conn, username, password)
+
+    def delete_user(self, username: str) -> None:
+        """Delete an account; 404 if unknown."""
+        with self._write() as conn:
+            users.delete(conn, username)

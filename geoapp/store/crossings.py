@@ -1,0 +1,119 @@
+"""SQL for rail-corridor crossings (footbridges, underpasses, bridges, level crossings).
+
+Crossings feed the urban-cuts analysis: where walkers can get across a rail corridor.
+They are edited on the map like experiments, with the same version check and history,
+but a wrong point is deleted rather than withdrawn; its history stays (no foreign key).
+Write functions run inside the caller's transaction.
+"""
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from geoapp.errors import GeoappError
+from geoapp.store import history
+from geoapp.store.db import bump_data_version
+
+EDITABLE = ("kind", "status", "name", "lon", "lat")
+NOT_FOUND = "Franchissement introuvable."
+CONFLICT = (
+    "Ce franchissement a été modifié par quelqu'un d'autre depuis que vous l'avez ouvert "
+    "(version {version}). Rechargez la page : vos modifications n'ont pas été enregistrées."
+)
+
+
+def list_all(conn: sqlite3.Connection, *, district: str | None = None) -> list[dict[str, Any]]:
+    """Crossings of one district (or all), by district then id."""
+    if district is None:
+        rows = conn.execute("SELECT * FROM crossings ORDER BY district, id")
+    else:
+        rows = conn.execute("SELECT * FROM crossings WHERE district = ? ORDER BY id", (district,))
+    return [dict(row) for row in rows]
+
+
+def get(conn: sqlite3.Connection, crossing_id: int) -> dict[str, Any]:
+    """One crossing; `GeoappError` 404 when the id is unknown."""
+    row = conn.execute("SELECT * FROM crossings WHERE id = ?", (crossing_id,)).fetchone()
+    if row is None:
+        raise GeoappError(NOT_FOUND, 404)
+    return dict(row)
+
+
+def insert(
+    conn: sqlite3.Connection, values: Mapping[str, Any], *, user: str, at: str
+) -> dict[str, Any]:
+    """Insert a crossing (``district`` plus the editable fields) at version 1."""
+    _check_fields(values, extra=("district",))
+    columns = {f: values.get(f) for f in ("district", *EDITABLE)}
+    columns.update(created_at=at, updated_at=at, created_by=user, updated_by=user)
+    cursor = conn.execute(
+        f"INSERT INTO crossings ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        list(columns.values()),
+    )
+    created = get(conn, cursor.lastrowid)
+    changes = {f: [None, created[f]] for f in ("district", *EDITABLE) if created[f] is not None}
+    history.record(
+        conn, "crossings", created["id"], user=user, at=at, action="création", changes=changes
+    )
+    bump_data_version(conn)
+    return created
+
+
+def update(
+    conn: sqlite3.Connection,
+    crossing_id: int,
+    values: Mapping[str, Any],
+    *,
+    expected_version: int,
+    user: str,
+    at: str,
+    action: str = "modification",
+) -> dict[str, Any]:
+    """Apply ``values`` if the crossing is still at ``expected_version``; 404, else 409."""
+    _check_fields(values)
+    current = get(conn, crossing_id)
+    if current["version"] != expected_version:
+        raise _conflict(current["version"])
+    changes = history.diff(current, values)
+    if not changes:
+        return current
+    columns = {f: new for f, (_, new) in changes.items()}
+    if not history.versioned_update(
+        conn, "crossings", crossing_id, columns, expected_version=expected_version, user=user, at=at
+    ):
+        raise _conflict(get(conn, crossing_id)["version"])
+    history.record(conn, "crossings", crossing_id, user=user, at=at, action=action, changes=changes)
+    bump_data_version(conn)
+    return get(conn, crossing_id)
+
+
+def delete(
+    conn: sqlite3.Connection, crossing_id: int, *, expected_version: int, user: str, at: str
+) -> None:
+    """Delete a crossing still at ``expected_version``, keeping a history row of what it was."""
+    current = get(conn, crossing_id)
+    cursor = conn.execute(
+        "DELETE FROM crossings WHERE id = ? AND version = ?", (crossing_id, expected_version)
+    )
+    if cursor.rowcount != 1:
+        raise _conflict(current["version"])
+    changes = {f: [current[f], None] for f in ("district", *EDITABLE) if current[f] is not None}
+    history.record(
+        conn, "crossings", crossing_id, user=user, at=at, action="suppression", changes=changes
+    )
+    bump_data_version(conn)
+
+
+def read_history(conn: sqlite3.Connection, crossing_id: int) -> list[dict[str, Any]]:
+    """A crossing's history, oldest first, still readable after it was deleted."""
+    return history.read(conn, "crossings", crossing_id)
+
+
+def _check_fields(values: Mapping[str, Any], extra: tuple[str, ...] = ()) -> None:
+    unknown = set(values) - set(EDITABLE) - set(extra)
+    if unknown:
+        raise ValueError(f"values: not editable crossing fields {sorted(unknown)!r}")
+
+
+def _conflict(version: int) -> GeoappError:
+    return GeoappError(CONFLICT.format(version=version), 409, details={"version": version})

@@ -1,0 +1,137 @@
+"""Schema migrations, applied in order and recorded in ``PRAGMA user_version``.
+
+Rules: never edit a migration that has shipped; append a new one. Each migration is a
+tuple of single SQL statements (not a script) so it runs inside one transaction with the
+version bump: a failure leaves the database at the previous version, never half-upgraded.
+
+Coordinates are WGS84 longitude/latitude in decimal degrees, in indexed REAL columns, so
+a PostGIS backend can map them to ``geometry(Point, 4326)`` one to one.
+"""
+
+import sqlite3
+
+from geoapp.errors import GeoappError
+from geoapp.store.db import transaction
+
+V1_BASE = (
+    """CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    )""",
+    "INSERT INTO meta (key, value) VALUES ('data_version', 0)",
+    """CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        district TEXT NOT NULL,
+        title TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        org_kind TEXT NOT NULL,
+        theme TEXT NOT NULL,
+        objectives TEXT NOT NULL DEFAULT '[]',
+        description TEXT NOT NULL,
+        status TEXT NOT NULL,
+        start_date TEXT,
+        end_date TEXT,
+        lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        precision TEXT NOT NULL,
+        evaluation_outcome TEXT,
+        evaluation_scale_up INTEGER CHECK (evaluation_scale_up IN (0, 1)),
+        withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX experiments_district ON experiments (district)",
+    "CREATE INDEX experiments_lon_lat ON experiments (lon, lat)",
+    """CREATE TABLE experiment_history (
+        id INTEGER PRIMARY KEY,
+        experiment_id INTEGER NOT NULL REFERENCES experiments (id),
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        action TEXT NOT NULL,
+        changes TEXT NOT NULL
+    )""",
+    "CREATE INDEX experiment_history_experiment ON experiment_history (experiment_id)",
+    """CREATE TABLE users (
+        username TEXT PRIMARY KEY COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editeur', 'administrateur')),
+        commune TEXT,
+        created_at TEXT NOT NULL,
+        CHECK ((role = 'editeur') = (commune IS NOT NULL))
+    )""",
+)
+
+V2_CROSSINGS_AND_LOGIN = (
+    "ALTER TABLE experiments ADD COLUMN location_note TEXT",
+    "ALTER TABLE experiments ADD COLUMN source TEXT",
+    """CREATE TABLE crossings (
+        id INTEGER PRIMARY KEY,
+        district TEXT NOT NULL,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('passerelle', 'souterrain', 'pont', 'passage à niveau')),
+        status TEXT NOT NULL CHECK (status IN ('existant', 'projeté')),
+        name TEXT,
+        lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX crossings_district ON crossings (district)",
+    "CREATE INDEX crossings_lon_lat ON crossings (lon, lat)",
+    # No foreign key: the history of a deleted crossing is kept on purpose.
+    """CREATE TABLE crossing_history (
+        id INTEGER PRIMARY KEY,
+        crossing_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        author TEXT NOT NULL,
+        action TEXT NOT NULL,
+        changes TEXT NOT NULL
+    )""",
+    "CREATE INDEX crossing_history_crossing ON crossing_history (crossing_id)",
+    # ``at`` is epoch seconds (REAL): the rate limit only compares instants.
+    """CREATE TABLE login_attempts (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL COLLATE NOCASE,
+        ip TEXT NOT NULL,
+        at REAL NOT NULL,
+        success INTEGER NOT NULL CHECK (success IN (0, 1))
+    )""",
+    "CREATE INDEX login_attempts_username ON login_attempts (username, at)",
+    "CREATE INDEX login_attempts_ip ON login_attempts (ip, at)",
+)
+
+MIGRATIONS: list[tuple[str, ...]] = [V1_BASE, V2_CROSSINGS_AND_LOGIN]
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The number of migrations applied to this database (0 for a new file)."""
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection, *, target: int | None = None) -> int:
+    """Apply the missing migrations up to ``target`` (default: all); return the version.
+
+    Idempotent and safe when two processes start together: each migration re-reads the
+    version under the write lock, so it is applied exactly once. ``target`` exists so
+    tests can build an old database and upgrade it.
+    """
+    if schema_version(conn) > len(MIGRATIONS):
+        raise GeoappError(
+            "La base de données a été créée par une version plus récente de QMI Atlas.", 500
+        )
+    target = len(MIGRATIONS) if target is None else target
+    while schema_version(conn) < target:
+        with transaction(conn):
+            version = schema_version(conn)
+            if version >= target:
+                break
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+    return schema_version(conn)

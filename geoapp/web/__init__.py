@@ -1,0 +1,67 @@
+"""Web layer: thin blueprints over the atlas, one error handler, French pages."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from geoapp.atlas import Atlas
+from geoapp.errors import GeoappError
+
+_HTTP_MESSAGES = {
+    400: "La requête est incorrecte.",
+    403: "Vous n’avez pas le droit de faire cela.",
+    404: "Cette page n’existe pas.",
+    405: "Méthode non autorisée pour cette adresse.",
+    413: "Le fichier envoyé est trop volumineux.",
+    500: "Une erreur interne est survenue.",
+}
+
+
+def get_atlas() -> Atlas:
+    """The atlas built at start-up."""
+    return current_app.extensions["qmi_atlas"]
+
+
+def asset_url(library: str, filename: str) -> str:
+    """URL of a vendored JS/CSS file served by the app (never a CDN)."""
+    return url_for("assets.vendor", library=library, filename=filename)
+
+
+def render_error(message: str, status: int, details: dict | None = None):
+    """Render one error as JSON for ``/api/`` and as a French HTML page elsewhere."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"erreur": message, "statut": status, **(details or {})}), status
+    return render_template("errors/error.html", message=message, status=status,
+                           details=details or {}), status
+
+
+def fr_num(value: float, digits: int = 1) -> str:
+    """French number: comma decimal separator, narrow no-break space thousands."""
+    text = f"{float(value):,.{digits}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def register(app: Flask) -> None:
+    """Attach the blueprints, the template filters and the single error handler."""
+    from geoapp.web import api, assets, pages
+
+    app.add_template_filter(fr_num, "fr_num")
+    app.add_template_filter(lambda v: fr_num(v, 0), "fr_int")
+
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+
+    @app.errorhandler(GeoappError)
+    def _domain_error(exc: GeoappError):
+        return render_error(exc.message, exc.status, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return render_error(_HTTP_MESSAGES.get(exc.code, exc.name), exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        app.logger.exception("Unhandled error")
+        return render_error(_HTTP_MESSAGES[500], 500)

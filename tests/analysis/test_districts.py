@@ -1,0 +1,106 @@
+"""District perimeters: hand-made geometry with known answers, then the real rules."""
+
+import json
+
+import geopandas as gpd
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import LineString, Point, box
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.config import PROJECT_ROOT
+from geoapp.analysis.districts import derive_perimeter, split_polygon
+from geoapp.layers import load_layers
+
+SQUARE = box(0, 0, 1000, 1000)
+
+
+def frame(geoms, **cols):
+    return gpd.GeoDataFrame(cols, geometry=list(geoms), crs=ANALYSIS_CRS)
+
+
+def test_one_km_square_is_100_ha():
+    assert SQUARE.area / 10_000 == pytest.approx(100.0)
+
+
+def test_line_through_square_makes_two_50_ha_sides():
+    pieces = split_polygon(SQUARE, frame([LineString([(500, -10), (500, 1010)])]).geometry)
+    assert sorted(shapely.area(pieces) / 10_000) == pytest.approx([50.0, 50.0])
+
+
+def test_line_stopping_inside_does_not_split():
+    pieces = split_polygon(SQUARE, frame([LineString([(500, -10), (500, 600)])]).geometry)
+    assert len(pieces) == 1
+
+
+def toy_layers():
+    communes = frame([box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000)],
+                     code_insee=["1", "2"])
+    rail = frame([LineString([(-10, 500), (2010, 500)])], ligne=["RER X"])
+    stations = frame([Point(500, 500)], nom=["Gare"], ligne=["RER X"])
+    return communes, rail, stations
+
+
+def test_rule_north_of_line_within_radius():
+    rule = {"commune": "1", "gares": ["Gare"], "lignes_gares": ["RER X"], "rayon_m": 300,
+            "decoupe_par": ["RER X"], "garder": "nord"}
+    perimeter = derive_perimeter(rule, *toy_layers())
+    # half a disc of radius 300 m, north of the line
+    assert perimeter.area == pytest.approx(3.14159 * 300**2 / 2, rel=0.01)
+    assert perimeter.bounds[1] == pytest.approx(500.0)
+
+
+def test_rule_side_touching_a_neighbour():
+    communes, rail, stations = toy_layers()
+    communes = frame([box(0, 0, 1000, 1000), box(0, -500, 1000, 0)], code_insee=["1", "3"])
+    rule = {"commune": "1", "decoupe_par": ["RER X"], "garder": {"touchant": ["3"]}}
+    perimeter = derive_perimeter(rule, communes, rail, stations)
+    assert perimeter.area / 10_000 == pytest.approx(50.0)
+    assert perimeter.bounds[3] == pytest.approx(500.0)
+
+
+def test_wrong_crs_is_refused():
+    communes, rail, stations = toy_layers()
+    with pytest.raises(ValueError, match="communes"):
+        derive_perimeter({"commune": "1"}, communes.set_crs(4326, allow_override=True),
+                         rail, stations)
+
+
+def test_unknown_station_is_refused():
+    rule = {"commune": "1", "gares": ["Nulle part"], "lignes_gares": ["RER X"], "rayon_m": 300}
+    with pytest.raises(ValueError, match="Nulle part"):
+        derive_perimeter(rule, *toy_layers())
+
+
+@pytest.fixture(scope="module")
+def real():
+    layers = load_layers(PROJECT_ROOT / "data" / "geo")
+    facts = json.loads((PROJECT_ROOT / "data" / "quartiers.json").read_text(encoding="utf-8"))["quartiers"]
+    return layers, {q["slug"]: q for q in facts}
+
+
+@pytest.mark.parametrize("slug,low,high", [("aulnay-centre-gare", 60, 160),
+                                            ("meudon-la-foret", 60, 160),
+                                            ("noisy-mont-d-est", 100, 160),
+                                            ("sceaux-les-blagis", 30, 80)])
+def test_real_perimeters_match_geodesic_area(real, slug, low, high):
+    layers, facts = real
+    perimeter = derive_perimeter(facts[slug]["perimetre"], layers["communes"], layers["rail"],
+                                 layers["stations"])
+    planar_ha = perimeter.area / 10_000
+    assert low < planar_ha < high
+    lonlat = gpd.GeoSeries([perimeter], crs=ANALYSIS_CRS).to_crs(4326).iloc[0]
+    geodesic_ha = abs(Geod(ellps="GRS80").geometry_area_perimeter(lonlat)[0]) / 10_000
+    assert planar_ha == pytest.approx(geodesic_ha, rel=0.005)
+
+
+def test_blagis_is_the_side_beyond_the_rer_b(real):
+    layers, facts = real
+    perimeter = derive_perimeter(facts["sceaux-les-blagis"]["perimetre"], layers["communes"],
+                                 layers["rail"], layers["stations"])
+    sceaux = layers["communes"].set_index("code_insee").geometry["92071"]
+    assert perimeter.area < sceaux.area / 2
+    for neighbour in ("92032", "92007", "92014"):
+        assert perimeter.distance(layers["communes"].set_index("code_insee")
+                                  .geometry[neighbour]) < 5

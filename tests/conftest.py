@@ -1,0 +1,146 @@
+"""Shared fixtures: the app on a temporary database, its clients, a live server, Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from werkzeug.serving import make_server
+
+from geoapp import create_app
+from geoapp.atlas import build_atlas
+from geoapp.config import PROJECT_ROOT
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--disable-quic"]
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@pytest.fixture(scope="session")
+def atlas():
+    """The real atlas, built once for the whole session (it is read-only)."""
+    return build_atlas(PROJECT_ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def app_factory(tmp_path_factory, atlas):
+    """Make apps on fresh temporary instance folders (database, secret, export cache)."""
+
+    def make(**config):
+        instance = tmp_path_factory.mktemp("instance")
+        return create_app({"TESTING": True, "ATLAS": atlas,
+                           "DATABASE": str(instance / "test.sqlite3"),
+                           "EXPORT_CACHE_DIR": str(instance / "exports"),
+                           "SECRET_KEY": "test-secret", **config})
+
+    return make
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def live_app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """The app served on a loopback port in a thread, for the browser tests."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; the suite fails loudly if it is missing."""
+    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian "
+                    "« chromium » (voir scripts/test.sh).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Console errors, page errors, dialogs and blocked requests seen by one page."""
+
+    def __init__(self):
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.blocked: list[str] = []
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page whose requests to any non-loopback host are blocked and recorded.
+
+    Tiles are the one expected outside request: blocking them must not break the page,
+    so their failed loads are not counted as console errors; anything else is.
+    """
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    page = context.new_page()
+    watch = PageWatch()
+
+    def route(r):
+        host = urlparse(r.request.url).hostname or ""
+        if r.request.url.startswith(("data:", "blob:", "file:")) or host in LOOPBACK:
+            return r.continue_()
+        watch.blocked.append(r.request.url)
+        return r.abort("internetdisconnected")
+
+    context.route("**/*", route)
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        url = (msg.location or {}).get("url", "")
+        if "tile.openstreetmap.org" in url or "tile.openstreetmap.org" in msg.text:
+            return
+        watch.errors.append(f"{msg.text} @ {url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: watch.errors.append(f"pageerror: {exc}"))
+
+    def on_dialog(dialog):
+        watch.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.watch = watch
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Keep a screenshot as a test artifact and print its path in the test output."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"\n[capture] {path}")
+    return path

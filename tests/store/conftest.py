@@ -1,0 +1,77 @@
+"""Fixtures for the storage tests: a real SQLite file per test and a hand-moved clock."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from geoapp.registry import validate_experiment
+from geoapp.store import Store
+
+AULNAY = "aulnay-centre-gare"
+AULNAY_OBJECTIVES = [
+    "Renforcer l’attractivité du quartier en tant que centralité économique et résidentielle.",
+    "Améliorer la qualité des espaces publics : créer des lieux de rencontre, de détente et de "
+    "destination.",
+    "Réduire les coupures urbaines entre le nord et le sud de la gare.",
+    "Encourager les mobilités actives (marche, vélo) et améliorer l’intermodalité.",
+    "Valoriser le patrimoine et les commerces tout en intégrant des usages festifs et culturels",
+]
+
+
+class Clock:
+    """A clock the test moves by hand (the one thing these tests fake)."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "instance" / "geoapp.sqlite3"
+
+
+@pytest.fixture
+def store(db_path, clock) -> Store:
+    return Store(db_path, now=clock)
+
+
+@pytest.fixture
+def objectives() -> list[str]:
+    """Aulnay Centre Gare's objectives, verbatim from the programme page."""
+    return list(AULNAY_OBJECTIVES)
+
+
+@pytest.fixture
+def make_values():
+    """Build valid experiment values through the real validator, like a submitted form."""
+    return _experiment_values
+
+
+def _experiment_values(**overrides):
+    form = {
+        "title": "Bancs ombragés",
+        "organisation": "Association Test",
+        "org_kind": "association",
+        "theme": "espaces publics",
+        "objectives": [AULNAY_OBJECTIVES[1]],
+        "description": "Des bancs sous pergola végétalisée.",
+        "status": "sélectionnée",
+        "start_date": "2024-04-01",
+        "end_date": "2024-10-31",
+        "lon": "2.4953",
+        "lat": "48.9381",
+        "precision": "exacte",
+        **overrides,
+    }
+    return validate_experiment(form, objectives=AULNAY_OBJECTIVES)

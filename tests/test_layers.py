@@ -1,0 +1,86 @@
+"""The loader: good layers load, each kind of broken file is refused by name."""
+
+import json
+
+import pytest
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.config import PROJECT_ROOT
+from geoapp.layers import LAYERS, LayerError, load_layer, load_layers
+
+SQUARE = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.31, 48.8], [2.31, 48.81],
+                                              [2.3, 48.81], [2.3, 48.8]]]}
+
+
+def write(tmp_path, features, **extra):
+    path = tmp_path / "layer.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features, **extra}))
+    return path
+
+
+def feature(geometry=SQUARE, **props):
+    return {"type": "Feature", "properties": {"nom": "Sceaux", "code_insee": "92071", **props},
+            "geometry": geometry}
+
+
+def test_good_layer_loads_in_lambert93(tmp_path):
+    gdf = load_layer(write(tmp_path, [feature()]), required=("nom",), geom_family="polygon")
+    assert gdf.crs == ANALYSIS_CRS
+    assert len(gdf) == 1
+    # 0.01° x 0.01° at 48.8° N is about 733 m x 1112 m
+    assert 75 < gdf.area.iloc[0] / 10_000 < 90
+
+
+def test_missing_field_is_named(tmp_path):
+    bad = feature()
+    del bad["properties"]["code_insee"]
+    with pytest.raises(LayerError, match="entité n° 2.*« code_insee » manque"):
+        load_layer(write(tmp_path, [feature(), bad]), required=("code_insee",))
+
+
+def test_unreadable_geometry_is_named(tmp_path):
+    broken = feature(geometry={"type": "Polygon", "coordinates": [[[2.3, 48.8]]]})
+    with pytest.raises(LayerError, match="entité n° 1.*geometry"):
+        load_layer(write(tmp_path, [broken]))
+
+
+def test_self_intersecting_polygon_is_repaired(tmp_path):
+    bowtie = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.31, 48.81], [2.31, 48.8],
+                                                  [2.3, 48.81], [2.3, 48.8]]]}
+    gdf = load_layer(write(tmp_path, [feature(geometry=bowtie)]), geom_family="polygon")
+    assert gdf.is_valid.all()
+    assert gdf.area.iloc[0] > 0
+
+
+def test_projected_coordinates_without_crs_are_refused(tmp_path):
+    lambert = {"type": "Point", "coordinates": [651000.0, 6860000.0]}
+    with pytest.raises(LayerError, match="aucun système de coordonnées"):
+        load_layer(write(tmp_path, [feature(geometry=lambert)]))
+
+
+def test_declared_crs_is_reprojected(tmp_path):
+    lambert = {"type": "Point", "coordinates": [651000.0, 6860000.0]}
+    path = write(tmp_path, [feature(geometry=lambert)],
+                 crs={"type": "name", "properties": {"name": "EPSG:2154"}})
+    gdf = load_layer(path, geom_family="point")
+    assert gdf.geometry.iloc[0].x == pytest.approx(651000.0)
+
+
+def test_invalid_json_is_refused_with_position(tmp_path):
+    path = tmp_path / "broken.geojson"
+    path.write_text('{"type": "FeatureCollection", "features": [')
+    with pytest.raises(LayerError, match="broken.geojson : JSON illisible, ligne 1"):
+        load_layer(path)
+
+
+def test_wrong_geometry_kind_is_refused(tmp_path):
+    point = {"type": "Point", "coordinates": [2.3, 48.8]}
+    with pytest.raises(LayerError, match="Point inattendue"):
+        load_layer(write(tmp_path, [feature(geometry=point)]), geom_family="polygon")
+
+
+def test_every_project_layer_loads():
+    layers = load_layers(PROJECT_ROOT / "data" / "geo")
+    assert set(layers) == {spec.key for spec in LAYERS}
+    assert len(layers["communes"]) == 150
+    assert all(gdf.crs == ANALYSIS_CRS and gdf.is_valid.all() for gdf in layers.values())

@@ -1,0 +1,51 @@
+"""The atlas pages in headless Chromium, with every non-loopback request blocked."""
+
+import pytest
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _open_map(page, url: str) -> dict:
+    page.goto(url)
+    page.wait_for_function("window.QMI && window.QMI.map && window.L")
+    page.wait_for_timeout(300)
+    return page.evaluate("QMI.countFeatures()")
+
+
+def test_overview_draws_districts_and_cuts_offline(page, live_server):
+    counts = _open_map(page, live_server + "/")
+    assert page.evaluate("L.version") == "1.9.3"
+    assert counts.get("quartier") == 4
+    assert counts.get("coupure", 0) >= 10
+    assert counts.get("gare", 0) >= 5
+    assert page.locator("path.qmi-district").count() == 4
+    assert page.locator("path.qmi-cut").count() == counts["coupure"]
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+    assert "IGN" in page.locator(".leaflet-control-attribution").inner_text()
+    assert page.locator(".card").count() == 4
+    screenshot(page, "atlas-overview")
+    assert page.watch.errors == []
+    assert all("tile.openstreetmap.org" in u for u in page.watch.blocked)
+
+
+def test_district_page_offline(page, live_server):
+    counts = _open_map(page, live_server + "/quartiers/sceaux-les-blagis")
+    assert counts.get("quartier") == 4
+    assert counts.get("coupure", 0) >= 1
+    assert "périmètre indicatif" in page.content().lower()
+    assert "Les Blagis" in page.locator("h1").inner_text()
+    screenshot(page, "atlas-district-sceaux")
+    assert page.watch.errors == []
+
+
+def test_click_on_district_opens_its_page(page, live_server):
+    _open_map(page, live_server + "/")
+    page.evaluate("""() => { let done = false; QMI.map.eachLayer(l => {
+        if (!done && l.feature && l.feature.properties.slug === 'noisy-mont-d-est') {
+          l.fire('click'); done = true; } }); }""")
+    page.wait_for_url("**/quartiers/noisy-mont-d-est")
+    assert "Mont d" in page.locator("h1").inner_text()
