@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from geoapp.config import PROJECT_ROOT, settings_from_env
@@ -11,7 +13,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: defaults and ``GEOAPP_*`` settings, the atlas, the blueprints.
 
     The atlas (every layer, the derived districts) is built once here, so a broken data
-    file stops start-up with a message naming it rather than failing a page later.
+    file stops start-up with a message naming it rather than failing a page later. The
+    database is created and migrated on first start, and seeded with the documented
+    experiments only while it is empty.
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
                 instance_relative_config=True)
@@ -20,9 +24,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     from geoapp.atlas import build_atlas
+    from geoapp.store import Store
     from geoapp.web import register
 
     # Tests pass a prebuilt "ATLAS" to share one across many apps.
-    app.extensions["qmi_atlas"] = app.config.get("ATLAS") or build_atlas(app.config["DATA_DIR"])
+    atlas = app.config.get("ATLAS") or build_atlas(app.config["DATA_DIR"])
+    store = Store(app.config["DATABASE"])
+    store.seed_if_empty(Path(app.config["DATA_DIR"]) / "experiments_seed.json",
+                        anchors=atlas.centres_lonlat(), objectives=atlas.objectives())
+    app.extensions["qmi_atlas"] = atlas
+    app.extensions["qmi_store"] = store
     register(app)
     return app

@@ -14,8 +14,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geoapp.analysis import ANALYSIS_CRS
-from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors, split_sides
 from geoapp.analysis.districts import derive_perimeter
 from geoapp.errors import GeoappError
 from geoapp.layers import LayerError, load_layer, load_layers
@@ -29,13 +29,18 @@ _FACT_FIELDS = ("slug", "nom", "commune", "code_insee", "departement", "ept", "m
 
 @dataclass(frozen=True)
 class Atlas:
-    """Validated layers and the derived districts, all in Lambert-93."""
+    """Validated layers and the derived districts, all in Lambert-93.
+
+    ``corridors`` and ``sides`` are keyed by district slug; sides cut the district's
+    500 m study area along its corridors.
+    """
 
     layers: dict[str, gpd.GeoDataFrame]
     districts: gpd.GeoDataFrame
     cuts: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     corridors: dict[str, gpd.GeoDataFrame]
+    sides: dict[str, gpd.GeoDataFrame]
     programme: dict = field(default_factory=dict)
 
     def district(self, slug: str) -> pd.Series:
@@ -48,6 +53,21 @@ class Atlas:
     @property
     def slugs(self) -> list[str]:
         return self.districts["slug"].tolist()
+
+    def objectives(self) -> dict[str, list[str]]:
+        """Each district's objective list, the vocabulary its experiments choose from."""
+        return dict(zip(self.districts["slug"], self.districts["objectifs"], strict=True))
+
+    def centres_lonlat(self) -> dict[str, tuple[float, float]]:
+        """Each perimeter's centre (WGS84), for experiments whose site is not published.
+
+        The centroid, unless it falls outside a concave perimeter: then a point on it.
+        """
+        geoms = self.districts.geometry
+        centres = geoms.centroid.where(geoms.contains(geoms.centroid), geoms.representative_point())
+        centres = centres.to_crs(DISPLAY_CRS)
+        return {slug: (round(p.x, 6), round(p.y, 6))
+                for slug, p in zip(self.districts["slug"], centres, strict=True)}
 
 
 def load_facts(path: Path | str) -> dict:
@@ -75,10 +95,12 @@ def build_atlas(data_dir: Path | str) -> Atlas:
     cuts = _cut_features(layers["rail"], context)
     corridors = {row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
                  for row in districts.itertuples()}
+    sides = {row.slug: split_sides(row.geometry.buffer(STUDY_BUFFER_M), corridors[row.slug])
+             for row in districts.itertuples()}
     districts = _with_figures(districts, corridors)
     programme = {k: v for k, v in facts.items() if k != "quartiers"}
     return Atlas(layers, districts, cuts, _stations(layers["stations"], context), corridors,
-                 programme)
+                 sides, programme)
 
 
 def _districts(entries: list[dict], layers: dict, geo_dir: Path) -> gpd.GeoDataFrame:

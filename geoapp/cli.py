@@ -26,3 +26,79 @@ def serve(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()
     click.echo(f"QMI Atlas : http://{host}:{port}/ (Ctrl+C pour arrêter)")
     waitress_serve(app, host=host, port=port, threads=threads)
+
+
+def _store():
+    from flask import current_app
+
+    return current_app.extensions["qmi_store"]
+
+
+def _fail(exc) -> None:
+    """Turn a domain error into a clean French message and a non-zero exit."""
+    raise click.ClickException(exc.message) from exc
+
+
+@main.group("users")
+def users() -> None:
+    """Comptes : éditeurs de commune et administrateurs."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["editeur", "administrateur"]), required=True,
+              help="editeur : un seul quartier (celui de --commune) ; administrateur : tout.")
+@click.option("--commune", help="Code INSEE de la commune de l’éditeur (ex. 92071 pour Sceaux).")
+@click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
+              envvar="GEOAPP_NEW_PASSWORD",
+              help="Demandé si absent (ou variable GEOAPP_NEW_PASSWORD).")
+def users_add(username: str, role: str, commune: str | None, password: str) -> None:
+    """Créer un compte."""
+    from flask import current_app
+
+    from geoapp.errors import GeoappError
+
+    atlas = current_app.extensions["qmi_atlas"]
+    if commune and commune not in set(atlas.districts["code_insee"]):
+        raise click.ClickException(f"La commune {commune} n’accueille pas de quartier QMI "
+                                   f"(codes possibles : {', '.join(atlas.districts['code_insee'])}).")
+    try:
+        _store().add_user(username, password, role=role, commune=commune)
+    except GeoappError as exc:
+        _fail(exc)
+    click.echo(f"Compte « {username} » créé ({role}{' de ' + commune if commune else ''}).")
+
+
+@users.command("list")
+def users_list() -> None:
+    """Lister les comptes."""
+    for user in _store().list_users():
+        click.echo(f"{user['username']}\t{user['role']}\t{user.get('commune') or '—'}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password", prompt="Nouveau mot de passe", hide_input=True,
+              confirmation_prompt=True, envvar="GEOAPP_NEW_PASSWORD")
+def users_passwd(username: str, password: str) -> None:
+    """Changer le mot de passe d’un compte."""
+    from geoapp.errors import GeoappError
+
+    try:
+        _store().set_password(username, password)
+    except GeoappError as exc:
+        _fail(exc)
+    click.echo(f"Mot de passe de « {username} » changé.")
+
+
+@users.command("remove")
+@click.argument("username")
+def users_remove(username: str) -> None:
+    """Supprimer un compte."""
+    from geoapp.errors import GeoappError
+
+    try:
+        _store().delete_user(username)
+    except GeoappError as exc:
+        _fail(exc)
+    click.echo(f"Compte « {username} » supprimé.")

@@ -185,3 +185,17 @@ def _repaired(path, geoms: np.ndarray, features: list) -> np.ndarray:
         raise LayerError(path, f"{_feature_label(features, i)} : géométrie invalide "
                                f"({shapely.is_valid_reason(geoms[i])}) et irréparable.")
     return fixed
+
+
+def points_frame(rows: list[dict], *, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Stored rows with WGS84 ``lon``/``lat`` as a point GeoDataFrame in Lambert-93.
+
+    Experiments and crossings live in the database as lon/lat columns; analysis and
+    exports want them like every other layer. An empty list gives an empty frame with
+    the same columns, not ``None``.
+    """
+    frame = pd.DataFrame(rows, columns=columns if not rows else None)
+    if frame.empty and columns:
+        frame = pd.DataFrame(columns=columns)
+    geometry = gpd.points_from_xy(frame.get("lon", []), frame.get("lat", []), crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326").to_crs(ANALYSIS_CRS)

@@ -11,6 +11,7 @@ never use folium popups; each feature carries pre-escaped strings that our small
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable
 
 import folium
@@ -34,16 +35,21 @@ CUT_STYLE = {"voie ferrée": {"weight": 5, "dashArray": None},
 _BIND = JsCode("function(feature, layer) { QMI.bindFeature(feature, layer); }")
 
 
+def blank(value: object) -> bool:
+    """None, NaN (pandas' missing text) or an empty string."""
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
 def popup_html(title: str, rows: Iterable[tuple[str, object]] = (), *,
                link: tuple[str, str] | None = None, note: str | None = None) -> str:
     """The one place popup HTML is made: every value is escaped here."""
     parts = [f"<div class='qmi-popup'><strong>{html.escape(str(title))}</strong>"]
-    items = [(k, v) for k, v in rows if v not in (None, "")]
+    items = [(k, v) for k, v in rows if not blank(v)]
     if items:
         parts.append("<dl>" + "".join(
             f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items
         ) + "</dl>")
-    if note:
+    if not blank(note):
         parts.append(f"<p class='qmi-note'>{html.escape(note)}</p>")
     if link:
         href, label = link
@@ -170,6 +176,47 @@ def add_stations(m: folium.Map, stations: gpd.GeoDataFrame) -> None:
                          "fillOpacity": 1, "className": "qmi-station"}).add_to(m)
 
 
+THEME_COLOURS = {
+    "mobilité": "#1565c0",
+    "nature en ville et îlots de fraîcheur": "#2e7d32",
+    "énergie et bâti": "#f9a825",
+    "déchets et économie circulaire": "#6d4c41",
+    "commerce et attractivité": "#c2185b",
+    "lien social et culture": "#7b1fa2",
+    "espaces publics": "#00838f",
+}
+STATUS_STYLES = {
+    "proposée": {"fillOpacity": 0.15, "dashArray": "3 3", "weight": 2},
+    "sélectionnée": {"fillOpacity": 0.45, "weight": 2},
+    "déployée": {"fillOpacity": 0.95, "weight": 2},
+    "terminée": {"fillOpacity": 0.95, "weight": 4},
+    "abandonnée": {"fillOpacity": 0.1, "dashArray": "1 4", "weight": 2},
+}
+
+
+def experiment_popup(e) -> str:
+    """Popup of one experiment: everything typed by users is escaped by popup_html."""
+    dates = " → ".join(d for d in (e.start_date, e.end_date) if not blank(d)) or "non renseignées"
+    precision = "exacte" if e.precision == "exacte" else "indicative (site exact non publié)"
+    return popup_html(e.title, [("Structure", f"{e.organisation} ({e.org_kind})"),
+                                ("Thème", e.theme), ("Statut", e.status), ("Dates", dates),
+                                ("Localisation", precision)],
+                      note=e.location_note,
+                      link=(f"/experimentations/{e.id}", "Voir la fiche de l’expérimentation"))
+
+
+def add_experiments(m: folium.Map, experiments: gpd.GeoDataFrame) -> None:
+    """Experiments coloured by theme, their status shown by fill and outline."""
+    popups = [experiment_popup(e) for e in experiments.itertuples()]
+    tips = [tooltip_text(f"{e.title} — {e.status}") for e in experiments.itertuples()]
+    layer = _annotated(experiments, "experimentation", popups, tips,
+                       id=experiments["id"].tolist(), status=experiments["status"].tolist(),
+                       color=[THEME_COLOURS.get(t, "#455a64") for t in experiments["theme"]])
+    geojson_layer(layer, "Expérimentations", point_radius=8, style_by="status",
+                  styles=STATUS_STYLES, style={"weight": 2, "fillOpacity": 0.9,
+                                               "className": "qmi-experiment"}).add_to(m)
+
+
 def finish(m: folium.Map) -> folium.Map:
     """Add the layer control, then hand the map to ``qmi-map.js``: both must come last."""
     folium.LayerControl(collapsed=False).add_to(m)
@@ -187,18 +234,21 @@ class _Register(MacroElement):
     attribution = ATTRIBUTION
 
 
-def build_overview_map(atlas, *, asset_url: AssetUrl, tiles: bool) -> folium.Map:
-    """The Métropole context with the four districts, their cuts and stations."""
+def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: AssetUrl,
+                       tiles: bool) -> folium.Map:
+    """The Métropole context: the four districts, their cuts, stations and experiments."""
     m = new_map(atlas.districts, asset_url=asset_url, tiles=tiles)
     add_communes(m, atlas.layers["communes"])
     add_qpv(m, atlas.layers["qpv"])
     add_cuts(m, atlas.cuts)
     add_districts(m, atlas.districts, navigate=True)
     add_stations(m, atlas.stations)
+    add_experiments(m, experiments)
     return finish(m)
 
 
-def build_district_map(atlas, slug: str, *, asset_url: AssetUrl, tiles: bool) -> folium.Map:
+def build_district_map(atlas, slug: str, experiments: gpd.GeoDataFrame, *,
+                       asset_url: AssetUrl, tiles: bool) -> folium.Map:
     """One district zoomed to its perimeter, with the others still drawn for context."""
     district = atlas.districts[atlas.districts["slug"] == slug]
     m = new_map(district.buffer(300), asset_url=asset_url, tiles=tiles)
@@ -207,6 +257,7 @@ def build_district_map(atlas, slug: str, *, asset_url: AssetUrl, tiles: bool) ->
     add_cuts(m, atlas.cuts)
     add_districts(m, atlas.districts, navigate=False)
     add_stations(m, atlas.stations)
+    add_experiments(m, experiments)
     return finish(m)
 
 

@@ -35,8 +35,6 @@ CLIP_MARGIN_M = 100.0
 # How far past its target a closing connector is drawn, so that noding always sees it cross.
 _OVERSHOOT_M = 0.5
 
-_CORRIDOR_COLUMNS = ["corridor_id", "kind", "names", "length_in_m", "length_near_m"]
-_SIDE_COLUMNS = ["side_id", "area_ha"]
 _STATION_COLUMNS = ["corridor_id", "name", "kind", "status", "source", "id_zdc", "offset_m"]
 
 
@@ -60,7 +58,9 @@ def check_area(area, name: str = "area") -> None:
         raise ValueError(f"{name} : géométrie invalide ({shapely.is_valid_reason(area)}).")
 
 
-def _positive(value: float, name: str, *, allow_zero: bool = False) -> float:
+def check_distance(value: float, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise ``ValueError`` naming ``name`` unless it is a
+    finite positive distance in metres (or zero when ``allow_zero``)."""
     value = float(value)
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} : une distance positive en mètres est attendue, reçu {value}.")
@@ -84,28 +84,30 @@ def cut_corridors(lines: gpd.GeoDataFrame, area: Polygon | MultiPolygon, *,
     study_buffer_m : float
         Lines intersecting ``area`` buffered by this many metres are studied.
     merge_distance_m : float
-        Lines of the same kind closer than this (metres) belong to one corridor.
+        Lines closer than this (metres) belong to one corridor, whatever their kind: a tram
+        running along the tracks (T4 at Aulnay) is part of the same barrier.
 
     Returns
     -------
     GeoDataFrame in EPSG:2154, one row per corridor: ``corridor_id`` (1..n, by length in
-    the area then near it, descending), ``kind``, ``names`` (sorted unique ``ligne`` values,
-    ``", "``-joined), ``length_in_m`` and ``length_near_m`` (metres of centreline inside
-    ``area`` and inside ``area`` buffered by ``study_buffer_m``) and a (Multi)LineString
-    centreline clipped to the study zone plus ``CLIP_MARGIN_M``.
+    the area then near it, descending), ``kind`` (that of its longest line), ``names``
+    (sorted unique ``ligne`` values, ``", "``-joined), ``length_in_m`` and ``length_near_m``
+    (metres of centreline inside ``area`` and inside ``area`` buffered by
+    ``study_buffer_m``) and a (Multi)LineString centreline clipped to the study zone plus
+    ``CLIP_MARGIN_M``. No cutting line near the area gives an empty frame.
 
     Notes
     -----
-    Each line (all segments of one ``ligne``) is merged; the longest line is kept whole and
+    The segments of each ``ligne`` are merged into one line; the longest line is kept whole and
     every other line keeps only its parts farther than ``merge_distance_m`` from all the
     longer lines of its corridor, so parallel tracks count once. Where a line leaves a
-    shared corridor its kept part starts ``merge_distance_m`` away from the corridor; that
-    short gap is closed by `split_sides` when cutting.
+    shared corridor, its kept part starts ``merge_distance_m`` away from it; a short link
+    (counted in the lengths) joins it back, so the centreline of a corridor stays connected.
     """
     check_frame(lines, "lines", ("ligne", "mode"))
     check_area(area)
-    study_buffer_m = _positive(study_buffer_m, "study_buffer_m", allow_zero=True)
-    merge_distance_m = _positive(merge_distance_m, "merge_distance_m")
+    study_buffer_m = check_distance(study_buffer_m, "study_buffer_m", allow_zero=True)
+    merge_distance_m = check_distance(merge_distance_m, "merge_distance_m")
     near = area.buffer(study_buffer_m)
     pieces, ligne, kind = _studied_lines(lines, near, near.buffer(CLIP_MARGIN_M))
     comp = _components(pieces, merge_distance_m)
@@ -186,7 +188,34 @@ def _deduplicated(per_line: pd.DataFrame, geoms: np.ndarray, merge_distance_m: f
                               & (rank[None, :] < rank[:, None]))
     shadow = shapely.buffer(group_lines(geoms[longer], line, len(per_line)), merge_distance_m)
     kept = shapely.difference(geoms, shadow)
-    return kept, per_line
+    taken = group_lines(kept[longer], line, len(per_line))
+    links = _junction_links(kept, shadow, taken, 2.0 * merge_distance_m + 1.0)
+    return shapely.union(kept, links), per_line
+
+
+def _junction_links(kept: np.ndarray, shadow: np.ndarray, taken: np.ndarray,
+                    reach_m: float) -> np.ndarray:
+    """Per line, the segments joining the ends where its kept parts leave the ``shadow`` of
+    the longer lines back to their ``taken`` centreline (within ``reach_m``), so that a
+    branch leaving a shared corridor stays connected to it."""
+    parts, owner = shapely.get_parts(kept, return_index=True)
+    ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
+    owner = np.tile(owner, 2)
+    cut = shapely.dwithin(ends, shadow[owner], 1e-6) & ~shapely.is_empty(taken[owner])
+    links = shapely.shortest_line(ends[cut], taken[owner[cut]])
+    short = shapely.length(links) <= reach_m
+    return group_lines(overshoot(links[short]), owner[cut][short], kept.size)
+
+
+def overshoot(segments: np.ndarray) -> np.ndarray:
+    """Two-point segments drawn ``_OVERSHOOT_M`` past their end, so that noding always sees
+    them cross the line they were drawn to (an end exactly on it may not be noded)."""
+    xy = shapely.get_coordinates(segments).reshape(-1, 2, 2)
+    step = xy[:, 1] - xy[:, 0]
+    norm = np.hypot(step[:, 0], step[:, 1])
+    ok = norm > 0
+    xy[ok, 1] += step[ok] / norm[ok, None] * _OVERSHOOT_M
+    return shapely.linestrings(xy[ok])
 
 
 def split_sides(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
@@ -216,8 +245,8 @@ def split_sides(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
     """
     check_area(area)
     check_frame(corridors, "corridors")
-    min_side_m2 = _positive(min_side_m2, "min_side_m2", allow_zero=True)
-    snap_m = _positive(snap_m, "snap_m", allow_zero=True)
+    min_side_m2 = check_distance(min_side_m2, "min_side_m2", allow_zero=True)
+    snap_m = check_distance(snap_m, "snap_m", allow_zero=True)
     clipped = shapely.intersection(corridors.geometry.values, area.buffer(snap_m + 1.0))
     parts = shapely.get_parts(shapely.line_merge(shapely.union_all(clipped)))
     parts = parts[shapely.get_type_id(parts) == 1]  # LineStrings only
@@ -260,11 +289,7 @@ def _closing_connectors(parts: np.ndarray, area: BaseGeometry, snap_m: float) ->
     dangling = inside & (gap > 1e-9) & (gap <= snap_m)
     if not dangling.any():
         return np.empty(0, dtype=object)
-    xy = shapely.get_coordinates(shapely.shortest_line(ends[dangling], target[dangling]))
-    start, stop = xy[0::2], xy[1::2]
-    step = stop - start
-    stop = stop + step / np.hypot(step[:, 0], step[:, 1])[:, None] * _OVERSHOOT_M
-    return shapely.linestrings(np.stack([start, stop], axis=1))
+    return overshoot(shapely.shortest_line(ends[dangling], target[dangling]))
 
 
 def _merge_small(pieces: np.ndarray, min_side_m2: float) -> np.ndarray:
@@ -311,7 +336,7 @@ def corridor_exposure(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame,
     """
     check_area(area)
     check_frame(corridors, "corridors")
-    dists = [_positive(d, "distances") for d in distances]
+    dists = [check_distance(d, "distances") for d in distances]
     if corridors.empty or not dists:
         return dict.fromkeys(distances, 0.0)
     bands = shapely.buffer(shapely.union_all(corridors.geometry.values), np.asarray(dists))
@@ -341,7 +366,7 @@ def station_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *
     """
     check_frame(stations, "stations", ("nom", "ligne", "id_zdc"))
     check_frame(corridors, "corridors", ("corridor_id", "names"))
-    max_distance_m = _positive(max_distance_m, "max_distance_m", allow_zero=True)
+    max_distance_m = check_distance(max_distance_m, "max_distance_m", allow_zero=True)
     hit_st, hit_co = corridors.sindex.query(stations.geometry.values, predicate="dwithin",
                                             distance=max_distance_m)
     runs_in = pd.DataFrame({"co": np.arange(len(corridors)),

@@ -163,14 +163,21 @@ class Store:
 
         ``anchors`` maps a district slug to its indicative centre ``(lon, lat)`` (see
         `geoapp.store.seed`); ``objectives`` maps each slug to its objective list for
-        validation. Emptiness is checked under the write lock, so two processes starting
-        together seed once. Returns the number of rows inserted (0 if not empty).
+        validation. The file is read only when the table is empty, so a later start does
+        not depend on it; emptiness is checked again under the write lock, so two
+        processes starting together seed once. Returns the number of rows inserted.
         """
+        if self._has_experiments():
+            return 0
         rows = load_seed(seed_path, anchors=anchors, objectives=objectives)
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM experiments LIMIT 1").fetchone():
                 return 0
             return experiments.import_rows(conn, rows, user="seed", at=self._stamp())
+
+    def _has_experiments(self) -> bool:
+        with self._connect() as conn:
+            return conn.execute("SELECT 1 FROM experiments LIMIT 1").fetchone() is not None
 
     # Crossings ---------------------------------------------------------------------
 

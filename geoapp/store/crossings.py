@@ -45,12 +45,7 @@ def insert(
     """Insert a crossing (``district`` plus the editable fields) at version 1."""
     _check_fields(values, extra=("district",))
     columns = {f: values.get(f) for f in ("district", *EDITABLE)}
-    columns.update(created_at=at, updated_at=at, created_by=user, updated_by=user)
-    cursor = conn.execute(
-        f"INSERT INTO crossings ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-        list(columns.values()),
-    )
-    created = get(conn, cursor.lastrowid)
+    created = get(conn, history.insert(conn, "crossings", columns, user=user, at=at))
     changes = {f: [None, created[f]] for f in ("district", *EDITABLE) if created[f] is not None}
     history.record(
         conn, "crossings", created["id"], user=user, at=at, action="création", changes=changes
@@ -72,19 +67,18 @@ def update(
     """Apply ``values`` if the crossing is still at ``expected_version``; 404, else 409."""
     _check_fields(values)
     current = get(conn, crossing_id)
-    if current["version"] != expected_version:
-        raise _conflict(current["version"])
-    changes = history.diff(current, values)
-    if not changes:
-        return current
-    columns = {f: new for f, (_, new) in changes.items()}
-    if not history.versioned_update(
-        conn, "crossings", crossing_id, columns, expected_version=expected_version, user=user, at=at
-    ):
-        raise _conflict(get(conn, crossing_id)["version"])
-    history.record(conn, "crossings", crossing_id, user=user, at=at, action=action, changes=changes)
-    bump_data_version(conn)
-    return get(conn, crossing_id)
+    changed = history.save(
+        conn,
+        "crossings",
+        current,
+        values,
+        expected_version=expected_version,
+        user=user,
+        at=at,
+        action=action,
+        stale=CONFLICT,
+    )
+    return get(conn, crossing_id) if changed else current
 
 
 def delete(
@@ -96,7 +90,7 @@ def delete(
         "DELETE FROM crossings WHERE id = ? AND version = ?", (crossing_id, expected_version)
     )
     if cursor.rowcount != 1:
-        raise _conflict(current["version"])
+        raise history.conflict(CONFLICT, current["version"])
     changes = {f: [current[f], None] for f in ("district", *EDITABLE) if current[f] is not None}
     history.record(
         conn, "crossings", crossing_id, user=user, at=at, action="suppression", changes=changes
@@ -113,7 +107,3 @@ def _check_fields(values: Mapping[str, Any], extra: tuple[str, ...] = ()) -> Non
     unknown = set(values) - set(EDITABLE) - set(extra)
     if unknown:
         raise ValueError(f"values: not editable crossing fields {sorted(unknown)!r}")
-
-
-def _conflict(version: int) -> GeoappError:
-    return GeoappError(CONFLICT.format(version=version), 409, details={"version": version})

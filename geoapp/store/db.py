@@ -1,4 +1,4 @@
-"""Opening SQLite connections and running write transactions.
+"""Opening SQLite connections, running write transactions, and the data-version counter.
 
 Connections are opened in autocommit mode (``isolation_level=None``) so transactions are
 explicit: every write runs inside ``BEGIN IMMEDIATE``, which takes the write lock up

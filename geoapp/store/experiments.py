@@ -101,16 +101,8 @@ def insert(
     """Insert one experiment (version 1) with its history row; missing fields are NULL,
     so an incomplete row fails on the schema's NOT NULL constraints."""
     _check_fields(values)
-    columns = {f: _to_sql(f, values.get(f)) for f in EDITABLE}
-    columns.update(
-        district=district, created_at=at, updated_at=at, created_by=user, updated_by=user
-    )
-    cursor = conn.execute(
-        f"INSERT INTO experiments ({', '.join(columns)})"
-        f" VALUES ({', '.join('?' for _ in columns)})",
-        list(columns.values()),
-    )
-    created = get(conn, cursor.lastrowid)
+    columns = {"district": district, **{f: _to_sql(f, values.get(f)) for f in EDITABLE}}
+    created = get(conn, history.insert(conn, "experiments", columns, user=user, at=at))
     changes = {f: [None, created[f]] for f in ("district", *EDITABLE) if created[f] is not None}
     history.record(
         conn, "experiments", created["id"], user=user, at=at, action=action, changes=changes
@@ -176,29 +168,19 @@ def _apply(
     at: str,
     action: str,
 ) -> dict[str, Any]:
-    if current["version"] != expected_version:
-        raise _conflict(current["version"])
-    changes = history.diff(current, values)
-    if not changes:
-        return current
-    columns = {f: _to_sql(f, new) for f, (_, new) in changes.items()}
-    # The version check in the WHERE clause keeps this correct on a backend whose
-    # transactions do not lock the row between the read above and this write.
-    if not history.versioned_update(
+    changed = history.save(
         conn,
         "experiments",
-        current["id"],
-        columns,
+        current,
+        values,
         expected_version=expected_version,
         user=user,
         at=at,
-    ):
-        raise _conflict(get(conn, current["id"])["version"])
-    history.record(
-        conn, "experiments", current["id"], user=user, at=at, action=action, changes=changes
+        action=action,
+        stale=CONFLICT,
+        to_sql=_to_sql,
     )
-    bump_data_version(conn)
-    return get(conn, current["id"])
+    return get(conn, current["id"]) if changed else current
 
 
 def import_rows(
@@ -233,7 +215,3 @@ def _check_fields(values: Mapping[str, Any]) -> None:
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise ValueError(f"values: not editable experiment fields {sorted(unknown)!r}")
-
-
-def _conflict(version: int) -> GeoappError:
-    return GeoappError(CONFLICT.format(version=version), 409, details={"version": version})

@@ -9,10 +9,14 @@ same transaction as the change itself.
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-# Table names are constants chosen here, never user input: the f-strings below are safe.
+from geoapp.errors import GeoappError
+from geoapp.store.db import bump_data_version
+
+# Table and column names in the f-strings below are this package's constants (callers
+# check field names against their EDITABLE lists), never user input.
 _HISTORY = {
     "experiments": ("experiment_history", "experiment_id"),
     "crossings": ("crossing_history", "crossing_id"),
@@ -24,24 +28,73 @@ def diff(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, lis
     return {f: [current.get(f), v] for f, v in values.items() if current.get(f) != v}
 
 
-def versioned_update(
+def conflict(template: str, version: int) -> GeoappError:
+    """The 409 for a stale write; ``template`` names the object and takes ``{version}``."""
+    return GeoappError(template.format(version=version), 409, details={"version": version})
+
+
+def insert(
+    conn: sqlite3.Connection, table: str, columns: Mapping[str, Any], *, user: str, at: str
+) -> int:
+    """Insert a row at version 1 stamped with ``user`` and ``at``; return its id."""
+    stamped = {
+        **columns,
+        "created_at": at,
+        "updated_at": at,
+        "created_by": user,
+        "updated_by": user,
+    }
+    cursor = conn.execute(
+        f"INSERT INTO {table} ({', '.join(stamped)}) VALUES ({', '.join('?' * len(stamped))})",
+        list(stamped.values()),
+    )
+    return cursor.lastrowid
+
+
+def save(
     conn: sqlite3.Connection,
     table: str,
-    row_id: int,
-    columns: Mapping[str, Any],
+    current: Mapping[str, Any],
+    values: Mapping[str, Any],
     *,
     expected_version: int,
     user: str,
     at: str,
+    action: str,
+    stale: str,
+    to_sql: Callable[[str, Any], Any] = lambda field, value: value,
 ) -> bool:
-    """Write ``columns`` and bump the version only if it is still ``expected_version``."""
-    assignments = "".join(f"{name} = ?, " for name in columns)
+    """Write the fields of ``values`` that differ from ``current`` (the row as read in
+    this transaction), its history row and a data-version bump; return whether anything
+    changed. 409 (message ``stale``) unless the row is still at ``expected_version``.
+
+    Saving unchanged values writes nothing: no new version, no empty history row.
+    """
+    if current["version"] != expected_version:
+        raise conflict(stale, current["version"])
+    changes = diff(current, values)
+    if not changes:
+        return False
+    assignments = "".join(f"{field} = ?, " for field in changes)
+    # The version in the WHERE clause keeps this correct even on a backend whose
+    # transactions do not lock the row between the read of ``current`` and this write.
     cursor = conn.execute(
-        f"UPDATE {table} SET {assignments}version = version + 1, updated_at = ?, updated_by = ?"
-        " WHERE id = ? AND version = ?",
-        [*columns.values(), at, user, row_id, expected_version],
+        f"UPDATE {table} SET {assignments}version = version + 1, updated_at = ?,"
+        " updated_by = ? WHERE id = ? AND version = ?",
+        [
+            *(to_sql(f, new) for f, (_, new) in changes.items()),
+            at,
+            user,
+            current["id"],
+            expected_version,
+        ],
     )
-    return cursor.rowcount == 1
+    if cursor.rowcount != 1:  # unreachable under SQLite's write lock; kept for other backends
+        row = conn.execute(f"SELECT version FROM {table} WHERE id = ?", (current["id"],))
+        raise conflict(stale, (row.fetchone() or current)["version"])
+    record(conn, table, current["id"], user=user, at=at, action=action, changes=changes)
+    bump_data_version(conn)
+    return True
 
 
 def record(

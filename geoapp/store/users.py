@@ -21,6 +21,7 @@ MIN_PASSWORD = 10
 MAX_FAILURES = 5
 WINDOW_S = 15 * 60
 KEEP_ATTEMPTS_S = 24 * 3600
+MAX_KEY = 100
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,40}")
 _INSEE = re.compile(r"\d{5}|2[AB]\d{3}")
 _PUBLIC = "username, role, commune, created_at"
@@ -92,6 +93,7 @@ def authenticate(
     The hash is checked outside any transaction; two simultaneous guesses may therefore
     both pass the check, which bounds the overshoot to the number of parallel requests.
     """
+    username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]  # bound what a guesser stores
     if _recent_failures(conn, username, ip, since=now - WINDOW_S) >= MAX_FAILURES:
         raise GeoappError(LOCKED, 429)
     row = conn.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()

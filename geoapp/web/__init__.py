@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from geoapp.atlas import Atlas
@@ -36,6 +38,16 @@ def render_error(message: str, status: int, details: dict | None = None):
                            details=details or {}), status
 
 
+class NumpyJSONProvider(DefaultJSONProvider):
+    """JSON that also takes numpy scalars, which pandas hands out from every frame."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        return DefaultJSONProvider.default(o)
+
+
 def fr_num(value: float, digits: int = 1) -> str:
     """French number: comma decimal separator, narrow no-break space thousands."""
     text = f"{float(value):,.{digits}f}"
@@ -44,8 +56,13 @@ def fr_num(value: float, digits: int = 1) -> str:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the template filters and the single error handler."""
-    from geoapp.web import api, assets, pages
+    from geoapp.web import api, assets, auth, experiments, pages
 
+    app.json = NumpyJSONProvider(app)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(experiments.bp)
     app.add_template_filter(fr_num, "fr_num")
     app.add_template_filter(lambda v: fr_num(v, 0), "fr_int")
 

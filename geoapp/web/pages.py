@@ -2,35 +2,69 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, render_template, request
 
-from geoapp.layers import LAYERS
+from geoapp.layers import LAYERS, points_frame
 from geoapp.maps import build_district_map, build_overview_map, map_parts
+from geoapp.registry import STATUSES, THEMES
 from geoapp.web import asset_url, get_atlas
+from geoapp.web.auth import get_store
 
 bp = Blueprint("pages", __name__)
 
 
-def _map_options() -> dict:
+def map_options() -> dict:
     return {"asset_url": asset_url, "tiles": current_app.config["TILES"]}
+
+
+def read_filters(*, with_district: bool) -> dict:
+    """The commune/theme/status filters of the query string, unknown values ignored."""
+    atlas = get_atlas()
+    theme, status = request.args.get("theme", ""), request.args.get("statut", "")
+    district = request.args.get("quartier", "") if with_district else ""
+    return {"district": district if district in atlas.slugs else None,
+            "theme": theme if theme in THEMES else None,
+            "status": status if status in STATUSES else None}
+
+
+def experiments_frame(**filters):
+    """The stored experiments (not withdrawn) matching ``filters``, in Lambert-93."""
+    return points_frame(get_store().list_experiments(**filters),
+                        columns=["id", "district", "title", "theme", "status", "lon", "lat"])
+
+
+def filter_context(filters: dict) -> dict:
+    return {"filters": filters, "themes": THEMES, "statuses": STATUSES}
 
 
 @bp.get("/")
 def index():
     atlas = get_atlas()
-    m = build_overview_map(atlas, **_map_options())
+    filters = read_filters(with_district=True)
+    experiments = experiments_frame(**filters)
+    m = build_overview_map(atlas, experiments, **map_options())
     return render_template("pages/index.html", map=map_parts(m),
-                           districts=atlas.districts.itertuples(), programme=atlas.programme)
+                           districts=atlas.districts.itertuples(), programme=atlas.programme,
+                           n_experiments=len(experiments), **filter_context(filters))
+
+
+def render_district(slug: str, *, form: dict | None = None, errors: dict | None = None,
+                    status: int = 200):
+    """The district page; the experiment form re-renders here with what was typed."""
+    atlas = get_atlas()
+    row = atlas.district(slug)
+    filters = {**read_filters(with_district=False), "district": slug}
+    experiments = experiments_frame(**filters)
+    m = build_district_map(atlas, slug, experiments, **map_options())
+    return render_template(
+        "pages/district.html", map=map_parts(m), d=row, programme=atlas.programme,
+        corridors=atlas.corridors[slug].itertuples(), experiments=experiments,
+        form=form or {}, errors=errors or {}, **filter_context(filters)), status
 
 
 @bp.get("/quartiers/<slug>")
 def district(slug: str):
-    atlas = get_atlas()
-    row = atlas.district(slug)
-    m = build_district_map(atlas, slug, **_map_options())
-    return render_template("pages/district.html", map=map_parts(m), d=row,
-                           corridors=atlas.corridors[slug].itertuples(),
-                           programme=atlas.programme)
+    return render_district(slug)
 
 
 @bp.get("/sources")

@@ -51,6 +51,7 @@ def test_seed_runs_only_once(store, seed):
     assert seed() == 3
     version = store.data_version()
     assert seed() == 0
+    assert seed(SEED.with_name("absent.json")) == 0  # the file is not even read again
     assert len(store.list_experiments()) == 3 and store.data_version() == version
 
 

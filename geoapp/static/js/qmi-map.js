@@ -6,13 +6,19 @@
   var QMI = window.QMI || {};
   QMI.maps = QMI.maps || [];
 
+  /* One click handler per feature: a page tool (placing a point) takes the click first;
+   * otherwise the feature navigates (url) or opens its popup. Leaflet's bindPopup would
+   * stop the click from reaching the map, which placement needs. */
   QMI.bindFeature = function (feature, layer) {
     var p = feature.properties || {};
-    if (p.popup && !p.url) { layer.bindPopup(p.popup, {maxWidth: 320}); }
     if (p.tooltip) { layer.bindTooltip(p.tooltip, {sticky: true}); }
-    if (p.url) {
-      layer.on("click", function () { window.location.href = p.url; });
-    }
+    layer.on("click", function (e) {
+      if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
+      if (p.url) { window.location.href = p.url; return; }
+      if (p.popup) {
+        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(p.popup).openOn(layer._map);
+      }
+    });
   };
 
   QMI.register = function (map, attribution) {

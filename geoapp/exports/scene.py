@@ -1,0 +1,114 @@
+"""What an export shows: one district or the whole programme, and its experiments.
+
+A :class:`Scene` is built once per export from the atlas and the experiments frame, with
+the page's filters already applied, so every format (image, sheet, HTML, data) draws the
+same selection and numbers the experiments the same way (map markers ↔ table rows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.atlas import Atlas
+from geoapp.errors import GeoappError
+from geoapp.registry import STATUSES, THEMES
+
+ALL = "all"
+EXPERIMENT_COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme",
+                      "objectives", "description", "status", "start_date", "end_date",
+                      "lon", "lat", "precision", "location_note", "evaluation_outcome",
+                      "evaluation_scale_up", "source"]
+
+
+def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    """Experiments as the store lists them -> points in Lambert-93 (EPSG:2154).
+
+    ``rows`` are dicts with WGS84 ``lon``/``lat`` in decimal degrees and the registry
+    fields (:data:`EXPERIMENT_COLUMNS`); extra keys are kept. An empty list gives an empty
+    frame with those columns, so every export can say "Aucune expérimentation".
+    """
+    frame = pd.DataFrame(list(rows))
+    for column in EXPERIMENT_COLUMNS:
+        if column not in frame:
+            frame[column] = pd.Series(dtype=float if column in ("lon", "lat") else object)
+    points = gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float),
+                                crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=points).to_crs(ANALYSIS_CRS)
+
+
+def check_filters(theme: str | None, status: str | None) -> None:
+    """French 400 for a theme or status outside the registry's vocabulary."""
+    if theme and theme not in THEMES:
+        raise GeoappError(f"Thème inconnu : « {theme} ». Thèmes possibles : "
+                          + ", ".join(THEMES) + ".", 400)
+    if status and status not in STATUSES:
+        raise GeoappError(f"Statut inconnu : « {status} ». Statuts possibles : "
+                          + ", ".join(STATUSES) + ".", 400)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """The selection an export draws; build it with :func:`make_scene`."""
+
+    atlas: Atlas
+    target: str
+    experiments: gpd.GeoDataFrame
+    theme: str | None = None
+    status: str | None = None
+    today: date = field(default_factory=date.today)
+
+    @property
+    def is_programme(self) -> bool:
+        return self.target == ALL
+
+    @property
+    def districts(self) -> gpd.GeoDataFrame:
+        """The districts shown: all four for the programme, else the one row."""
+        d = self.atlas.districts
+        return d if self.is_programme else d[d["slug"] == self.target]
+
+    @property
+    def title(self) -> str:
+        if self.is_programme:
+            return "Quartiers Métropolitains d’Innovation — les quatre quartiers"
+        d = self.atlas.district(self.target)
+        return f"{d['nom']} — {d['commune']}"
+
+    @property
+    def label(self) -> str:
+        """Short name used in file names: the slug, or ``programme``."""
+        return "programme" if self.is_programme else self.target
+
+
+def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
+               theme: str | None = None, status: str | None = None,
+               today: date | None = None) -> Scene:
+    """Select ``target`` (a district slug or ``"all"``) and its filtered experiments.
+
+    ``experiments`` must be in EPSG:2154 (see :func:`experiments_frame`); it is not
+    modified. Experiments get a ``numero`` (1, 2, …) in district then title order: the
+    number printed on the map marker and in the sheet's table. Raises ``GeoappError``
+    404 for an unknown slug, 400 for an unknown theme or status.
+    """
+    if target != ALL:
+        atlas.district(target)
+    check_filters(theme, status)
+    if experiments.crs is None or not experiments.crs.equals(ANALYSIS_CRS):
+        raise ValueError(f"experiments: expected CRS {ANALYSIS_CRS}, got {experiments.crs}")
+    keep = pd.Series(True, index=experiments.index)
+    if target != ALL:
+        keep &= experiments["district"] == target
+    if theme:
+        keep &= experiments["theme"] == theme
+    if status:
+        keep &= experiments["status"] == status
+    chosen = experiments[keep]
+    order = chosen.assign(_title=chosen["title"].astype(str).str.casefold())
+    order = order.sort_values(["district", "_title"], kind="stable").drop(columns="_title")
+    numbered = order.assign(numero=range(1, len(order) + 1)).reset_index(drop=True)
+    return Scene(atlas, target, numbered, theme, status, today or date.today())

@@ -1,0 +1,81 @@
+"""The experiment registry as files: CSV for French Excel and GeoJSON, both ways.
+
+One column list serves export and import, so an exported file imports back unchanged.
+CSV is semicolon-separated UTF-8 with a BOM: French Excel opens it with accents intact
+and decimal commas do not clash with the separator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from geoapp.errors import GeoappError
+
+COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme", "objectives",
+           "description", "status", "start_date", "end_date", "lon", "lat", "precision",
+           "location_note", "evaluation_outcome", "evaluation_scale_up"]
+LIST_SEPARATOR = " | "
+_SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
+
+
+def _cell(field: str, value) -> str:
+    if field == "objectives":
+        return LIST_SEPARATOR.join(value or [])
+    if field == "evaluation_scale_up":
+        return _SCALE_UP_TEXT[value]
+    return "" if value is None else str(value)
+
+
+def write_csv(rows: list[dict]) -> bytes:
+    """Experiments as CSV bytes (``;``, UTF-8 with BOM, one objective list per cell)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([_cell(c, row.get(c)) for c in COLUMNS] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def read_csv(data: bytes) -> list[dict]:
+    """Rows of an uploaded CSV as form-like dicts (``objectives`` split into a list)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise GeoappError("Le fichier CSV n’est pas encodé en UTF-8.", 400) from exc
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    missing = [c for c in ("district", "title") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise GeoappError(f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
+                          "(séparateur attendu : point-virgule).", 400)
+    return [_split_objectives(dict(row)) for row in reader]
+
+
+def _split_objectives(row: dict) -> dict:
+    text = row.get("objectives") or ""
+    row["objectives"] = [o.strip() for o in text.split(LIST_SEPARATOR.strip()) if o.strip()]
+    return row
+
+
+def write_geojson(rows: list[dict]) -> str:
+    """Experiments as a WGS84 GeoJSON FeatureCollection (properties = CSV columns)."""
+    features = [{"type": "Feature",
+                 "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                 "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat")}}
+                for row in rows]
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+
+
+def read_geojson(data: bytes) -> list[dict]:
+    """Rows of an uploaded GeoJSON FeatureCollection of points, as form-like dicts."""
+    try:
+        features = json.loads(data.decode("utf-8-sig"))["features"]
+        rows = []
+        for feature in features:
+            lon, lat = feature["geometry"]["coordinates"][:2]
+            rows.append({**(feature.get("properties") or {}), "lon": lon, "lat": lat})
+    except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise GeoappError("GeoJSON illisible : une FeatureCollection de points avec leurs "
+                          "propriétés est attendue.", 400) from exc
+    return rows
+

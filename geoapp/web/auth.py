@@ -1,0 +1,114 @@
+"""Accounts in the browser: login, logout, CSRF tokens and the edit permission.
+
+Anyone can read. Editing needs an account: an *éditeur* edits its own commune's district
+only, an *administrateur* edits everything. The permission is checked here, on the
+server, for every write, whatever the page showed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlparse
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+
+from geoapp.errors import GeoappError
+
+bp = Blueprint("auth", __name__)
+
+ADMIN = "administrateur"
+EDITOR = "editeur"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_store():
+    """The storage backend opened at start-up."""
+    return current_app.extensions["qmi_store"]
+
+
+def csrf_token() -> str:
+    """The session's anti-forgery token, created on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@bp.before_app_request
+def load_user_and_check_csrf() -> None:
+    """Attach the logged-in account to ``g.user``; refuse unsafe requests without token."""
+    username = session.get("user")
+    g.user = get_store().get_user(username) if username else None
+    if request.method in _UNSAFE:
+        sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        expected = session.get("csrf", "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            raise GeoappError("Jeton de sécurité (CSRF) absent ou expiré : rechargez la page "
+                              "puis recommencez.", 400)
+
+
+@bp.app_context_processor
+def inject_auth() -> dict:
+    return {"csrf_token": csrf_token, "current_user": g.get("user"),
+            "can_edit": lambda district: can_edit(g.get("user"), district)}
+
+
+def can_edit(user: dict | None, district) -> bool:
+    """True if ``user`` may write in ``district`` (a district row with ``code_insee``)."""
+    if not user:
+        return False
+    return user["role"] == ADMIN or user.get("commune") == district["code_insee"]
+
+
+def require_editor(district) -> dict:
+    """The current user if allowed to edit ``district``, else a French 401/403."""
+    user = g.get("user")
+    if not user:
+        raise GeoappError("Connectez-vous pour modifier les données.", 401)
+    if not can_edit(user, district):
+        raise GeoappError(f"Votre compte ne permet pas de modifier le quartier "
+                          f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
+                          "que le quartier de sa commune.", 403)
+    return user
+
+
+def require_admin() -> dict:
+    user = g.get("user")
+    if not user or user["role"] != ADMIN:
+        raise GeoappError("Réservé aux administrateurs.", 403 if user else 401)
+    return user
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect to a path of this site after login (no open redirect)."""
+    if target and urlparse(target).netloc == "" and target.startswith("/") \
+            and not target.startswith("//"):
+        return target
+    return url_for("pages.index")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = get_store().authenticate(username, request.form.get("password", ""),
+                                        ip=request.remote_addr or "?")
+        if user:
+            session.clear()
+            session["user"] = user["username"]
+            flash(f"Bienvenue, {user['username']}.", "info")
+            return redirect(_safe_next(request.form.get("next")))
+        error = "Identifiant ou mot de passe incorrect."
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, username=username,
+                           next=request.values.get("next", "")), status
+
+
+@bp.post("/deconnexion")
+def logout():
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("pages.index"))

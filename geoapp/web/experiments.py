@@ -1,0 +1,256 @@
+"""The experiment registry on the web: place, edit, move, withdraw, list, import/export.
+
+Routes stay thin: parse the request, check the permission (`auth.require_editor`), clean
+the input (`registry`), check the spot against the district (`analysis.placement`), call
+the store. A refused write re-renders the page with what the user typed, field by field.
+"""
+
+from __future__ import annotations
+
+from flask import (Blueprint, Response, flash, g, jsonify, redirect, render_template,
+                   request, url_for)
+
+from geoapp.analysis.placement import Placement, assess_placement
+from geoapp.errors import GeoappError
+from geoapp.layers import points_frame
+from geoapp.maps import build_district_map, map_parts
+from geoapp.registry import (STATUSES, ValidationError, summarise, validate_experiment,
+                             validate_position)
+from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
+from geoapp.web import get_atlas
+from geoapp.web.auth import get_store, require_editor
+from geoapp.web.pages import (experiments_frame, filter_context, map_options, read_filters,
+                              render_district)
+
+bp = Blueprint("experiments", __name__)
+
+
+def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None
+                  ) -> Placement:
+    """What the geometry says about (lon, lat) in district ``slug``."""
+    atlas = get_atlas()
+    district = atlas.district(slug)
+    others = experiments_frame(district=slug)
+    if exclude is not None:
+        others = others[others["id"] != exclude]
+    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    return assess_placement(point, district.geometry, tolerance_m=float(district["tolerance_m"]),
+                            corridors=atlas.corridors[slug], stations=atlas.stations,
+                            experiments=others, sides=atlas.sides.get(slug))
+
+
+def _outside_message(district, placement: Placement) -> str:
+    return (f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
+            f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
+            "l’expérimentation dans le périmètre du quartier.")
+
+
+def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
+    """Validate a submitted experiment for district ``slug``, every error at once."""
+    district = get_atlas().district(slug)
+    errors: dict[str, str] = {}
+    values: dict = {}
+    try:
+        values = validate_experiment(form, objectives=list(district["objectifs"]))
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if values:
+        placement = placement_for(slug, values["lon"], values["lat"], exclude=exclude)
+        if not placement.accepted:
+            errors["lat"] = _outside_message(district, placement)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _version() -> int:
+    try:
+        return int(request.form["version"])
+    except (KeyError, ValueError) as exc:
+        raise GeoappError("Version de l’expérimentation absente : rechargez la page.",
+                          400) from exc
+
+
+def _editable(experiment_id: int) -> tuple[dict, dict]:
+    """The experiment and the current user, if they may edit it (else 401/403/404)."""
+    experiment = get_store().get_experiment(experiment_id)
+    user = require_editor(get_atlas().district(experiment["district"]))
+    return experiment, user
+
+
+@bp.post("/quartiers/<slug>/experimentations")
+def create(slug: str):
+    user = require_editor(get_atlas().district(slug))
+    try:
+        values = clean_experiment(request.form, slug)
+    except ValidationError as exc:
+        return render_district(slug, form=_typed(), errors=exc.errors, status=422)
+    experiment = get_store().create_experiment(values, district=slug, user=user["username"])
+    flash(f"Expérimentation « {experiment['title']} » enregistrée.", "info")
+    return redirect(url_for(".detail", experiment_id=experiment["id"]))
+
+
+def _typed() -> dict:
+    """What the user typed, to refill the form after a refusal."""
+    typed = request.form.to_dict()
+    typed["objectives"] = request.form.getlist("objectives")
+    return typed
+
+
+def render_detail(experiment_id: int, *, form: dict | None = None,
+                  errors: dict | None = None, status: int = 200):
+    atlas = get_atlas()
+    store = get_store()
+    experiment = store.get_experiment(experiment_id)
+    slug = experiment["district"]
+    district = atlas.district(slug)
+    everything = experiments_frame(district=slug)
+    m = build_district_map(atlas, slug, everything, **map_options())
+    return render_template("experiments/detail.html", e=experiment, d=district,
+                           history=store.history(experiment_id), map=map_parts(m),
+                           form=form or experiment, errors=errors or {},
+                           **filter_context({})), status
+
+
+@bp.get("/experimentations/<int:experiment_id>")
+def detail(experiment_id: int):
+    return render_detail(experiment_id)
+
+
+@bp.get("/api/experimentations/<int:experiment_id>")
+def detail_json(experiment_id: int):
+    store = get_store()
+    return jsonify({"experimentation": store.get_experiment(experiment_id),
+                    "historique": store.history(experiment_id)})
+
+
+@bp.post("/experimentations/<int:experiment_id>")
+def update(experiment_id: int):
+    experiment, user = _editable(experiment_id)
+    try:
+        values = clean_experiment(request.form, experiment["district"], exclude=experiment_id)
+        get_store().update_experiment(experiment_id, values, expected_version=_version(),
+                                      user=user["username"])
+    except ValidationError as exc:
+        return render_detail(experiment_id, form=_typed(), errors=exc.errors, status=422)
+    except GeoappError as exc:
+        if exc.status != 409:
+            raise
+        return render_detail(experiment_id, form=_typed(), errors={"_": exc.message},
+                             status=409)
+    flash("Modifications enregistrées.", "info")
+    return redirect(url_for(".detail", experiment_id=experiment_id))
+
+
+@bp.post("/experimentations/<int:experiment_id>/deplacer")
+def move(experiment_id: int):
+    experiment, user = _editable(experiment_id)
+    moved = {**experiment, "lon": request.form.get("lon"), "lat": request.form.get("lat")}
+    values = clean_experiment(moved, experiment["district"], exclude=experiment_id)
+    get_store().move_experiment(experiment_id, values["lon"], values["lat"],
+                                expected_version=_version(), user=user["username"])
+    flash("Expérimentation déplacée.", "info")
+    return redirect(url_for(".detail", experiment_id=experiment_id))
+
+
+@bp.post("/experimentations/<int:experiment_id>/retirer")
+def withdraw(experiment_id: int):
+    _, user = _editable(experiment_id)
+    get_store().withdraw_experiment(experiment_id, expected_version=_version(),
+                                    user=user["username"])
+    flash("Expérimentation retirée des cartes (rétablissable).", "info")
+    return redirect(url_for(".detail", experiment_id=experiment_id))
+
+
+@bp.post("/experimentations/<int:experiment_id>/retablir")
+def restore(experiment_id: int):
+    _, user = _editable(experiment_id)
+    get_store().restore_experiment(experiment_id, expected_version=_version(),
+                                   user=user["username"])
+    flash("Expérimentation rétablie.", "info")
+    return redirect(url_for(".detail", experiment_id=experiment_id))
+
+
+@bp.get("/experimentations")
+def registry():
+    atlas = get_atlas()
+    filters = read_filters(with_district=True)
+    rows = get_store().list_experiments(**filters)
+    withdrawn = [e for e in get_store().list_experiments(include_withdrawn=True)
+                 if e["withdrawn"]] if g.user else []
+    summary = summarise(get_store().list_experiments(), districts=atlas.slugs)
+    return render_template("experiments/registry.html", experiments=rows, summary=summary,
+                           withdrawn=withdrawn, districts=atlas.districts, statuses=STATUSES,
+                           programme=atlas.programme, **filter_context(filters))
+
+
+@bp.get("/api/placement")
+def placement_api():
+    slug = request.args.get("quartier", "")
+    get_atlas().district(slug)
+    try:
+        values = validate_position(request.args.get("lon"), request.args.get("lat"))
+    except ValidationError as exc:
+        raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) from exc
+    exclude = request.args.get("exclure", type=int)
+    return jsonify(placement_for(slug, *values, exclude=exclude).to_dict())
+
+
+@bp.get("/api/experimentations.geojson")
+def experiments_geojson():
+    rows = get_store().list_experiments(**read_filters(with_district=True))
+    return Response(write_geojson(rows), mimetype="application/geo+json")
+
+
+@bp.get("/experimentations/export.csv")
+def export_csv():
+    rows = get_store().list_experiments(**read_filters(with_district=True))
+    return Response(write_csv(rows), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": "attachment; filename=experimentations-qmi.csv"})
+
+
+@bp.get("/experimentations/export.geojson")
+def export_geojson():
+    rows = get_store().list_experiments(**read_filters(with_district=True))
+    return Response(write_geojson(rows), mimetype="application/geo+json", headers={
+        "Content-Disposition": "attachment; filename=experimentations-qmi.geojson"})
+
+
+@bp.post("/experimentations/import")
+def import_file():
+    upload = request.files.get("fichier")
+    if not upload or not upload.filename:
+        raise GeoappError("Choisissez un fichier CSV ou GeoJSON à importer.", 400)
+    data = upload.read()
+    rows = read_geojson(data) if upload.filename.lower().endswith(("json", "geojson")) \
+        else read_csv(data)
+    cleaned, report = check_import(rows)
+    if report:
+        return render_template("experiments/import_report.html", report=report,
+                               n_rows=len(rows)), 422
+    count = get_store().import_experiments(cleaned, user=g.user["username"])
+    flash(f"{count} expérimentation(s) importée(s).", "info")
+    return redirect(url_for(".registry"))
+
+
+def check_import(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Clean every row; return (clean rows, report of bad rows). Nothing is stored here."""
+    if not g.get("user"):
+        raise GeoappError("Connectez-vous pour importer des expérimentations.", 401)
+    if not rows:
+        raise GeoappError("Le fichier ne contient aucune ligne.", 400)
+    atlas = get_atlas()
+    cleaned, report = [], []
+    for number, row in enumerate(rows, start=2):
+        slug = str(row.get("district") or "")
+        try:
+            if slug not in atlas.slugs:
+                raise ValidationError({"district": f"Quartier inconnu : « {slug[:60]} »."})
+            require_editor(atlas.district(slug))
+            cleaned.append({**clean_experiment(row, slug), "district": slug})
+        except ValidationError as exc:
+            report.append({"line": number, "title": row.get("title"), "errors": exc.errors})
+        except GeoappError as exc:
+            report.append({"line": number, "title": row.get("title"),
+                           "errors": {"district": exc.message}})
+    return cleaned, report
