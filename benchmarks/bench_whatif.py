@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from geoapp.analysis import ANALYSIS_CRS
@@ -75,13 +76,18 @@ def bench_area(layers, area, runs: int, spacing_m: float) -> dict:
     crossings = station_crossings(layers["stations"], corridors)
     t_detour, stats = timed(runs, detour_factors, area, corridors, crossings,
                             spacing_m=spacing_m)
-    # Proposed crossing: the point of the main corridor nearest the middle of the area.
-    main = corridors.geometry.iloc[0]
-    proposed = shapely.get_point(shapely.shortest_line(main, area.point_on_surface()), 0)
+    # Proposed crossing: the point of the main corridor, inside the area, farthest from
+    # every existing crossing (where a new footbridge would matter most).
+    inside = corridors.geometry.iloc[0].intersection(area)
+    if inside.is_empty:
+        inside = corridors.geometry.iloc[0]
+    candidates = shapely.line_interpolate_point(inside, np.linspace(0, 1, 201),
+                                                normalized=True)
+    gaps = shapely.distance(candidates, crossings.geometry.union_all())
+    proposed = candidates[int(np.argmax(gaps))]
     t_whatif, result = timed(runs, what_if_crossing, area, corridors, crossings, proposed,
                              spacing_m=spacing_m)
-    return {"cut": t_cut, "detour": t_detour, "whatif": t_whatif,
-            "corridors": len(corridors), "pairs": stats.n_pairs_total,
+    return {"cut": t_cut, "detour": t_detour, "whatif": t_whatif, "stats": stats,
             "before": result.before, "after": result.after}
 
 
@@ -93,16 +99,17 @@ def main() -> None:
     parser.add_argument("--spacing", type=float, default=100.0, help="grid spacing, metres")
     args = parser.parse_args()
     layers = load(args.geo_dir)
-    print(f"{'zone':42} {'ha':>6} {'cut':>7} {'detour':>7} {'what-if':>7} {'trips':>7}  "
-          "median p90 before → after")
+    print(f"{'zone':34} {'ha':>5} {'cut ms':>7} {'detour':>7} {'what-if':>7} "
+          f"{'trips':>7} {'cut':>6} {'no x.':>5}  median p90 before → after")
     for name, district in district_areas(layers).items():
         for label, area in ((name, district),
                             (f"  + {STUDY_BUFFER_M:g} m", district.buffer(STUDY_BUFFER_M))):
             row = bench_area(layers, area, args.runs, args.spacing)
-            before, after = row["before"], row["after"]
-            print(f"{label:42} {area.area / 1e4:6.0f} {row['cut']:7.1f} {row['detour']:7.1f} "
-                  f"{row['whatif']:7.1f} {row['pairs']:7d}  "
-                  f"{before.median:.3f} {before.p90:.3f} → {after.median:.3f} {after.p90:.3f}")
+            stats, before, after = row["stats"], row["before"], row["after"]
+            print(f"{label:34} {area.area / 1e4:5.0f} {row['cut']:7.1f} {row['detour']:7.1f} "
+                  f"{row['whatif']:7.1f} {stats.n_pairs_total:7d} {stats.n_pairs:6d} "
+                  f"{stats.n_pairs_no_crossing:5d}  {before.median:.3f} {before.p90:.3f} → "
+                  f"{after.median:.3f} {after.p90:.3f}")
 
 
 if __name__ == "__main__":

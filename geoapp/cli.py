@@ -59,9 +59,10 @@ def users_add(username: str, role: str, commune: str | None, password: str) -> N
     from geoapp.errors import GeoappError
 
     atlas = current_app.extensions["qmi_atlas"]
-    if commune and commune not in set(atlas.districts["code_insee"]):
+    codes = list(atlas.districts["code_insee"])
+    if commune and commune not in codes:
         raise click.ClickException(f"La commune {commune} n’accueille pas de quartier QMI "
-                                   f"(codes possibles : {', '.join(atlas.districts['code_insee'])}).")
+                                   f"(codes possibles : {', '.join(codes)}).")
     try:
         _store().add_user(username, password, role=role, commune=commune)
     except GeoappError as exc:

@@ -20,6 +20,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis.checks import check_area, check_distance, check_frame
 
 _CRS = pyproj.CRS(ANALYSIS_CRS)
 
@@ -36,35 +37,6 @@ CLIP_MARGIN_M = 100.0
 _OVERSHOOT_M = 0.5
 
 _STATION_COLUMNS = ["corridor_id", "name", "kind", "status", "source", "id_zdc", "offset_m"]
-
-
-def check_frame(gdf, name: str, columns: tuple[str, ...] = ()) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``gdf`` is a GeoDataFrame in the
-    analysis CRS holding ``columns``."""
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise ValueError(f"{name} : un GeoDataFrame est attendu, reçu {type(gdf).__name__}.")
-    if gdf.crs is None or gdf.crs != _CRS:
-        raise ValueError(f"{name} : le CRS doit être {ANALYSIS_CRS}, reçu {gdf.crs}.")
-    missing = [c for c in columns if c not in gdf.columns]
-    if missing:
-        raise ValueError(f"{name} : colonne(s) manquante(s) : {', '.join(missing)}.")
-
-
-def check_area(area, name: str = "area") -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``area`` is a non-empty valid polygon."""
-    if not isinstance(area, Polygon | MultiPolygon) or area.is_empty:
-        raise ValueError(f"{name} : un Polygon ou MultiPolygon non vide est attendu.")
-    if not area.is_valid:
-        raise ValueError(f"{name} : géométrie invalide ({shapely.is_valid_reason(area)}).")
-
-
-def check_distance(value: float, name: str, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float, or raise ``ValueError`` naming ``name`` unless it is a
-    finite positive distance in metres (or zero when ``allow_zero``)."""
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} : une distance positive en mètres est attendue, reçu {value}.")
-    return value
 
 
 def cut_corridors(lines: gpd.GeoDataFrame, area: Polygon | MultiPolygon, *,
@@ -322,8 +294,9 @@ def assign_sides(points: gpd.GeoDataFrame, sides: gpd.GeoDataFrame) -> pd.Series
     indexed like ``points``. A point on a border gets the lower ``side_id``. EPSG:2154."""
     check_frame(points, "points")
     check_frame(sides, "sides", ("side_id",))
-    joined = gpd.sjoin(points[[points.geometry.name]], sides[["side_id", "geometry"]],
-                       how="left", predicate="intersects")
+    joined = gpd.sjoin(points[[points.geometry.name]],
+                       sides[["side_id", sides.geometry.name]], how="left",
+                       predicate="intersects")
     first = joined["side_id"].groupby(level=0).min()
     return first.reindex(points.index).astype("Int64").rename("side_id")
 
@@ -410,7 +383,7 @@ def assign_crossings(crossings: gpd.GeoDataFrame,
     missing = ids.isna().to_numpy()
     if missing.any() and not corridors.empty:
         nearest = gpd.sjoin_nearest(out.loc[missing, [out.geometry.name]],
-                                    corridors[["corridor_id", "geometry"]])
+                                    corridors[["corridor_id", corridors.geometry.name]])
         nearest = nearest.loc[~nearest.index.duplicated(), "corridor_id"]
         ids[missing] = nearest.reindex(out.index[missing]).to_numpy()
     out["corridor_id"] = ids

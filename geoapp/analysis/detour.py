@@ -19,7 +19,8 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geoapp.analysis.cuts import assign_crossings, check_area, check_distance, check_frame
+from geoapp.analysis.checks import check_area, check_distance, check_frame
+from geoapp.analysis.cuts import assign_crossings, group_lines, overshoot
 from geoapp.errors import GeoappError
 
 # Above this many trips the grid nodes are subsampled (fixed seed) to keep a what-if fast.
@@ -70,12 +71,26 @@ class WhatIf:
 
 @dataclass(frozen=True)
 class _Trips:
-    """Sampled trips that must cross: one row per (trip, corridor it must cross)."""
+    """Sampled trips that must cross, one row per (trip, cut it must cross).
 
-    origins: np.ndarray        # (P, 2) for the P trips that must cross a corridor
+    Cuts ``0..C-1`` are the corridors, each cutting the convex hull of the area alone into
+    pieces; cuts ``C..2C-1`` are the same corridors with their dead ends extended to the
+    hull boundary, which tells the trips crossing a dead-end branch.
+    """
+
+    origins: np.ndarray        # (P, 2) for the P trips that must cross
     destinations: np.ndarray   # (P, 2)
-    row_trip: np.ndarray       # (R,) trip index of each row
-    row_corridor: np.ndarray   # (R,) corridor_id of each row
+    row_trip: np.ndarray       # (R,) trip of each row
+    row_cut: np.ndarray        # (R,) cut of each row, 0..2C-1
+    row_from: np.ndarray       # (R,) piece holding the origin
+    row_to: np.ndarray         # (R,) piece holding the destination
+    corridor_ids: np.ndarray   # (C,)
+    lines: np.ndarray          # (C,) corridor centrelines
+    tips: np.ndarray           # (T, 2) free ends of the corridors inside the hull
+    tip_cut: np.ndarray        # (T,) their cut, C..2C-1
+    pieces: np.ndarray         # (N,) polygons
+    piece_cut: np.ndarray      # (N,) cut of each piece
+    adjacent: np.ndarray       # (N, N) pieces sharing a border
     n_total: int
     spacing_m: float
 
@@ -103,13 +118,25 @@ def pair_detours(origins, destinations, crossings_xy) -> np.ndarray:
         c = c[None, :, :]
     if c.ndim != 3 or c.shape[-1] != 2 or c.shape[0] not in (1, o.shape[0]):
         raise ValueError("crossings_xy : forme (K, 2) ou (P, K, 2) attendue.")
-    via = (np.hypot(c[..., 0] - o[:, None, 0], c[..., 1] - o[:, None, 1])
-           + np.hypot(c[..., 0] - d[:, None, 0], c[..., 1] - d[:, None, 1]))
-    best = np.where(np.isnan(via), np.inf, via).min(axis=1, initial=np.inf)
+    return _factor(_shortest(_via(o, d, c), np.ones(c.shape[:2], dtype=bool)), o, d)
+
+
+def _via(o: np.ndarray, d: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(P, K) lengths ``|o - c_k| + |c_k - d|`` (NaN for NaN crossings)."""
+    return (np.hypot(c[..., 0] - o[:, None, 0], c[..., 1] - o[:, None, 1])
+            + np.hypot(c[..., 0] - d[:, None, 0], c[..., 1] - d[:, None, 1]))
+
+
+def _shortest(via: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Row minimum of ``via`` over allowed, non-NaN crossings (``inf`` if none)."""
+    return np.where(allowed & ~np.isnan(via), via, np.inf).min(axis=1, initial=np.inf)
+
+
+def _factor(length: np.ndarray, o: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``length / |o - d|``, at least 1 (rounding), NaN for a zero-length trip."""
     straight = np.hypot(d[:, 0] - o[:, 0], d[:, 1] - o[:, 1])
-    factor = np.full(o.shape[0], np.nan)
-    np.divide(best, straight, out=factor, where=straight > 0)
-    # Rounding can put a crossing on the straight segment a hair below 1.
+    factor = np.full(straight.shape, np.nan)
+    np.divide(length, straight, out=factor, where=straight > 0)
     return np.maximum(factor, 1.0, where=straight > 0, out=factor)
 
 
@@ -139,13 +166,20 @@ def detour_factors(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFram
 
     Notes
     -----
-    Each unordered pair of nodes is one trip. A trip must cross a corridor when that
-    corridor, alone, splits the convex hull of ``area`` (where every straight trip lies)
-    into pieces and the trip's ends are in different pieces. So a straight trip through a
-    dead end or twice through a bend needs no crossing: the walker goes around, and the
-    factor of 1 is a lower bound. For each corridor to cross, the best crossing of that
-    corridor gives a factor; a trip with several corridors to cross keeps the largest
-    factor, again a lower bound of the chained route.
+    Each unordered pair of nodes is one trip. Each corridor alone cuts the convex hull of
+    ``area`` (where every straight trip lies) into pieces; a trip must cross the corridor
+    when its ends are in different pieces (a straight trip crossing a bend twice needs no
+    crossing: a factor of 1 is then a lower bound). A branch ending inside the hull cuts
+    nothing; it is extended by the shortest segment to the hull boundary, and a trip that
+    the extended corridor separates without crossing the extension must go round the
+    branch end or through a crossing on it. A crossing serves the pieces it borders
+    (within its distance to the corridor plus 1 m; one outside the hull serves all pieces
+    of its corridor), and a branch end serves the pieces around it. When the two pieces
+    share a border, the trip uses the best crossing bordering both, and has none if that
+    border has no crossing. Otherwise (two borders or more to cross) the factor is the
+    lower bound ``max(best crossing out of the origin piece, best into the destination
+    piece)``. A trip with several corridors to cross keeps the largest factor, again a
+    lower bound of the chained route. Adding a crossing never increases a factor.
     """
     trips = _sample_trips(area, corridors, spacing_m, max_pairs)
     return _stats(trips, _crossing_table(crossings, corridors))
@@ -200,31 +234,71 @@ def _grid(area: BaseGeometry, spacing_m: float) -> np.ndarray:
     return np.column_stack([gx[inside], gy[inside]])
 
 
-def _side_labels(nodes: np.ndarray, zone: BaseGeometry,
-                 corridors: gpd.GeoDataFrame) -> np.ndarray:
-    """(N, C) array: for each node and corridor, the number of the piece of ``zone`` cut by
-    that corridor alone which holds the node (-1 outside ``zone``).
+def _free_ends(noded: np.ndarray, zone: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Ends of noded linework (one geometry per cut) that touch nothing else and lie inside
+    ``zone``: the (T,) points and the cut number of each."""
+    parts, owner = shapely.get_parts(noded, return_index=True)
+    ends = np.concatenate([shapely.get_point(parts, 0), shapely.get_point(parts, -1)])
+    owner = np.tile(owner, 2)
+    keys = np.column_stack([owner, np.round(shapely.get_coordinates(ends), 6)])
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    free = (counts[inverse.ravel()] == 1) & shapely.contains(zone, ends) \
+        & (shapely.distance(ends, zone.boundary) > 0.5)
+    return ends[free], owner[free]
 
-    Every corridor is noded with the zone boundary and polygonized in one vectorised call;
-    a node lying exactly on a line gets the lower piece number.
+
+def _cut_pieces(nodes: np.ndarray, zone: BaseGeometry, corridors: gpd.GeoDataFrame):
+    """Cut ``zone`` by each corridor alone, then by each corridor with its free ends joined
+    to the zone boundary (one vectorised polygonize for all 2C cuts).
+
+    Returns the (nodes, 2C) piece number of every node for every cut (-1 if none; a node
+    exactly on a line gets the lower number), the pieces, their cut, their adjacency (a
+    shared border of positive length), the free ends and their extensions (T, 2, 2).
     """
+    n = len(corridors)
     clipped = shapely.intersection(corridors.geometry.values, zone.buffer(1.0))
     noded = shapely.union(zone.boundary, clipped)
-    pieces, owner = shapely.get_parts(shapely.polygonize(noded[:, None], axis=1),
-                                      return_index=True)
-    hit_node, hit_piece = shapely.STRtree(pieces).query(shapely.points(nodes),
-                                                        predicate="intersects")
-    labels = np.full((len(nodes), len(corridors)), np.iinfo(np.int64).max)
-    np.minimum.at(labels, (hit_node, owner[hit_piece]), hit_piece)
-    labels[labels == np.iinfo(np.int64).max] = -1
-    return labels
+    tips, tip_pos = _free_ends(noded, zone)
+    extensions = overshoot(shapely.shortest_line(tips, zone.boundary))
+    cuts = np.concatenate([noded, shapely.union(noded, group_lines(extensions, tip_pos, n))])
+    pieces, piece_cut = shapely.get_parts(shapely.polygonize(cuts[:, None], axis=1),
+                                          return_index=True)
+    tree = shapely.STRtree(pieces)
+    hit_node, hit_piece = tree.query(shapely.points(nodes), predicate="intersects")
+    none = np.iinfo(np.int64).max
+    labels = np.full((len(nodes), 2 * n), none)
+    np.minimum.at(labels, (hit_node, piece_cut[hit_piece]), hit_piece)
+    labels[labels == none] = -1
+    a, b = tree.query(pieces, predicate="intersects")
+    pair = (a < b) & (piece_cut[a] == piece_cut[b])
+    a, b = a[pair], b[pair]
+    shared = shapely.length(shapely.intersection(shapely.boundary(pieces[a]),
+                                                 shapely.boundary(pieces[b]))) > 0
+    adjacent = np.zeros((pieces.size, pieces.size), dtype=bool)
+    adjacent[a[shared], b[shared]] = adjacent[b[shared], a[shared]] = True
+    ext_xy = shapely.get_coordinates(extensions).reshape(-1, 2, 2)
+    return labels, pieces, piece_cut, adjacent, tips, tip_pos, ext_xy
+
+
+def _crosses(o: np.ndarray, d: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """(P, S) whether trip o–d crosses each segment of the (S, 2, 2) array."""
+    def turn(a, b, c):  # sign of the turn a → b → c, broadcast over (P, S)
+        return np.sign((b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1])
+                       - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0]))
+    o, d = o[:, None, :], d[:, None, :]
+    p, q = segments[None, :, 0, :], segments[None, :, 1, :]
+    return (turn(o, d, p) * turn(o, d, q) <= 0) & (turn(p, q, o) * turn(p, q, d) <= 0)
 
 
 def _sample_trips(area, corridors: gpd.GeoDataFrame, spacing_m: float,
                   max_pairs: int) -> _Trips:
+    """Check the inputs, lay the grid and keep the trips that must cross (see Notes of
+    `detour_factors`)."""
     check_area(area)
     check_frame(corridors, "corridors", ("corridor_id",))
     spacing_m = check_distance(spacing_m, "spacing_m")
+    if not corridors["corridor_id"].is_unique:
+        raise ValueError("corridors : les valeurs de « corridor_id » doivent être uniques.")
     if int(max_pairs) < 1:
         raise ValueError(f"max_pairs : un entier positif est attendu, reçu {max_pairs}.")
     nodes = _grid(area, spacing_m)
@@ -233,19 +307,30 @@ def _sample_trips(area, corridors: gpd.GeoDataFrame, spacing_m: float,
         pick = np.random.default_rng(_SEED).choice(len(nodes), n_keep, replace=False)
         nodes = nodes[np.sort(pick)]
     i, j = np.triu_indices(len(nodes), k=1)
-    empty = _Trips(np.empty((0, 2)), np.empty((0, 2)), np.empty(0, int), np.empty(0, int),
-                   i.size, spacing_m)
-    if i.size == 0 or corridors.empty:
-        return empty
-    # A straight trip stays inside the convex hull of the area, so that is where it can
-    # be cut: it must cross a corridor when that corridor separates its ends there.
-    labels = _side_labels(nodes, area.convex_hull, corridors)
-    row_trip, row_pos = np.nonzero(labels[i] != labels[j])
-    if row_trip.size == 0:
-        return empty
+    n = len(corridors)
+    # A straight trip stays inside the convex hull of the area: that is where it is cut.
+    labels, pieces, piece_cut, adjacent, tips, tip_cut, ext = _cut_pieces(
+        nodes, area.convex_hull, corridors)
+    tip_cut = tip_cut + n
+    apart = (labels[i] != labels[j]) & (labels[i] >= 0) & (labels[j] >= 0)
+    apart[:, n:] &= ~apart[:, :n]  # the extended cut only adds dead-end crossings
+    row_trip, row_cut = np.nonzero(apart)
+    # A trip crossing an extension goes past the branch end: it needs no crossing there.
+    dead = np.flatnonzero(row_cut >= n)
+    free = (_crosses(nodes[i[row_trip[dead]]], nodes[j[row_trip[dead]]], ext)
+            & (tip_cut[None, :] == row_cut[dead, None])).any(axis=1)
+    keep = np.ones(row_trip.size, dtype=bool)
+    keep[dead[free]] = False
+    row_trip, row_cut = row_trip[keep], row_cut[keep]
     trips, row_trip = np.unique(row_trip, return_inverse=True)
-    row_corridor = corridors["corridor_id"].to_numpy()[row_pos]
-    return _Trips(nodes[i[trips]], nodes[j[trips]], row_trip, row_corridor, i.size, spacing_m)
+    return _Trips(origins=nodes[i[trips]], destinations=nodes[j[trips]],
+                  row_trip=row_trip, row_cut=row_cut,
+                  row_from=labels[i[trips[row_trip]], row_cut],
+                  row_to=labels[j[trips[row_trip]], row_cut],
+                  corridor_ids=corridors["corridor_id"].to_numpy(),
+                  lines=corridors.geometry.values, tips=shapely.get_coordinates(tips),
+                  tip_cut=tip_cut, pieces=pieces, piece_cut=piece_cut, adjacent=adjacent,
+                  n_total=i.size, spacing_m=spacing_m)
 
 
 def _crossing_table(crossings: gpd.GeoDataFrame,
@@ -260,37 +345,55 @@ def _crossing_table(crossings: gpd.GeoDataFrame,
             shapely.get_coordinates(pts[ok]))
 
 
-def _padded(ids: np.ndarray, xy: np.ndarray, corridor_ids: np.ndarray) -> np.ndarray:
-    """Crossings as a NaN-padded (len(corridor_ids), max crossings per corridor, 2) array,
-    in the order of ``corridor_ids`` (sorted)."""
-    keep = np.isin(ids, corridor_ids)
-    ids, xy = ids[keep], xy[keep]
-    order = np.argsort(ids, kind="stable")
-    ids, xy = ids[order], xy[order]
-    pos = np.searchsorted(corridor_ids, ids)
-    slot = np.arange(ids.size) - np.searchsorted(ids, ids)  # rank within its corridor
-    out = np.full((corridor_ids.size, max(int(slot.max(initial=-1)) + 1, 1), 2), np.nan)
-    out[pos, slot] = xy
-    return out
+def _crossing_layout(trips: _Trips, ids: np.ndarray, xy: np.ndarray):
+    """Crossings per cut as a NaN-padded (2C, K, 2) array, and the (N, 2C, K) booleans
+    "crossing slot k of cut c borders piece n". A crossing of corridor c serves cuts c and
+    C + c; a free end serves its extended cut only."""
+    n = trips.corridor_ids.size
+    pos = pd.Index(trips.corridor_ids).get_indexer(ids)
+    pos, xy = pos[pos >= 0], xy[pos >= 0]  # crossings of other corridors are ignored
+    cut = np.concatenate([pos, pos + n, trips.tip_cut])
+    xy = np.concatenate([xy, xy, trips.tips]).reshape(-1, 2)
+    order = np.argsort(cut, kind="stable")
+    cut, xy = cut[order], xy[order]
+    slot = np.arange(cut.size) - np.searchsorted(cut, cut)  # rank within its cut
+    size = max(int(slot.max(initial=-1)) + 1, 1)
+    padded = np.full((2 * n, size, 2), np.nan)
+    padded[cut, slot] = xy
+    borders = np.zeros((trips.pieces.size, 2 * n, size), dtype=bool)
+    points = shapely.points(xy)
+    reach = shapely.distance(points, trips.lines[cut % n]) + 1.0 if n else np.empty(0)
+    hit, piece = shapely.STRtree(trips.pieces).query(points, predicate="dwithin",
+                                                     distance=reach)
+    own = trips.piece_cut[piece] == cut[hit]
+    borders[piece[own], cut[hit[own]], slot[hit[own]]] = True
+    outside = ~np.isin(np.arange(cut.size), hit[own])  # beyond the hull: serves all pieces
+    borders[:, cut[outside], slot[outside]] = True
+    return padded, borders
 
 
 def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
     """Score the sampled trips against a crossing table (ids, coordinates)."""
-    corridor_ids = np.unique(trips.row_corridor)
-    padded = _padded(*table, corridor_ids)
-    which = np.searchsorted(corridor_ids, trips.row_corridor)
-    row_factor = np.empty(trips.row_trip.size)
+    padded, borders = _crossing_layout(trips, *table)
+    n = trips.corridor_ids.size
+    row_length = np.empty(trips.row_trip.size)
     step = max(1, _CHUNK_CELLS // padded.shape[1])
-    for start in range(0, row_factor.size, step):  # chunks bound memory, not a loop on trips
+    for start in range(0, row_length.size, step):  # chunks bound memory, not a loop on trips
         rows = slice(start, start + step)
-        t = trips.row_trip[rows]
-        row_factor[rows] = pair_detours(trips.origins[t], trips.destinations[t],
-                                        padded[which[rows]])
+        t, c = trips.row_trip[rows], trips.row_cut[rows]
+        a, b = trips.row_from[rows], trips.row_to[rows]
+        via = _via(trips.origins[t], trips.destinations[t], padded[c])
+        out_of, into = borders[a, c], borders[b, c]
+        row_length[rows] = np.where(
+            trips.adjacent[a, b], _shortest(via, out_of & into),
+            np.maximum(_shortest(via, out_of), _shortest(via, into)))
+    row_factor = _factor(row_length, trips.origins[trips.row_trip],
+                         trips.destinations[trips.row_trip])
     factors = np.full(len(trips.origins), 1.0)
     np.maximum.at(factors, trips.row_trip, row_factor)
     finite = factors[np.isfinite(factors)]
-    by_row = pd.Series(row_factor[np.isfinite(row_factor)],
-                       index=trips.row_corridor[np.isfinite(row_factor)])
+    ok = np.isfinite(row_factor)
+    by_row = pd.Series(row_factor[ok], index=trips.corridor_ids[trips.row_cut[ok] % n])
     by_corridor = {int(k): float(v) for k, v in by_row.groupby(level=0).median().items()}
     nan = float("nan")
     return DetourStats(

@@ -13,32 +13,13 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis.checks import check_frame
+from geoapp.analysis.cuts import split_sides
 
 # Pieces smaller than this (generalised-boundary slivers) are not part of a district.
 MIN_PIECE_M2 = 10_000.0
 # Two polygons closer than this are "touching" (the commune layer is generalised).
 TOUCH_TOLERANCE_M = 5.0
-
-
-def check_crs(gdf: gpd.GeoDataFrame, name: str) -> None:
-    """Raise ``ValueError`` naming ``name`` unless ``gdf`` is in the analysis CRS."""
-    if gdf.crs is None or gdf.crs != ANALYSIS_CRS:
-        raise ValueError(f"{name} must be in {ANALYSIS_CRS}, got {gdf.crs}")
-
-
-def split_polygon(polygon: BaseGeometry, lines: gpd.GeoSeries) -> np.ndarray:
-    """Cut ``polygon`` by ``lines`` and return its pieces (array of Polygons).
-
-    The lines are noded with the polygon boundary and polygonized; pieces outside the
-    polygon (loops of track outside it) are dropped. Lines that stop short of the
-    boundary do not cut, which is the expected meaning of "separated by the tracks".
-    """
-    clipped = lines.intersection(polygon.buffer(1.0)).union_all()
-    noded = shapely.union_all([polygon.boundary, clipped])
-    pieces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-    inside = shapely.contains(polygon.buffer(0.5), shapely.point_on_surface(pieces))
-    return pieces[inside]
 
 
 def derive_perimeter(rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFrame,
@@ -61,15 +42,16 @@ def derive_perimeter(rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFr
     Polygon or MultiPolygon in EPSG:2154; pieces under 1 ha are dropped.
     """
     for gdf, name in ((communes, "communes"), (rail, "rail"), (stations, "stations")):
-        check_crs(gdf, name)
+        check_frame(gdf, name)
     area = _commune(communes, rule["commune"])
     if "gares" in rule:
         area = area.intersection(_station_disc(stations, rule))
     if "decoupe_par" in rule:
-        lines = rail.geometry[rail["ligne"].isin(rule["decoupe_par"])]
+        lines = rail[rail["ligne"].isin(rule["decoupe_par"])]
         if lines.empty:
             raise ValueError(f"rule: no rail line named {rule['decoupe_par']}")
-        area = _keep_pieces(split_polygon(area, lines), rule["garder"], communes)
+        pieces = split_sides(area, lines, min_side_m2=MIN_PIECE_M2, snap_m=0.0)
+        area = _keep_pieces(pieces.geometry.to_numpy(), rule["garder"], communes)
     parts = shapely.get_parts(area)
     parts = parts[shapely.area(parts) >= MIN_PIECE_M2]
     if parts.size == 0:
@@ -94,7 +76,6 @@ def _station_disc(stations: gpd.GeoDataFrame, rule: dict) -> BaseGeometry:
 
 
 def _keep_pieces(pieces: np.ndarray, keep, communes: gpd.GeoDataFrame) -> BaseGeometry:
-    pieces = pieces[shapely.area(pieces) >= MIN_PIECE_M2]
     if keep == "nord":
         ys = shapely.get_y(shapely.point_on_surface(pieces))
         return pieces[int(np.argmax(ys))]

@@ -14,7 +14,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis import ANALYSIS_CRS
-from geoapp.analysis.districts import check_crs
+from geoapp.analysis.checks import check_frame
 
 DUPLICATE_RADIUS_M = 150.0
 
@@ -79,7 +79,7 @@ def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float
         raise ValueError("tolerance_m must be >= 0")
     for gdf, name in ((corridors, "corridors"), (stations, "stations"),
                       (experiments, "experiments")):
-        check_crs(gdf, name)
+        check_frame(gdf, name)
     outside = float(district.distance(point))
     side = None
     if sides is not None and not sides.empty:

@@ -19,9 +19,9 @@ import shapely
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.path import Path
 from matplotlib.patches import FancyArrow, Polygon, Rectangle
-from matplotlib.text import Annotation
+from matplotlib.path import Path
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
@@ -216,7 +216,13 @@ class LabelPlacer:
         self.boxes.append(Bbox([[ax0, ay0], [ax1, ay1]]))
 
     def fits(self, artist) -> bool:
-        box = artist.get_window_extent(self.renderer).padded(self.pad)
+        """Keep ``artist`` if its text box is inside the frame and free; reserve it."""
+        if isinstance(artist, Annotation):
+            # The text alone: a callout's leader line may cross what it points at.
+            artist.update_positions(self.renderer)
+            box = Text.get_window_extent(artist, self.renderer).padded(self.pad)
+        else:
+            box = artist.get_window_extent(self.renderer).padded(self.pad)
         inside = (box.x0 >= self.frame.x0 and box.x1 <= self.frame.x1
                   and box.y0 >= self.frame.y0 and box.y1 <= self.frame.y1)
         if not inside or (self.boxes and box.count_overlaps(self.boxes)):
@@ -241,8 +247,8 @@ class LabelPlacer:
     def place_on_candidates(self, text: str, candidates: Iterable[tuple[float, float]],
                             **style) -> Annotation | None:
         """Centre the label on the first candidate point (data) where it fits."""
-        label = self.ax.annotate(text, xy=(0, 0), ha="center", va="center",
-                                 annotation_clip=False, **style)
+        label = self.ax.annotate(text, xy=(0, 0), xytext=(0, 0), textcoords="offset points",
+                                 ha="center", va="center", annotation_clip=False, **style)
         for xy in candidates:
             label.xy = xy
             if self.fits(label):

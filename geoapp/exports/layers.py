@@ -41,11 +41,11 @@ from geoapp.exports.style import (
     MUTED,
     RAIL_CONTEXT,
     STATION_EDGE,
-    THEME_COLOURS,
     text_colour_on,
 )
+from geoapp.maps import THEME_COLOURS
 
-_SHORT_NAMES = {"TRAIN": "Transilien", "TRAM": "Tram T"}
+_REGIONS = {"HAUTS-DE-FRANCE": "Hauts-de-France", "GRAND-EST": "Grand Est"}
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Drawn:
     themes: list[str] = field(default_factory=list)
     stations: int = 0
     experiments: int = 0
+    context_rail: bool = False
 
 
 def line_label(name: str) -> str:
@@ -67,7 +68,7 @@ def line_label(name: str) -> str:
     if head == "TRAIN":
         return f"Transilien {rest}"
     if head == "TER" and rest:
-        return f"TER {rest.title()}"
+        return f"TER {_REGIONS.get(rest, rest.title())}"
     return name
 
 
@@ -81,6 +82,8 @@ def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float
     """
     view = set_view(ax, bounds, pad_m=pad_m)
     ax.set_facecolor("white")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     for spine in ax.spines.values():
         spine.set_edgecolor(COMMUNE_EDGE)
         spine.set_linewidth(0.8 * scale)
@@ -96,6 +99,7 @@ def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float
     drawn.lines = {n: (c, k) for n, c, k in lines[["nom", "couleur", "kind"]].drop_duplicates(
         "nom").sort_values("nom").itertuples(index=False)}
     drawn.stations, drawn.experiments = len(stations), len(experiments)
+    drawn.context_rail = detail == "overview"
     drawn.themes = [t for t in THEME_COLOURS if t in set(experiments.get("theme", []))]
     placer = LabelPlacer(ax, pad_px=2 * scale)
     if furniture:
@@ -127,15 +131,12 @@ def _lines(ax: Axes, scene: Scene, view, scale: float, *, overview: bool) -> gpd
     rail = in_view(rail[rail["mode"].isin(KIND_BY_MODE)], view, clip=True)
     rail = rail.assign(kind=rail["mode"].map(KIND_BY_MODE), nom=rail["ligne"])
     if overview:
-        # At the Métropole's scale only the lines that cut a district keep their colour.
-        near = rail["nom"].isin(set(scene.atlas.cuts["nom"]))
-        add_lines(ax, rail.geometry[~near], colors=RAIL_CONTEXT, linewidths=0.8 * scale,
-                  zorder=8)
-        rail = rail[near]
-    width = (1.6 if overview else 3.6) * scale
+        # At the Métropole's scale lines are context, thin and grey: their colours and
+        # names are in the district panels, where each cut is readable.
+        add_lines(ax, rail.geometry, colors=RAIL_CONTEXT, linewidths=1.0 * scale, zorder=8)
+        return rail.iloc[:0]
+    width = 3.6 * scale
     trams = rail["kind"] == "tramway"
-    if rail.empty:
-        return rail
     add_lines(ax, rail.geometry, colors="white", linewidths=width + 2.4 * scale, zorder=9)
     add_lines(ax, rail.geometry[~trams], colors=rail.loc[~trams, "couleur"],
               linewidths=width, zorder=11, capstyle="butt")
@@ -218,7 +219,7 @@ def _label_stations(placer: LabelPlacer, stations, scene: Scene, scale: float, *
     for row in ordered.itertuples():
         placer.place_point_label(
             row.nom, (row.geometry.x, row.geometry.y), offset_pt=11 * scale,
-            fontsize=(10 if not compact else 8.5) * scale, color=INK, family=FONT,
+            fontsize=(10 if not compact else 9.5) * scale, color=INK, family=FONT,
             fontweight="bold", zorder=34, path_effects=halo(3 * scale))
 
 

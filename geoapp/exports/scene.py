@@ -16,6 +16,8 @@ import pandas as pd
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
+from geoapp.exports.style import filter_caption
+from geoapp.layers import points_frame
 from geoapp.registry import STATUSES, THEMES
 
 ALL = "all"
@@ -28,17 +30,13 @@ EXPERIMENT_COLUMNS = ["id", "district", "title", "organisation", "org_kind", "th
 def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     """Experiments as the store lists them -> points in Lambert-93 (EPSG:2154).
 
-    ``rows`` are dicts with WGS84 ``lon``/``lat`` in decimal degrees and the registry
-    fields (:data:`EXPERIMENT_COLUMNS`); extra keys are kept. An empty list gives an empty
-    frame with those columns, so every export can say "Aucune expérimentation".
+    ``rows`` are dicts with WGS84 ``lon``/``lat`` (decimal degrees) and the registry
+    fields; extra keys are kept. An empty list gives an empty frame with
+    :data:`EXPERIMENT_COLUMNS`, so every export can say "Aucune expérimentation".
     """
-    frame = pd.DataFrame(list(rows))
-    for column in EXPERIMENT_COLUMNS:
-        if column not in frame:
-            frame[column] = pd.Series(dtype=float if column in ("lon", "lat") else object)
-    points = gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float),
-                                crs="EPSG:4326")
-    return gpd.GeoDataFrame(frame, geometry=points).to_crs(ANALYSIS_CRS)
+    frame = points_frame(list(rows), columns=EXPERIMENT_COLUMNS)
+    missing = [c for c in EXPERIMENT_COLUMNS if c not in frame]
+    return frame.assign(**{c: None for c in missing}) if missing else frame
 
 
 def check_filters(theme: str | None, status: str | None) -> None:
@@ -61,6 +59,7 @@ class Scene:
     theme: str | None = None
     status: str | None = None
     today: date = field(default_factory=date.today)
+    district: str | None = None  # programme only: experiments of this district alone
 
     @property
     def is_programme(self) -> bool:
@@ -80,6 +79,17 @@ class Scene:
         return f"{d['nom']} — {d['commune']}"
 
     @property
+    def caption(self) -> str | None:
+        """The filters in French, for subtitles (``None`` when nothing is filtered)."""
+        commune = self.atlas.district(self.district)["commune"] if self.district else None
+        return filter_caption(self.theme, self.status, commune)
+
+    def sub(self, slug: str) -> Scene:
+        """One district of a programme scene, its experiments keeping their numbers."""
+        exps = self.experiments[self.experiments["district"] == slug]
+        return Scene(self.atlas, slug, exps, self.theme, self.status, self.today)
+
+    @property
     def label(self) -> str:
         """Short name used in file names: the slug, or ``programme``."""
         return "programme" if self.is_programme else self.target
@@ -87,8 +97,11 @@ class Scene:
 
 def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
                theme: str | None = None, status: str | None = None,
-               today: date | None = None) -> Scene:
+               district: str | None = None, today: date | None = None) -> Scene:
     """Select ``target`` (a district slug or ``"all"``) and its filtered experiments.
+
+    ``district`` narrows a programme's experiments to one district (the overview's
+    "commune" filter); on a district target it must be that district or ``None``.
 
     ``experiments`` must be in EPSG:2154 (see :func:`experiments_frame`); it is not
     modified. Experiments get a ``numero`` (1, 2, …) in district then title order: the
@@ -97,12 +110,16 @@ def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
     """
     if target != ALL:
         atlas.district(target)
+    if district:
+        atlas.district(district)
+        if target not in (ALL, district):
+            raise GeoappError("Le filtre de commune ne correspond pas au quartier exporté.", 400)
     check_filters(theme, status)
     if experiments.crs is None or not experiments.crs.equals(ANALYSIS_CRS):
         raise ValueError(f"experiments: expected CRS {ANALYSIS_CRS}, got {experiments.crs}")
     keep = pd.Series(True, index=experiments.index)
-    if target != ALL:
-        keep &= experiments["district"] == target
+    if target != ALL or district:
+        keep &= experiments["district"] == (district or target)
     if theme:
         keep &= experiments["theme"] == theme
     if status:
@@ -111,4 +128,5 @@ def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
     order = chosen.assign(_title=chosen["title"].astype(str).str.casefold())
     order = order.sort_values(["district", "_title"], kind="stable").drop(columns="_title")
     numbered = order.assign(numero=range(1, len(order) + 1)).reset_index(drop=True)
-    return Scene(atlas, target, numbered, theme, status, today or date.today())
+    return Scene(atlas, target, numbered, theme, status, today or date.today(),
+                 district if target == ALL else None)

@@ -18,37 +18,33 @@ import threading
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Rectangle
 
-from geoapp.exports.cartography import add_polygons, draw_scale_bar, set_view
-from geoapp.exports.layers import Drawn, draw_scene_map, line_label
+from geoapp.exports.cartography import LabelPlacer, add_polygons, draw_scale_bar, halo, set_view
+from geoapp.exports.layers import draw_scene_map
+from geoapp.exports.legend import draw_legend
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import (
     ATTRIBUTION,
     BRAND,
     COMMUNE_EDGE,
     COMMUNE_FILL,
-    DISTRICT_FILL,
     FONT,
     INK,
     MUTED,
-    NO_EXPERIMENT,
     PERIMETER_NOTE,
     REFERENCE_WIDTH_IN,
     SIZES,
-    STATION_EDGE,
     STATUS_LABELS,
     SUBTITLE,
-    THEME_COLOURS,
-    filter_caption,
     fr_number,
     french_date,
 )
+from geoapp.maps import THEME_COLOURS
 
 # rcParams are global: saving holds this lock so two threads never see each other's.
-_SAVE_LOCK = threading.Lock()
-_SAVE_RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "qmi-atlas",
+SAVE_LOCK = threading.Lock()
+SAVE_RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "qmi-atlas",
             "font.family": FONT}
 _METADATA = {"png": {"Software": "QMI Atlas"},
              "pdf": {"Creator": "QMI Atlas", "Producer": "QMI Atlas", "CreationDate": None},
@@ -72,7 +68,7 @@ def save_figure(fig: Figure, fmt: str, *, title: str = "") -> bytes:
         metadata["Title"] = title
     elif fmt == "svg":
         metadata["Title"] = title
-    with _SAVE_LOCK, matplotlib.rc_context(_SAVE_RC):
+    with SAVE_LOCK, matplotlib.rc_context(SAVE_RC):
         fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=metadata)
     return buffer.getvalue()
 
@@ -104,7 +100,7 @@ def draw_page_frame(fig: Figure, scene: Scene, scale: float, *, kicker: str = ""
     fig.text(0.02, top, scene.title, fontsize=26 * scale, fontweight="bold", color=INK,
              va="top", family=FONT)
     subtitle = f"{SUBTITLE} · {french_date(scene.today)}"
-    caption = filter_caption(scene.theme, scene.status)
+    caption = scene.caption
     if caption:
         subtitle += f" · {caption}"
     fig.text(0.02, top - 0.052, subtitle, fontsize=13 * scale, color=MUTED, va="top",
@@ -123,21 +119,23 @@ def wrap(text: str, width_in: float, fontsize: float) -> str:
 def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
     d = scene.districts.iloc[0]
     ax = fig.add_axes((0.02, 0.085, 0.655, 0.80))
-    bounds = _bounds_with_experiments(scene)
-    drawn = draw_scene_map(ax, scene, bounds, scale=scale, pad_m=DISTRICT_PAD_M)
-    locator = fig.add_axes((0.70, 0.655, 0.13, 0.23))
+    drawn = draw_scene_map(ax, scene, bounds_with_experiments(scene), scale=scale,
+                           pad_m=DISTRICT_PAD_M)
+    locator = fig.add_axes((0.70, 0.655, 0.115, 0.205))
     draw_locator(locator, scene, scale)
-    fig.text(0.84, 0.885, "Situation dans la Métropole", fontsize=10 * scale, color=MUTED,
-             va="top", family=FONT, wrap=True)
-    fig.text(0.84, 0.845, _district_facts(d, scene), fontsize=10.5 * scale, color=INK,
-             va="top", family=FONT, linespacing=1.55)
-    legend_ax = fig.add_axes((0.70, 0.085, 0.28, 0.55))
+    fig.text(0.7575, 0.645, "Situation dans la Métropole", fontsize=9 * scale, color=MUTED,
+             va="top", ha="center", family=FONT)
+    fig.text(0.835, 0.885, "Chiffres clés", fontsize=12 * scale, fontweight="bold",
+             color=INK, va="top", family=FONT)
+    fig.text(0.835, 0.85, _district_facts(d, scene), fontsize=10.5 * scale, color=INK,
+             va="top", family=FONT, linespacing=1.6)
+    legend_ax = fig.add_axes((0.70, 0.085, 0.28, 0.52))
     legend_ax.set_axis_off()
-    draw_legend(legend_ax, drawn, scale)
-    _experiment_list(fig, scene, scale, top=0.30)
+    box = draw_legend(legend_ax, drawn, scale)
+    _experiment_list(fig, scene, scale, top=box.y0 - 0.035)
 
 
-def _bounds_with_experiments(scene: Scene):
+def bounds_with_experiments(scene: Scene):
     """District bounds grown to include its experiments (a site may lie just outside)."""
     xmin, ymin, xmax, ymax = scene.districts.total_bounds
     if len(scene.experiments):
@@ -163,7 +161,9 @@ def _experiment_list(fig: Figure, scene: Scene, scale: float, *, top: float,
         return
     fig.text(0.70, top, "Expérimentations", fontsize=11 * scale, fontweight="bold",
              color=INK, va="top", family=FONT)
-    rows = [f"{r.numero}. {_shorten(r.title, 34)} — {STATUS_LABELS.get(r.status, r.status)}"
+    room = max(1, int((top - 0.11) / 0.027))
+    limit = min(limit, room)
+    rows = [f"{r.numero}. {_shorten(r.title, 38)} — {STATUS_LABELS.get(r.status, r.status)}"
             for r in exps.head(limit).itertuples()]
     if len(exps) > limit:
         rows.append(f"… et {len(exps) - limit} autres (voir la fiche quartier)")
@@ -194,48 +194,6 @@ def draw_locator(ax, scene: Scene, scale: float) -> None:
     ax.set_axis_off()
 
 
-def draw_legend(ax, drawn: Drawn, scale: float, *, ncol: int = 1, fontsize: float = 10.5,
-                loc: str = "upper left") -> None:
-    """Legend of what ``drawn`` says is on the map, with section headings in bold."""
-    entries: list[tuple[object, str, bool]] = []
-
-    def heading(text: str) -> None:
-        entries.append((Line2D([], [], linestyle="none"), text, True))
-
-    heading("Quartiers et communes")
-    entries.append((Patch(facecolor=DISTRICT_FILL, edgecolor=BRAND, linewidth=2 * scale),
-                    "Quartier d’innovation (périmètre indicatif)", False))
-    entries.append((Patch(facecolor=COMMUNE_FILL, edgecolor=COMMUNE_EDGE, linewidth=scale),
-                    "Commune", False))
-    if drawn.lines:
-        heading("Coupures urbaines")
-        for name, (colour, kind) in drawn.lines.items():
-            style = (0, (3, 1.5)) if kind == "tramway" else "-"
-            entries.append((Line2D([], [], color=colour, linewidth=3.5 * scale, linestyle=style),
-                            f"{line_label(name)} ({kind})", False))
-    if drawn.stations:
-        entries.append((Line2D([], [], linestyle="none", marker="o", markersize=9 * scale,
-                               markerfacecolor="white", markeredgecolor=STATION_EDGE,
-                               markeredgewidth=1.8 * scale), "Gare ou station", False))
-    heading("Expérimentations (par thème)")
-    if not drawn.themes:
-        entries.append((Line2D([], [], linestyle="none"), NO_EXPERIMENT, False))
-    for theme in drawn.themes:
-        entries.append((Line2D([], [], linestyle="none", marker="o", markersize=12 * scale,
-                               markerfacecolor=THEME_COLOURS[theme], markeredgecolor="white"),
-                        theme[:1].upper() + theme[1:], False))
-    handles, labels, bold = zip(*entries, strict=True)
-    legend = ax.legend(handles, labels, loc=loc, frameon=False, ncol=ncol,
-                       fontsize=fontsize * scale, handlelength=2.4, handleheight=1.1,
-                       borderaxespad=0, labelspacing=0.55, columnspacing=1.6,
-                       prop={"family": FONT, "size": fontsize * scale})
-    for text, strong in zip(legend.get_texts(), bold, strict=True):
-        if strong:
-            text.set_fontweight("bold")
-            text.set_color(INK)
-            text.set_x(-2.4 * fontsize * scale)
-
-
 def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
     """Métropole overview (left) and the four districts zoomed (right, 2×2)."""
     atlas = scene.atlas
@@ -243,7 +201,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
     mgp = atlas.layers["mgp"]
     drawn = draw_scene_map(overview, scene, mgp.total_bounds, scale=scale, pad_m=500,
                            detail="overview")
-    _number_districts(overview, scene, scale)
+    number_districts(overview, scene, scale)
     legend_ax = fig.add_axes((0.02, 0.085, 0.42, 0.17))
     legend_ax.set_axis_off()
     panel_w, panel_h, gap_x = 0.255, 0.355, 0.01
@@ -252,9 +210,8 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         left = 0.46 + col * (panel_w + gap_x)
         bottom = 0.085 + (1 - row) * (panel_h + 0.045)
         ax = fig.add_axes((left, bottom, panel_w, panel_h))
-        sub = Scene(atlas, d.slug, scene.experiments[scene.experiments["district"] == d.slug],
-                    scene.theme, scene.status, scene.today)
-        part = draw_scene_map(ax, sub, _bounds_with_experiments(sub), scale=scale * 0.8,
+        sub = scene.sub(d.slug)
+        part = draw_scene_map(ax, sub, bounds_with_experiments(sub), scale=scale * 0.8,
                               pad_m=250, detail="compact", furniture=False)
         _small_scale_bar(ax, scale)
         drawn.lines.update(part.lines)
@@ -263,20 +220,38 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         ax.set_title(f"{i + 1}  {d.nom} — {d.commune}", loc="left", fontsize=12 * scale,
                      fontweight="bold", color=INK, family=FONT, pad=4 * scale)
     drawn.lines = dict(sorted(drawn.lines.items()))
-    draw_legend(legend_ax, drawn, scale, ncol=3, fontsize=9.5)
+    draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8)
 
 
 def _small_scale_bar(ax, scale: float) -> None:
     draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
 
 
-def _number_districts(ax, scene: Scene, scale: float) -> None:
-    """Numbered callouts next to each district on the Métropole map (1–4, as the panels)."""
-    for i, d in enumerate(scene.atlas.districts.itertuples()):
-        point = d.geometry.representative_point()
-        ax.annotate(f"{i + 1}  {d.nom}", xy=(point.x, point.y), xytext=(14 * scale, 10 * scale),
-                    textcoords="offset points", fontsize=11 * scale, fontweight="bold",
-                    color=BRAND, family=FONT, zorder=40,
-                    bbox={"boxstyle": "round,pad=0.3", "facecolor": "white",
-                          "edgecolor": BRAND, "linewidth": 1.2 * scale},
-                    arrowprops={"arrowstyle": "-", "color": BRAND, "linewidth": 1.2 * scale})
+def number_districts(ax, scene: Scene, scale: float) -> None:
+    """Numbered callouts for the districts on the Métropole map (1–4, as the panels),
+    placed around each district where they overlap nothing."""
+    placer = LabelPlacer(ax, pad_px=4 * scale)
+    placer.block_axes_box(0.0, 0.0, 0.32, 0.14)
+    placer.block_axes_box(0.92, 0.80, 1.0, 0.96)
+    style = {"fontsize": 11 * scale, "fontweight": "bold", "color": BRAND, "family": FONT,
+             "zorder": 40, "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white",
+                                    "edgecolor": BRAND, "linewidth": 1.2 * scale},
+             "arrowprops": {"arrowstyle": "-", "color": BRAND, "linewidth": 1.2 * scale,
+                            "shrinkA": 0, "shrinkB": 3 * scale}}
+    districts = scene.atlas.districts
+    centres = districts.geometry.centroid
+    ax.scatter(centres.x, centres.y, s=(16 * scale) ** 2, facecolor="none", edgecolor=BRAND,
+               linewidths=2.2 * scale, zorder=30)
+    placer.block_points(zip(centres.x, centres.y, strict=True), 9 * scale)
+    for i, (d, centre) in enumerate(zip(districts.itertuples(), centres, strict=True)):
+        for offset in (24, 42):
+            if placer.place_point_label(f"{i + 1}  {d.nom}", (centre.x, centre.y),
+                                        offset_pt=offset * scale, **style):
+                break
+    paris = scene.atlas.layers["communes"].query("code_insee == '75056'")
+    if not paris.empty:
+        spot = paris.geometry.iloc[0].representative_point()
+        placer.place_point_label("PARIS", (spot.x, spot.y), offset_pt=0,
+                                 spots=((0, 0, "center", "center"),), fontsize=11 * scale,
+                                 color=MUTED, family=FONT, fontstyle="italic", zorder=3,
+                                 path_effects=halo(3 * scale))

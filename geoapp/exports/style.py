@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from geoapp.maps import DISTRICT_COLOUR
-from geoapp.registry import STATUSES, THEMES
+from geoapp.registry import STATUSES
 
 INK = "#1f2430"
 MUTED = "#5b6270"
@@ -18,9 +18,9 @@ BRAND = DISTRICT_COLOUR
 # so the fill colour is one exact RGB value in a PNG and the tests can look for it.
 DISTRICT_FILL = "#e6d6ef"
 WATER = "#ffffff"
-COMMUNE_FILL = "#f4f2ee"
-COMMUNE_FILL_OUTSIDE = "#fbfaf8"
-COMMUNE_HOME_FILL = "#efe9f3"
+COMMUNE_FILL = "#efede8"
+COMMUNE_FILL_OUTSIDE = "#f8f7f4"
+COMMUNE_HOME_FILL = "#fcfbf9"  # the district's own commune: lighter, so the district pops
 COMMUNE_EDGE = "#b8bcc4"
 MGP_EDGE = "#7d8593"
 RAIL_CONTEXT = "#c5c8ce"
@@ -28,10 +28,7 @@ STATION_EDGE = "#263238"
 HALO = "white"
 FONT = "DejaVu Sans"  # shipped with matplotlib: the same metrics on every machine
 
-# Experiment points, one colour per theme (vocabulary order of geoapp.registry.THEMES).
-# Chosen to stay apart from each other and from the district purple and line colours.
-THEME_COLOURS = dict(zip(THEMES, ["#1565c0", "#2e7d32", "#f9a825", "#6d4c41",
-                                  "#d81b60", "#00897b", "#ef6c00"], strict=True))
+# Experiment points use the web map's theme colours: geoapp.maps.THEME_COLOURS.
 STATUS_LABELS = {s: s.capitalize() for s in STATUSES}
 
 # name -> (width, height) in inches and dpi; PNG pixel size = inches × dpi.
@@ -75,9 +72,10 @@ def text_colour_on(hex_colour: str) -> str:
     return INK if luminance > 0.35 else "white"
 
 
-def filter_caption(theme: str | None, status: str | None) -> str | None:
-    """``"Filtre : thème « mobilité », statut « déployée »"`` or ``None`` without filter."""
-    parts = []
+def filter_caption(theme: str | None, status: str | None,
+                   commune: str | None = None) -> str | None:
+    """``"Expérimentations filtrées : thème « mobilité », statut « déployée »"`` or ``None``."""
+    parts = [f"commune « {commune} »"] if commune else []
     if theme:
         parts.append(f"thème « {theme} »")
     if status:

@@ -11,8 +11,17 @@ import hmac
 import secrets
 from urllib.parse import urlparse
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from geoapp.errors import GeoappError
 
@@ -21,6 +30,18 @@ bp = Blueprint("auth", __name__)
 ADMIN = "administrateur"
 EDITOR = "editeur"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@bp.record_once
+def _same_site_session_cookie(state) -> None:
+    """Send the session cookie with SameSite=Lax unless the config chose a policy.
+
+    Flask's defaults already hold ``SESSION_COOKIE_SAMESITE = None``, so a
+    ``config.setdefault(..., "Lax")`` never takes effect; set it here, where the session
+    is opened.
+    """
+    config = state.app.config
+    config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
 
 
 def get_store():

@@ -7,20 +7,38 @@ the store. A refused write re-renders the page with what the user typed, field b
 
 from __future__ import annotations
 
-from flask import (Blueprint, Response, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from geoapp.analysis.placement import Placement, assess_placement
 from geoapp.errors import GeoappError
 from geoapp.layers import points_frame
 from geoapp.maps import build_district_map, map_parts
-from geoapp.registry import (STATUSES, ValidationError, summarise, validate_experiment,
-                             validate_position)
+from geoapp.registry import (
+    ValidationError,
+    summarise,
+    validate_experiment,
+    validate_position,
+)
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
 from geoapp.web import get_atlas
 from geoapp.web.auth import get_store, require_editor
-from geoapp.web.pages import (experiments_frame, filter_context, map_options, read_filters,
-                              render_district)
+from geoapp.web.pages import (
+    experiments_frame,
+    filter_context,
+    map_options,
+    read_filters,
+    render_district,
+)
 
 bp = Blueprint("experiments", __name__)
 
@@ -180,7 +198,7 @@ def registry():
                  if e["withdrawn"]] if g.user else []
     summary = summarise(get_store().list_experiments(), districts=atlas.slugs)
     return render_template("experiments/registry.html", experiments=rows, summary=summary,
-                           withdrawn=withdrawn, districts=atlas.districts, statuses=STATUSES,
+                           withdrawn=withdrawn, districts=atlas.districts,
                            programme=atlas.programme, **filter_context(filters))
 
 

@@ -223,9 +223,32 @@ def test_trips_across_a_corridor_without_crossing_are_counted_apart():
     assert list(stats.by_corridor) == [1]
 
 
+def test_a_crossing_serves_only_the_sides_it_borders():
+    # A T: the main line y=500 and a branch going north from (500, 500). Pieces: south (50
+    # nodes), north-west and north-east (25 each). A footbridge on the branch only.
+    tee = gpd.GeoDataFrame({"corridor_id": [1]}, geometry=[shapely.MultiLineString(
+        [[(-2000, 500), (3000, 500)], [(500, 500), (500, 3000)]])], crs=ANALYSIS_CRS)
+    stats = detour_factors(SQUARE, tee, crossings((500, 800)))
+    assert (stats.n_pairs, stats.n_pairs_no_crossing) == (25 * 25, 2 * 50 * 25)
+    result = what_if_crossing(SQUARE, tee, crossings((500, 800)), Point(200, 505))
+    assert (result.after.n_pairs, result.after.n_pairs_no_crossing) == (25 * 25 + 50 * 25,
+                                                                          50 * 25)
+
+
+def test_trips_across_a_dead_end_go_round_its_end():
+    # Three single-node squares; the line y=500 ends at (600, 500) inside their hull.
+    area = shapely.MultiPolygon([box(520, 420, 580, 480), box(520, 520, 580, 580),
+                                 box(1400, 0, 1460, 60)])
+    dead_end = lines(("RER B", "RER", [(-500, 500), (600, 500)])).assign(corridor_id=1)
+    stats = detour_factors(area, dead_end, crossings((0, 500)), spacing_m=60)
+    # (550, 450) -> (550, 570) goes round the end; (550, 570) -> (1450, 30) passes beyond it.
+    assert (stats.n_pairs_total, stats.n_pairs) == (3, 1)
+    assert stats.median == pytest.approx((math.hypot(50, 50) + math.hypot(50, 70)) / 120)
+
+
 def test_no_corridor_or_nothing_to_cross_gives_nan_stats():
     for corridors in (ACROSS.iloc[:0].assign(corridor_id=1),
-                      lines(("RER B", "RER", [(-500, 500), (600, 500)])).assign(corridor_id=1)):
+                      lines(("RER B", "RER", [(-500, 1500), (600, 1500)])).assign(corridor_id=1)):
         stats = detour_factors(SQUARE, corridors, crossings((0, 500)))
         assert stats.n_pairs == 0
         assert math.isnan(stats.median) and math.isnan(stats.p90)

@@ -4,13 +4,12 @@ import json
 
 import geopandas as gpd
 import pytest
-import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
 from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis.districts import derive_perimeter
 from geoapp.config import PROJECT_ROOT
-from geoapp.analysis.districts import derive_perimeter, split_polygon
 from geoapp.layers import load_layers
 
 SQUARE = box(0, 0, 1000, 1000)
@@ -22,16 +21,6 @@ def frame(geoms, **cols):
 
 def test_one_km_square_is_100_ha():
     assert SQUARE.area / 10_000 == pytest.approx(100.0)
-
-
-def test_line_through_square_makes_two_50_ha_sides():
-    pieces = split_polygon(SQUARE, frame([LineString([(500, -10), (500, 1010)])]).geometry)
-    assert sorted(shapely.area(pieces) / 10_000) == pytest.approx([50.0, 50.0])
-
-
-def test_line_stopping_inside_does_not_split():
-    pieces = split_polygon(SQUARE, frame([LineString([(500, -10), (500, 600)])]).geometry)
-    assert len(pieces) == 1
 
 
 def toy_layers():
@@ -76,7 +65,8 @@ def test_unknown_station_is_refused():
 @pytest.fixture(scope="module")
 def real():
     layers = load_layers(PROJECT_ROOT / "data" / "geo")
-    facts = json.loads((PROJECT_ROOT / "data" / "quartiers.json").read_text(encoding="utf-8"))["quartiers"]
+    text = (PROJECT_ROOT / "data" / "quartiers.json").read_text(encoding="utf-8")
+    facts = json.loads(text)["quartiers"]
     return layers, {q["slug"]: q for q in facts}
 
 

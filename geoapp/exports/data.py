@@ -1,0 +1,181 @@
+"""Data exports: GeoPackage, GeoJSON, CSV for Excel and KML for Google Earth.
+
+Every format carries the same four layers of a scene, with French layer names:
+
+* ``quartiers`` — the district(s): facts and computed figures (polygons);
+* ``coupures`` — the rail and tram features near them (IDFM line name, kind, colour);
+* ``gares`` — stations near them (name, lines);
+* ``experimentations`` — the experiments shown (registry fields; points).
+
+GeoPackage: one table per layer, in Lambert-93 (EPSG:2154, the default) or WGS84
+(EPSG:4326) as asked. GeoJSON: one RFC 7946 FeatureCollection in WGS84 whose features say
+their layer in a ``couche`` property (lists such as ``objectives`` stay JSON arrays). KML:
+one folder per layer, WGS84. CSV: the experiments only, written by the registry's own
+writer (:func:`geoapp.registry_files.write_csv`: semicolon, UTF-8 with BOM, ``lon``/``lat``
+in WGS84 degrees, objectives joined with `` | ``), so an exported file imports back.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import simplekml
+
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from geoapp.atlas import CONTEXT_RADIUS_M
+from geoapp.exports.scene import EXPERIMENT_COLUMNS, Scene
+from geoapp.exports.style import BRAND
+from geoapp.maps import THEME_COLOURS
+from geoapp.registry_files import write_csv
+
+LIST_SEPARATOR = " | "
+DISTRICT_FIELDS = ["slug", "nom", "commune", "code_insee", "departement", "code_dep", "ept",
+                   "maire", "population", "contexte", "objectifs", "regle", "perimetre_source",
+                   "area_ha", "cut_length_in_m", "cut_length_near_m", "cut_names"]
+CUT_FIELDS = ["nom", "kind", "mode", "couleur"]
+STATION_FIELDS = ["nom", "ligne", "mode"]
+CRS_CHOICES = {2154: ANALYSIS_CRS, 4326: DISPLAY_CRS}
+
+
+def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
+    """The four layers of ``scene`` in EPSG:2154, in a fixed field order.
+
+    Cuts and stations are those within the atlas context radius (1.5 km) of the
+    districts shown. Experiments keep the registry columns plus their map ``numero``.
+    """
+    atlas = scene.atlas
+    districts = scene.districts
+    near = districts.buffer(CONTEXT_RADIUS_M).union_all()
+    cuts = atlas.cuts[atlas.cuts.intersects(near)]
+    stations = atlas.stations[atlas.stations.intersects(near)]
+    exps = scene.experiments
+    return {
+        "quartiers": districts[DISTRICT_FIELDS + ["geometry"]].reset_index(drop=True),
+        "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
+        "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
+        "experimentations": exps[["numero"] + EXPERIMENT_COLUMNS + ["geometry"]],
+    }
+
+
+def _flat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Lists joined with `` | `` and booleans as ``oui``/``non``: tables hold text."""
+    out = gdf.copy()
+    for column in out.columns.drop(out.geometry.name):
+        if out[column].map(lambda v: isinstance(v, list | tuple)).any():
+            out[column] = out[column].map(_join)
+    if "evaluation_scale_up" in out:
+        out["evaluation_scale_up"] = out["evaluation_scale_up"].map(_yes_no)
+    return out
+
+
+def _join(value) -> str:
+    return LIST_SEPARATOR.join(map(str, value)) if isinstance(value, list | tuple) else value
+
+
+def _yes_no(value) -> str | None:
+    if value is True or value == 1:
+        return "oui"
+    if value is False or value == 0:
+        return "non"
+    return None
+
+
+def write_geopackage(scene: Scene, *, crs: int = 2154) -> bytes:
+    """GeoPackage bytes with the four layers in EPSG:``crs`` (2154 or 4326)."""
+    target = CRS_CHOICES[crs]
+    with tempfile.TemporaryDirectory(prefix="qmi-gpkg-") as tmp:
+        path = Path(tmp) / "qmi.gpkg"
+        for name, layer in export_layers(scene).items():
+            flat = _flat(layer).to_crs(target)
+            flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
+                         geometry_type=_geometry_type(name))
+        return path.read_bytes()
+
+
+def _geometry_type(layer: str) -> str:
+    return {"quartiers": "MultiPolygon", "coupures": "MultiLineString"}.get(layer, "Point")
+
+
+def write_geojson(scene: Scene) -> bytes:
+    """One WGS84 FeatureCollection; each feature's ``couche`` names its layer."""
+    features = []
+    for name, layer in export_layers(scene).items():
+        data = json.loads(layer.to_crs(DISPLAY_CRS).to_json(drop_id=True, ensure_ascii=False,
+                                                            na="null"))
+        for feature in data["features"]:
+            feature["properties"] = {"couche": name, **feature["properties"]}
+            features.append(feature)
+    collection = {"type": "FeatureCollection", "name": f"qmi-{scene.label}",
+                  "features": features}
+    return json.dumps(collection, ensure_ascii=False).encode("utf-8")
+
+
+def write_experiments_csv(scene: Scene) -> bytes:
+    """The scene's experiments as the registry's own CSV (``geoapp.registry_files``).
+
+    Same columns and encoding as the registry export, so the file imports back unchanged.
+    """
+    rows = scene.experiments.drop(columns=scene.experiments.geometry.name).to_dict("records")
+    return write_csv([{k: _none(v) for k, v in row.items()} for row in rows])
+
+
+def _none(value):
+    """pandas' missing values (NaN, NA) as ``None``, as the store gives them."""
+    if isinstance(value, list | tuple | dict):
+        return value
+    return None if pd.isna(value) else value
+
+
+def write_kml(scene: Scene) -> bytes:
+    """KML (WGS84) with one folder per layer, styled like the maps."""
+    kml = simplekml.Kml(name=f"QMI Atlas — {scene.title}")
+    layers = {k: v.to_crs(DISPLAY_CRS) for k, v in export_layers(scene).items()}
+    folder = kml.newfolder(name="quartiers")
+    for row in _flat(layers["quartiers"]).itertuples():
+        polygon = folder.newpolygon(name=row.nom, outerboundaryis=list(
+            row.geometry.exterior.coords), innerboundaryis=[list(r.coords)
+                                                            for r in row.geometry.interiors])
+        polygon.style.linestyle.color = _kml_colour(BRAND)
+        polygon.style.linestyle.width = 3
+        polygon.style.polystyle.color = _kml_colour(BRAND, 0.25)
+        _extended(polygon, row, DISTRICT_FIELDS)
+    folder = kml.newfolder(name="coupures")
+    for row in layers["coupures"].itertuples():
+        line = folder.newlinestring(name=row.nom, coords=list(row.geometry.coords))
+        line.style.linestyle.color = _kml_colour(row.couleur)
+        line.style.linestyle.width = 4
+        _extended(line, row, CUT_FIELDS)
+    folder = kml.newfolder(name="gares")
+    for row in layers["gares"].itertuples():
+        point = folder.newpoint(name=row.nom, coords=[(row.geometry.x, row.geometry.y)])
+        _extended(point, row, STATION_FIELDS)
+    folder = kml.newfolder(name="experimentations")
+    for row in _flat(layers["experimentations"]).itertuples():
+        point = folder.newpoint(name=f"{row.numero}. {row.title}",
+                                coords=[(row.geometry.x, row.geometry.y)],
+                                description=str(row.description or ""))
+        point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
+        _extended(point, row, ["numero"] + EXPERIMENT_COLUMNS)
+    return kml.kml().encode("utf-8")
+
+
+def _extended(feature, row, fields: list[str]) -> None:
+    """Fields as KML ExtendedData; ``id``/``description`` are KML's own names, so the
+    experiment id is ``id_experimentation`` and the description stays the KML one."""
+    for name in fields:
+        value = getattr(row, name)
+        if name == "description" or value is None or (isinstance(value, float)
+                                                      and pd.isna(value)):
+            continue
+        feature.extendeddata.newdata(name="id_experimentation" if name == "id" else name,
+                                     value=str(value))
+
+
+def _kml_colour(hex_colour: str, opacity: float = 1.0) -> str:
+    """``#rrggbb`` -> KML's ``aabbggrr``."""
+    r, g, b = (hex_colour.lstrip("#")[i:i + 2] for i in (0, 2, 4))
+    return f"{round(opacity * 255):02x}{b}{g}{r}"

@@ -1,0 +1,98 @@
+"""The legend of a drawn map: one titled block per section, stacked or side by side.
+
+Blocks are separate matplotlib legends placed one after the other (positions measured in
+axes fractions, so they hold in PNG, SVG and PDF alike). Only what the map shows is listed;
+an empty experiments selection says so instead of leaving the section out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from matplotlib.axes import Axes
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
+
+from geoapp.exports.layers import Drawn, line_label
+from geoapp.exports.style import (
+    BRAND,
+    COMMUNE_EDGE,
+    COMMUNE_FILL,
+    DISTRICT_FILL,
+    FONT,
+    INK,
+    NO_EXPERIMENT,
+    RAIL_CONTEXT,
+    STATION_EDGE,
+)
+from geoapp.maps import THEME_COLOURS
+
+
+def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]:
+    """``[(title, [(handle, label), …]), …]`` for what ``drawn`` reports."""
+    base = [(Patch(facecolor=DISTRICT_FILL, edgecolor=BRAND, linewidth=2 * scale),
+             "Quartier (périmètre indicatif)"),
+            (Patch(facecolor=COMMUNE_FILL, edgecolor=COMMUNE_EDGE, linewidth=scale), "Commune")]
+    transport = []
+    for name, (colour, kind) in drawn.lines.items():
+        style = (0, (3, 1.5)) if kind == "tramway" else "-"
+        transport.append((Line2D([], [], color=colour, linewidth=3.5 * scale, linestyle=style),
+                          line_label(name)))
+    if drawn.context_rail:
+        transport.append((Line2D([], [], color=RAIL_CONTEXT, linewidth=1.5 * scale),
+                          "Voies ferrées et tramways"))
+    if drawn.stations:
+        transport.append((Line2D([], [], linestyle="none", marker="o", markersize=9 * scale,
+                                 markerfacecolor="white", markeredgecolor=STATION_EDGE,
+                                 markeredgewidth=1.8 * scale), "Gare ou station"))
+    themes = [(Line2D([], [], linestyle="none", marker="o", markersize=12 * scale,
+                      markerfacecolor=THEME_COLOURS[t], markeredgecolor="white"),
+               t[:1].upper() + t[1:]) for t in drawn.themes]
+    if not themes:
+        themes = [(Line2D([], [], linestyle="none"), NO_EXPERIMENT)]
+    sections = [("Quartiers et communes", base)]
+    if transport:
+        sections.append(("Coupures urbaines et gares" if drawn.lines else "Transports",
+                         transport))
+    sections.append(("Expérimentations (par thème)", themes))
+    return sections
+
+
+def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
+                across: bool = False, max_rows: int | None = None) -> Bbox:
+    """Draw the legend blocks from the top left of ``ax`` (hidden axes used as a box).
+
+    ``across`` puts blocks side by side instead of one under the other; ``max_rows``
+    splits a long block into columns. Returns the blocks' extent in figure fractions.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    to_axes = ax.transAxes.inverted()
+    x, y = 0.0, 1.0
+    boxes = []
+    for title, items in legend_sections(drawn, scale):
+        handles, labels = zip(*items, strict=True)
+        ncol = math.ceil(len(items) / max_rows) if max_rows else 1
+        legend = Legend(ax, handles, labels, loc="upper left", bbox_to_anchor=(x, y),
+                        bbox_transform=ax.transAxes, frameon=False, ncol=ncol, title=title,
+                        alignment="left", borderaxespad=0, borderpad=0, handlelength=2.4,
+                        handletextpad=0.8, handleheight=1.1, labelspacing=0.5,
+                        columnspacing=1.4, prop={"family": FONT, "size": fontsize * scale},
+                        title_fontproperties={"family": FONT, "size": fontsize * scale,
+                                              "weight": "bold"})
+        legend.get_title().set_color(INK)
+        ax.add_artist(legend)
+        box = legend.get_window_extent(renderer)
+        if across and boxes and to_axes.transform((box.x1, 0))[0] > 1.0:
+            # No room on this row: start a new row under the blocks placed so far.
+            x, y = 0.0, to_axes.transform((0, min(b.y0 for b in boxes)))[1] - 0.05
+            legend.set_bbox_to_anchor((x, y), transform=ax.transAxes)
+            box = legend.get_window_extent(renderer)
+        boxes.append(box)
+        (x0, y0), (x1, _) = to_axes.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        if across:
+            x = x1 + 0.04
+        else:
+            y = y0 - 0.05
+    return Bbox.union(boxes).transformed(ax.figure.transFigure.inverted())

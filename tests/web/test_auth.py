@@ -1,0 +1,210 @@
+"""Accounts in the browser: login, rate limit, logout, cookies, CSRF, safe redirects."""
+
+import html
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+PASSWORD = "motdepasse-sceaux"
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["qmi_store"]
+
+
+@pytest.fixture
+def editor(store):
+    return store.add_user("sceaux-editeur", PASSWORD, role="editeur", commune="92071")
+
+
+def page_token(client, url: str = "/connexion") -> str:
+    """The CSRF token of the hidden input a page renders, as a browser would send it."""
+    match = CSRF_INPUT.search(client.get(url).get_data(as_text=True))
+    assert match, f"no CSRF field on {url}"
+    return match.group(1)
+
+
+def login(client, username: str, password: str, **extra):
+    data = {"csrf_token": page_token(client), "username": username, "password": password,
+            **extra}
+    return client.post("/connexion", data=data)
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_login_page_is_french_and_carries_a_token(client):
+    r = client.get("/connexion")
+    assert r.status_code == 200
+    body = text(r)
+    assert "Connexion" in body and "Mot de passe" in body
+    assert CSRF_INPUT.search(r.get_data(as_text=True))
+
+
+def test_login_ok_opens_a_session(client, editor):
+    r = login(client, "sceaux-editeur", PASSWORD)
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/"
+    with client.session_transaction() as session:
+        assert session["user"] == "sceaux-editeur"
+    body = text(client.get("/"))
+    assert "Bienvenue, sceaux-editeur." in body
+    assert "sceaux-editeur (editeur)" in body and "Déconnexion" in body
+
+
+@pytest.mark.parametrize("username, password", [
+    ("sceaux-editeur", "mauvais-mot-de-passe"),
+    ("inconnu", PASSWORD),
+    ("sceaux-editeur", ""),
+])
+def test_login_ko_is_a_french_401(client, editor, username, password):
+    r = login(client, username, password)
+    assert r.status_code == 401
+    body = text(r)
+    assert "Identifiant ou mot de passe incorrect." in body
+    assert f'value="{username}"' in r.get_data(as_text=True)  # the typed name is kept
+    with client.session_transaction() as session:
+        assert "user" not in session
+
+
+def test_login_is_rate_limited_after_five_failures(client, editor):
+    for _ in range(5):
+        assert login(client, "sceaux-editeur", "mauvais-mot-de-passe").status_code == 401
+    r = login(client, "sceaux-editeur", PASSWORD)  # even the right password is refused
+    assert r.status_code == 429
+    body = text(r)
+    assert "Trop de tentatives de connexion. Réessayez dans 15 minutes." in body
+    assert '<html lang="fr">' in body and "Traceback" not in body
+    with client.session_transaction() as session:
+        assert "user" not in session
+
+
+def test_rate_limit_counts_guesses_from_one_address_across_names(client, store, editor):
+    for name in ("alpha", "bravo", "charlie", "delta", "echo"):
+        assert login(client, name, "devine-devine").status_code == 401
+    assert login(client, "sceaux-editeur", PASSWORD).status_code == 429
+
+
+def test_logout_ends_the_session(client, editor):
+    login(client, "sceaux-editeur", PASSWORD)
+    token = page_token(client, "/")
+    r = client.post("/deconnexion", data={"csrf_token": token})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    with client.session_transaction() as session:
+        assert "user" not in session
+    body = text(client.get("/"))
+    assert "Vous êtes déconnecté." in body
+    assert "Déconnexion" not in body
+
+
+def test_logout_is_post_only(client, editor):
+    login(client, "sceaux-editeur", PASSWORD)
+    assert client.get("/deconnexion").status_code == 405
+    with client.session_transaction() as session:
+        assert session["user"] == "sceaux-editeur"
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, editor):
+    r = login(client, "sceaux-editeur", PASSWORD)
+    cookies = [c for c in r.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert len(cookies) == 1
+    attributes = {part.strip().split("=")[0].lower(): part.strip()
+                  for part in cookies[0].split(";")[1:]}
+    assert "httponly" in attributes
+    assert attributes.get("samesite") == "SameSite=Lax"
+
+
+@pytest.mark.parametrize("token", [None, "", "faux-jeton"])
+def test_login_without_valid_csrf_is_refused(client, editor, token):
+    page_token(client)  # the session has a token; the request does not carry it
+    data = {"username": "sceaux-editeur", "password": PASSWORD}
+    if token is not None:
+        data["csrf_token"] = token
+    r = client.post("/connexion", data=data)
+    assert r.status_code == 400
+    assert "Jeton de sécurité (CSRF) absent ou expiré" in text(r)
+    with client.session_transaction() as session:
+        assert "user" not in session
+
+
+def test_csrf_token_in_header_is_accepted(client, editor):
+    token = page_token(client)
+    r = client.post("/connexion", data={"username": "sceaux-editeur", "password": PASSWORD},
+                    headers={"X-CSRF-Token": token})
+    assert r.status_code == 302
+
+
+def _sceaux_form(atlas) -> dict:
+    lon, lat = atlas.centres_lonlat()["sceaux-les-blagis"]
+    return {"title": "Jardin sans jeton", "organisation": "Association des Blagis",
+            "org_kind": "association", "theme": "espaces publics",
+            "objectives": [atlas.objectives()["sceaux-les-blagis"][0]],
+            "description": "Un jardin partagé.", "status": "proposée", "precision": "exacte",
+            "lon": str(lon), "lat": str(lat)}
+
+
+@pytest.mark.parametrize("token", [None, "faux-jeton"])
+def test_write_without_valid_csrf_is_refused_and_stores_nothing(client, store, atlas, editor,
+                                                                token):
+    login(client, "sceaux-editeur", PASSWORD)
+    page_token(client, "/quartiers/sceaux-les-blagis")
+    before = (store.list_experiments(include_withdrawn=True), store.data_version())
+    data = _sceaux_form(atlas)
+    if token is not None:
+        data["csrf_token"] = token
+    r = client.post("/quartiers/sceaux-les-blagis/experimentations", data=data)
+    assert r.status_code == 400
+    assert "Jeton de sécurité (CSRF) absent ou expiré" in text(r)
+    assert (store.list_experiments(include_withdrawn=True), store.data_version()) == before
+
+
+def test_the_same_form_with_its_token_is_stored(client, store, atlas, editor):
+    """Control for the CSRF refusals above: only the token differs."""
+    login(client, "sceaux-editeur", PASSWORD)
+    token = page_token(client, "/quartiers/sceaux-les-blagis")
+    count = len(store.list_experiments())
+    r = client.post("/quartiers/sceaux-les-blagis/experimentations",
+                    data={**_sceaux_form(atlas), "csrf_token": token})
+    assert r.status_code == 302
+    assert len(store.list_experiments()) == count + 1
+
+
+def test_a_token_from_another_session_is_refused(app, editor):
+    other = app.test_client()
+    stolen = page_token(other)
+    client = app.test_client()
+    page_token(client)
+    r = client.post("/connexion", data={"csrf_token": stolen, "username": "sceaux-editeur",
+                                        "password": PASSWORD})
+    assert r.status_code == 400
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.com", "//evil.com/quartiers", "https://evil.com/", "http://evil.com",
+    "/\\evil.com", "\\\\evil.com", " //evil.com", "/\t/evil.com", "javascript:alert(1)",
+])
+def test_login_refuses_open_redirects(client, editor, target):
+    r = login(client, "sceaux-editeur", PASSWORD, next=target)
+    assert r.status_code == 302
+    location = r.headers["Location"]
+    parsed = urlparse(location)
+    assert parsed.scheme == "" and parsed.netloc == ""
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
+    assert "\\" not in location and "\t" not in location
+
+
+def test_login_follows_a_local_next(client, editor):
+    r = login(client, "sceaux-editeur", PASSWORD, next="/quartiers/sceaux-les-blagis")
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/quartiers/sceaux-les-blagis"
+
+
+def test_login_link_of_a_district_page_carries_next(client):
+    body = client.get("/quartiers/sceaux-les-blagis").get_data(as_text=True)
+    assert "/connexion?next=/quartiers/sceaux-les-blagis" in body
+    form = client.get("/connexion?next=/quartiers/sceaux-les-blagis").get_data(as_text=True)
+    assert 'name="next" value="/quartiers/sceaux-les-blagis"' in form
