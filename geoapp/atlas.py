@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
-from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors, split_sides
+from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
 from geoapp.analysis.districts import derive_perimeter
 from geoapp.errors import GeoappError
 from geoapp.layers import LayerError, load_layer, load_layers
@@ -31,8 +31,7 @@ _FACT_FIELDS = ("slug", "nom", "commune", "code_insee", "departement", "ept", "m
 class Atlas:
     """Validated layers and the derived districts, all in Lambert-93.
 
-    ``corridors`` and ``sides`` are keyed by district slug; sides cut the district's
-    500 m study area along its corridors.
+    ``corridors`` is keyed by district slug.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -40,7 +39,6 @@ class Atlas:
     cuts: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     corridors: dict[str, gpd.GeoDataFrame]
-    sides: dict[str, gpd.GeoDataFrame]
     programme: dict = field(default_factory=dict)
 
     def district(self, slug: str) -> pd.Series:
@@ -49,6 +47,10 @@ class Atlas:
         if match.empty:
             raise GeoappError(f"Le quartier « {slug} » n’existe pas.", 404)
         return match.iloc[0]
+
+    def study_area(self, slug: str):
+        """Where a district's cut is measured: its perimeter buffered by 500 m."""
+        return self.district(slug).geometry.buffer(STUDY_BUFFER_M)
 
     @property
     def slugs(self) -> list[str]:
@@ -95,12 +97,10 @@ def build_atlas(data_dir: Path | str) -> Atlas:
     cuts = _cut_features(layers["rail"], context)
     corridors = {row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
                  for row in districts.itertuples()}
-    sides = {row.slug: split_sides(row.geometry.buffer(STUDY_BUFFER_M), corridors[row.slug])
-             for row in districts.itertuples()}
     districts = _with_figures(districts, corridors)
     programme = {k: v for k, v in facts.items() if k != "quartiers"}
     return Atlas(layers, districts, cuts, _stations(layers["stations"], context), corridors,
-                 sides, programme)
+                 programme)
 
 
 def _districts(entries: list[dict], layers: dict, geo_dir: Path) -> gpd.GeoDataFrame:

@@ -103,3 +103,49 @@ def users_remove(username: str) -> None:
     except GeoappError as exc:
         _fail(exc)
     click.echo(f"Compte « {username} » supprimé.")
+
+
+@main.command("export")
+@click.option("--quartier", "target", metavar="SLUG|all",
+              help="Quartier à exporter (ex. sceaux-les-blagis), ou « all » pour le programme.")
+@click.option("--format", "fmt", metavar="FORMAT",
+              help="png, svg, pdf, fiche, html, gpkg, geojson, csv ou kml.")
+@click.option("--taille", help="diapo (16:9, 1920×1080) ou a4 (A4 paysage, 300 dpi).")
+@click.option("--crs", help="GeoPackage : 2154 (Lambert-93, défaut) ou 4326 (WGS84).")
+@click.option("--theme", help="Seulement les expérimentations de ce thème.")
+@click.option("--statut", help="Seulement les expérimentations de ce statut.")
+@click.option("--tout", is_flag=True,
+              help="Tous les exports de chaque quartier et du programme, dans le dossier --out.")
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).")
+def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
+    """Exporter cartes, fiches et données (mêmes fichiers que le menu « Exporter »)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from geoapp.errors import GeoappError
+    from geoapp.exports import ExportCache, batch_jobs, make_export, write_export
+
+    atlas = current_app.extensions["qmi_atlas"]
+    cache = ExportCache(current_app.config.get("EXPORT_CACHE_DIR"))
+    filters = {"theme": theme, "status": statut}
+    try:
+        if not tout:
+            if not target or not fmt:
+                raise GeoappError("Indiquez --quartier et --format (ou --tout).", 400)
+            made = make_export(atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs,
+                               cache=cache, **filters)
+            path = write_export(made, Path(out))
+            click.echo(f"Export écrit : {path} ({len(made.data) // 1024 + 1} Kio)")
+            return
+        jobs = batch_jobs(atlas, target=target, fmt=fmt)
+        with click.progressbar(jobs, label=f"{len(jobs)} exports", show_pos=True,
+                               item_show_func=lambda j: j and f"{j[0]} {j[1]}") as bar:
+            for job_target, job_fmt, options in bar:
+                made = make_export(atlas, _store(), target=job_target, fmt=job_fmt,
+                                   cache=cache, **options, **filters)
+                write_export(made, Path(out), directory=True)
+        click.echo(f"{len(jobs)} fichiers écrits dans {out}")
+    except GeoappError as exc:
+        _fail(exc)

@@ -221,9 +221,41 @@ def add_experiments(m: folium.Map, experiments: gpd.GeoDataFrame) -> None:
                                                "className": "qmi-experiment"}).add_to(m)
 
 
-def finish(m: folium.Map) -> folium.Map:
+SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")
+CROSSING_COLOURS = {"existant": "#2e7d32", "projeté": "#ef6c00"}
+
+
+def add_sides(m: folium.Map, sides: gpd.GeoDataFrame) -> None:
+    """Sides of the study area cut by the corridors, shaded one colour each."""
+    popups = [popup_html(f"Côté n° {s.side_id}", [("Surface", f"{s.area_ha:.1f} ha")],
+                         note="Partie de la zone d’étude (quartier + 500 m) délimitée par "
+                              "les coupures.") for s in sides.itertuples()]
+    tips = [tooltip_text(f"Côté n° {s.side_id} ({s.area_ha:.0f} ha)") for s in sides.itertuples()]
+    colours = [SIDE_COLOURS[i % len(SIDE_COLOURS)] for i in range(len(sides))]
+    layer = _annotated(sides, "cote", popups, tips, color=colours)
+    geojson_layer(layer, "Côtés de la coupure (zone d’étude)",
+                  style={"weight": 1, "opacity": 0.6, "fillOpacity": 0.18, "dashArray": "2 4",
+                         "className": "qmi-side"}).add_to(m)
+
+
+def add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
+    """Where walkers can cross a corridor: stations and crossings entered by planners."""
+    popups = [popup_html(c.name if not blank(c.name) else c.kind.capitalize(),
+                         [("Type", c.kind), ("Statut", c.status), ("Source", c.source)])
+              for c in crossings.itertuples()]
+    tips = [tooltip_text(f"Franchissement : {c.kind} ({c.status})"
+                         + ("" if blank(c.name) else f" — {c.name}"))
+            for c in crossings.itertuples()]
+    layer = _annotated(crossings, "franchissement", popups, tips,
+                       color=[CROSSING_COLOURS.get(st, "#455a64") for st in crossings["status"]])
+    geojson_layer(layer, "Franchissements (gares, passerelles…)", point_radius=6,
+                  style={"weight": 3, "fillColor": "#ffffff", "fillOpacity": 1,
+                         "className": "qmi-crossing"}).add_to(m)
+
+
+def finish(m: folium.Map, *, collapsed: bool = False) -> folium.Map:
     """Add the layer control, then hand the map to ``qmi-map.js``: both must come last."""
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=collapsed).add_to(m)
     _Register().add_to(m)
     return m
 
@@ -252,17 +284,26 @@ def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: Asset
 
 
 def build_district_map(atlas, slug: str, experiments: gpd.GeoDataFrame, *,
-                       asset_url: AssetUrl, tiles: bool) -> folium.Map:
-    """One district zoomed to its perimeter, with the others still drawn for context."""
+                       asset_url: AssetUrl, tiles: bool, report=None) -> folium.Map:
+    """One district zoomed to its perimeter, with the others still drawn for context.
+
+    With a cut ``report`` (`geoapp.analysis.cut_report.CutReport`), the sides of the
+    study area and the crossings are drawn too.
+    """
     district = atlas.districts[atlas.districts["slug"] == slug]
-    m = new_map(district.buffer(300), asset_url=asset_url, tiles=tiles)
+    study = gpd.GeoDataFrame(geometry=[atlas.study_area(slug)], crs=district.crs)
+    m = new_map(study, asset_url=asset_url, tiles=tiles)
     add_communes(m, atlas.layers["communes"])
+    if report is not None:
+        add_sides(m, report.study_sides)
     add_qpv(m, atlas.layers["qpv"], show=True)
     add_cuts(m, atlas.cuts)
     add_districts(m, atlas.districts, navigate=False)
     add_stations(m, atlas.stations)
+    if report is not None:
+        add_crossings(m, report.crossings)
     add_experiments(m, experiments)
-    return finish(m)
+    return finish(m, collapsed=True)
 
 
 def map_parts(m: folium.Map) -> dict[str, str]:

@@ -56,19 +56,21 @@ def fr_num(value: float, digits: int = 1) -> str:
 
 def register(app: Flask) -> None:
     """Attach the blueprints, the template filters and the single error handler."""
-    from geoapp.web import api, assets, auth, experiments, pages
+    from geoapp.web import api, assets, auth, cuts, experiments, exports, pages
 
     app.json = NumpyJSONProvider(app)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.register_blueprint(auth.bp)
     app.register_blueprint(experiments.bp)
+    app.register_blueprint(cuts.bp)
     app.add_template_filter(fr_num, "fr_num")
     app.add_template_filter(lambda v: fr_num(v, 0), "fr_int")
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(exports.bp)
 
     @app.errorhandler(GeoappError)
     def _domain_error(exc: GeoappError):

@@ -32,6 +32,7 @@ from geoapp.registry import (
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
 from geoapp.web import get_atlas
 from geoapp.web.auth import get_store, require_editor
+from geoapp.web.cuts import cut_report
 from geoapp.web.pages import (
     experiments_frame,
     filter_context,
@@ -54,7 +55,7 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
     return assess_placement(point, district.geometry, tolerance_m=float(district["tolerance_m"]),
                             corridors=atlas.corridors[slug], stations=atlas.stations,
-                            experiments=others, sides=atlas.sides.get(slug))
+                            experiments=others, sides=cut_report(slug).study_sides)
 
 
 def _outside_message(district, placement: Placement) -> str:

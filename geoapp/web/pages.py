@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from geoapp.analysis.cut_report import detour_dict
 from geoapp.layers import LAYERS, points_frame
 from geoapp.maps import build_district_map, build_overview_map, map_parts
 from geoapp.registry import STATUSES, THEMES
 from geoapp.web import asset_url, get_atlas
 from geoapp.web.auth import get_store
+from geoapp.web.cuts import cut_report, points_with_sides
 
 bp = Blueprint("pages", __name__)
 
@@ -43,8 +45,11 @@ def index():
     filters = read_filters(with_district=True)
     experiments = experiments_frame(**filters)
     m = build_overview_map(atlas, experiments, **map_options())
+    comparison = [(row, cut_report(row.slug)) for row in atlas.districts.itertuples()]
     return render_template("pages/index.html", map=map_parts(m),
                            districts=atlas.districts.itertuples(), programme=atlas.programme,
+                           comparison=[(row, report, detour_dict(report.detour))
+                                       for row, report in comparison],
                            n_experiments=len(experiments), **filter_context(filters))
 
 
@@ -55,16 +60,29 @@ def render_district(slug: str, *, form: dict | None = None, errors: dict | None 
     row = atlas.district(slug)
     filters = {**read_filters(with_district=False), "district": slug}
     experiments = experiments_frame(**filters)
-    m = build_district_map(atlas, slug, experiments, **map_options())
+    report = cut_report(slug)
+    m = build_district_map(atlas, slug, experiments, report=report, **map_options())
+    stations = atlas.stations[atlas.stations.intersects(atlas.study_area(slug))]
     return render_template(
         "pages/district.html", map=map_parts(m), d=row, programme=atlas.programme,
         corridors=atlas.corridors[slug].itertuples(), experiments=experiments,
+        report=report, detour=detour_dict(report.detour),
+        detour_projects=detour_dict(report.detour_with_projects),
+        stations_sides=points_with_sides(stations, report, ["nom", "ligne"]),
+        experiment_sides={e["id"]: e["cote"] for e in
+                          points_with_sides(experiments, report, ["id"])},
+        crossings=get_store().list_crossings(district=slug),
         form=form or {}, errors=errors or {}, **filter_context(filters)), status
 
 
 @bp.get("/quartiers/<slug>")
 def district(slug: str):
     return render_district(slug)
+
+
+@bp.get("/methode")
+def method():
+    return render_template("pages/method.html")
 
 
 @bp.get("/sources")

@@ -29,6 +29,15 @@
     document.dispatchEvent(new CustomEvent("qmi:map-ready", {detail: {map: map}}));
   };
 
+  /* One map tool at a time (placing an experiment, a what-if crossing…): the active
+   * tool receives map clicks; others hear "qmi:tool" and switch themselves off. */
+  QMI.setTool = function (name, handler) {
+    QMI.tool = name || null;
+    QMI.onMapClick = name ? handler : null;
+    QMI.map.getContainer().classList.toggle("placing", !!name);
+    document.dispatchEvent(new CustomEvent("qmi:tool", {detail: QMI.tool}));
+  };
+
   /* Count drawn features per "couche" (layer tag): used by the pages and the tests. */
   QMI.countFeatures = function (map) {
     var counts = {};

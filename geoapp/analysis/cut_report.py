@@ -1,0 +1,135 @@
+"""Everything measured about one district's urban cuts, in one object.
+
+Composes the corridor, side, exposure, crossing and detour functions for a district and
+its study area (the district buffered by 500 m: walkers come from across the cut), so
+the district page, its JSON twin, the overview comparison and the exports all read the
+same figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from geoapp.analysis.checks import check_frame
+from geoapp.analysis.cuts import (
+    assign_crossings,
+    assign_sides,
+    corridor_exposure,
+    split_sides,
+    station_crossings,
+)
+from geoapp.analysis.detour import DetourStats, WhatIf, detour_factors, what_if_crossing
+
+EXPOSURE_DISTANCES_M = (100, 250, 500)
+DETOUR_SPACING_M = 100.0
+MIN_SIDE_HA = 1.0
+_CROSSING_COLUMNS = ["corridor_id", "name", "kind", "status", "source", "id"]
+
+
+@dataclass(frozen=True)
+class CutReport:
+    """The measured cut of one district (EPSG:2154 frames, metres, hectares).
+
+    ``crossings`` holds the station crossings and the stored ones (``source``
+    ``"IDFM gares"`` or ``"saisie"``); ``detour`` uses the existing crossings only, and
+    ``detour_with_projects`` adds the proposed (``projeté``) ones.
+    """
+
+    area_ha: float
+    corridors: gpd.GeoDataFrame
+    sides: gpd.GeoDataFrame
+    study_sides: gpd.GeoDataFrame
+    exposure: dict[int, float]
+    crossings: gpd.GeoDataFrame
+    detour: DetourStats
+    detour_with_projects: DetourStats
+
+    @property
+    def n_sides(self) -> int:
+        """Sides of the study area (district + 500 m) larger than 1 ha."""
+        return int((self.study_sides["area_ha"] > MIN_SIDE_HA).sum())
+
+    @property
+    def n_district_sides(self) -> int:
+        """Sides of the district itself larger than 1 ha (1 when a cut is its edge)."""
+        return int((self.sides["area_ha"] > MIN_SIDE_HA).sum())
+
+    @property
+    def corridor_km_per_km2(self) -> float:
+        """Corridor length inside the district per km² of district."""
+        return float(self.corridors["length_in_m"].sum() / 1000 / (self.area_ha / 100))
+
+
+def build_cut_report(district: BaseGeometry, study_area: BaseGeometry,
+                     corridors: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
+                     stored_crossings: gpd.GeoDataFrame) -> CutReport:
+    """Measure the cut of ``district`` (Polygon, EPSG:2154).
+
+    Parameters
+    ----------
+    district, study_area : Polygon or MultiPolygon
+        The perimeter and the zone where walking trips are sampled, EPSG:2154.
+    corridors : GeoDataFrame
+        `cut_corridors` output for this district.
+    stations : GeoDataFrame
+        One row per station and line (``nom``, ``ligne``, ``id_zdc``), EPSG:2154.
+    stored_crossings : GeoDataFrame
+        Crossings entered by planners (``id``, ``kind``, ``status``, ``name``), EPSG:2154.
+    """
+    check_frame(stored_crossings, "stored_crossings", ("kind", "status"))
+    crossings = all_crossings(stations, corridors, stored_crossings)
+    existing = crossings[crossings["status"] == "existant"]
+    return CutReport(
+        area_ha=district.area / 10_000,
+        corridors=corridors,
+        sides=split_sides(district, corridors),
+        study_sides=split_sides(study_area, corridors),
+        exposure=corridor_exposure(district, corridors, distances=EXPOSURE_DISTANCES_M),
+        crossings=crossings,
+        detour=detour_factors(study_area, corridors, existing, spacing_m=DETOUR_SPACING_M),
+        detour_with_projects=detour_factors(study_area, corridors, crossings,
+                                            spacing_m=DETOUR_SPACING_M),
+    )
+
+
+def all_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame,
+                  stored: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Station crossings plus stored ones, each tied to its nearest corridor."""
+    from_stations = station_crossings(stations, corridors).assign(id=pd.NA)
+    entered = stored.assign(source="saisie", name=stored.get("name"))
+    if not entered.empty and not corridors.empty:
+        entered = assign_crossings(entered.assign(corridor_id=pd.NA), corridors)
+    frames = [f[[c for c in _CROSSING_COLUMNS if c in f] + ["geometry"]]
+              for f in (from_stations, entered) if not f.empty]
+    if not frames:
+        return from_stations[_CROSSING_COLUMNS + ["geometry"]]
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
+                            crs=corridors.crs)
+
+
+def what_if(report: CutReport, study_area: BaseGeometry, proposed) -> WhatIf:
+    """Detours before/after one more crossing at ``proposed`` (EPSG:2154), not stored."""
+    existing = report.crossings[report.crossings["status"] == "existant"]
+    return what_if_crossing(study_area, report.corridors, existing, proposed,
+                            spacing_m=DETOUR_SPACING_M)
+
+
+def detour_dict(stats: DetourStats) -> dict:
+    """JSON-ready detour figures (``None`` instead of NaN)."""
+    def clean(x: float) -> float | None:
+        return None if math.isnan(x) else round(float(x), 3)
+
+    return {"median": clean(stats.median), "p90": clean(stats.p90),
+            "share_over_1_5": clean(stats.share_over_1_5), "n_pairs": stats.n_pairs,
+            "n_pairs_no_crossing": stats.n_pairs_no_crossing,
+            "n_pairs_total": stats.n_pairs_total, "spacing_m": stats.spacing_m}
+
+
+def sides_of(points: gpd.GeoDataFrame, report: CutReport) -> pd.Series:
+    """Side (of the study area) each point is on; NA outside it."""
+    return assign_sides(points, report.study_sides)
