@@ -1,22 +1,26 @@
-"""Time the urban-cut analysis of each district: corridors, detours and a what-if.
+"""Time the urban-cut report and one what-if recomputation of each district.
 
-Run ``python benchmarks/bench_whatif.py [--geo-dir DIR] [--runs N] [--spacing M]``. For each
-area it prints the median wall time in milliseconds of
+Run ``python benchmarks/bench_whatif.py [--runs N]``. On the app's real atlas (the
+indicative district perimeters, their 500 m study areas and their corridors), for each
+district it prints the median wall time in milliseconds over ``N`` runs (7 by default) of
 
-* ``cut_corridors`` (rail lines → corridors),
-* ``detour_factors`` (station crossings + detour statistics),
-* ``what_if_crossing`` (one crossing proposed on the main corridor, before/after),
+* ``build_cut_report``: sides, exposure, crossings and both detour scenarios, with the
+  station crossings and no stored crossing (what a district page computes on a cold cache);
+* ``cut_report.what_if``: one crossing proposed at the point of the main corridor, inside
+  the district, farthest from every existing crossing (where a new footbridge would matter
+  most), before/after;
+* ``GET /api/quartiers/<slug>/what-if`` at that point through the Flask test client, on a
+  warm report cache: the time a planner waits for the answer, minus the network;
 
-on the area itself and on its study zone (area buffered by 500 m), plus the figures, so a
-regression in speed or in results shows at a glance. The areas are provisional rules built
-from the commune and station layers; `district_areas` is the one place to change when the
-app's real district perimeters are used instead.
+and the before → after median and 90th-percentile detour factors, so a regression in
+speed or in results shows at a glance.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,39 +28,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geoapp.analysis import ANALYSIS_CRS
-from geoapp.analysis.cuts import cut_corridors, station_crossings
-from geoapp.analysis.detour import detour_factors, what_if_crossing
+from geoapp import create_app
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from geoapp.analysis.cut_report import build_cut_report, what_if
+from geoapp.atlas import build_atlas
+from geoapp.config import PROJECT_ROOT
+from geoapp.layers import points_frame
 
-ROOT = Path(__file__).resolve().parents[1]
-GEO_DIRS = (ROOT / "data" / "geo", Path("/work/shared/geo"))
-STUDY_BUFFER_M = 500.0
-
-
-def load(geo_dir: Path) -> dict[str, gpd.GeoDataFrame]:
-    """Communes, rail lines and stations in the analysis CRS."""
-    return {key: gpd.read_file(geo_dir / name).to_crs(ANALYSIS_CRS) for key, name in (
-        ("communes", "communes_mgp.geojson"), ("rail", "rail_lignes_idfm.geojson"),
-        ("stations", "gares_idfm.geojson"))}
-
-
-def district_areas(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, shapely.Geometry]:
-    """Provisional district areas: a commune, or a commune within a radius of stations."""
-    communes, stations = layers["communes"], layers["stations"]
-
-    def commune(code):
-        return communes.geometry[communes["code_insee"] == code].union_all()
-
-    def near(code, names, radius_m):
-        discs = stations.geometry[stations["nom"].isin(names)].buffer(radius_m).union_all()
-        return commune(code).intersection(discs)
-
-    return {
-        "Sceaux (commune)": commune("92071"),
-        "Aulnay, 800 m de la gare": near("93005", ["Aulnay-sous-Bois"], 800),
-        "Noisy, 700 m de Mont d'Est": near("93051", ["Noisy-le-Grand-Mont d'Est"], 700),
-        "Meudon, 800 m du T6": near("92048", ["Meudon-la-Forêt", "Georges Millandy"], 800),
-    }
+NO_STORED_CROSSINGS = points_frame([], columns=["id", "kind", "status", "name", "lon", "lat"])
 
 
 def timed(runs: int, func, *args, **kwargs):
@@ -69,47 +48,62 @@ def timed(runs: int, func, *args, **kwargs):
     return statistics.median(times), result
 
 
-def bench_area(layers, area, runs: int, spacing_m: float) -> dict:
-    """Timings (ms) and figures for one area."""
-    t_cut, corridors = timed(runs, cut_corridors, layers["rail"], area,
-                             study_buffer_m=STUDY_BUFFER_M)
-    crossings = station_crossings(layers["stations"], corridors)
-    t_detour, stats = timed(runs, detour_factors, area, corridors, crossings,
-                            spacing_m=spacing_m)
-    # Proposed crossing: the point of the main corridor, inside the area, farthest from
-    # every existing crossing (where a new footbridge would matter most).
-    inside = corridors.geometry.iloc[0].intersection(area)
-    if inside.is_empty:
-        inside = corridors.geometry.iloc[0]
-    candidates = shapely.line_interpolate_point(inside, np.linspace(0, 1, 201),
-                                                normalized=True)
-    gaps = shapely.distance(candidates, crossings.geometry.union_all())
-    proposed = candidates[int(np.argmax(gaps))]
-    t_whatif, result = timed(runs, what_if_crossing, area, corridors, crossings, proposed,
-                             spacing_m=spacing_m)
-    return {"cut": t_cut, "detour": t_detour, "whatif": t_whatif, "stats": stats,
-            "before": result.before, "after": result.after}
+def proposed_point(report, district) -> shapely.Point:
+    """The point of the main corridor, inside the district if it runs there, farthest
+    from every existing crossing (EPSG:2154)."""
+    line = report.corridors.geometry.iloc[0]
+    inside = line.intersection(district)
+    if not inside.is_empty and inside.length > 0:
+        line = inside
+    candidates = shapely.line_interpolate_point(line, np.linspace(0, 1, 201), normalized=True)
+    existing = report.crossings[report.crossings["status"] == "existant"]
+    gaps = shapely.distance(candidates, existing.geometry.union_all())
+    return candidates[int(np.argmax(gaps))]
+
+
+def bench_district(atlas, client, slug: str, runs: int) -> dict:
+    """Timings (ms) and before/after figures for one district."""
+    district, study = atlas.district(slug).geometry, atlas.study_area(slug)
+    t_report, report = timed(runs, build_cut_report, district, study, atlas.corridors[slug],
+                             atlas.layers["stations"], NO_STORED_CROSSINGS)
+    point = proposed_point(report, district)
+    t_whatif, result = timed(runs, what_if, report, study, point)
+    lonlat = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
+    url = f"/api/quartiers/{slug}/what-if?lat={lonlat.y:.6f}&lon={lonlat.x:.6f}"
+
+    def get():
+        with client.get(url) as response:
+            if response.status_code != 200:
+                raise SystemExit(f"{url} : {response.status_code} {response.get_json()}")
+            return response.get_json()
+
+    get()  # warm the report cache, as a page view before the click would
+    t_http, answer = timed(runs, get)
+    return {"report": t_report, "whatif": t_whatif, "http": t_http, "result": result,
+            "answer": answer}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--geo-dir", type=Path,
-                        default=next((p for p in GEO_DIRS if p.is_dir()), GEO_DIRS[0]))
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--spacing", type=float, default=100.0, help="grid spacing, metres")
     args = parser.parse_args()
-    layers = load(args.geo_dir)
-    print(f"{'zone':34} {'ha':>5} {'cut ms':>7} {'detour':>7} {'what-if':>7} "
-          f"{'trips':>7} {'cut':>6} {'no x.':>5}  median p90 before → after")
-    for name, district in district_areas(layers).items():
-        for label, area in ((name, district),
-                            (f"  + {STUDY_BUFFER_M:g} m", district.buffer(STUDY_BUFFER_M))):
-            row = bench_area(layers, area, args.runs, args.spacing)
-            stats, before, after = row["stats"], row["before"], row["after"]
-            print(f"{label:34} {area.area / 1e4:5.0f} {row['cut']:7.1f} {row['detour']:7.1f} "
-                  f"{row['whatif']:7.1f} {stats.n_pairs_total:7d} {stats.n_pairs:6d} "
-                  f"{stats.n_pairs_no_crossing:5d}  {before.median:.3f} {before.p90:.3f} → "
-                  f"{after.median:.3f} {after.p90:.3f}")
+    atlas = build_atlas(PROJECT_ROOT / "data")
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app({"TESTING": True, "ATLAS": atlas, "SECRET_KEY": "bench",
+                          "DATABASE": str(Path(instance) / "bench.sqlite3"),
+                          "EXPORT_CACHE_DIR": str(Path(instance) / "exports")})
+        client = app.test_client()
+        print(f"median of {args.runs} runs, milliseconds; detour factors before → after")
+        print(f"{'quartier':20} {'report':>7} {'what-if':>8} {'HTTP':>6} {'trips':>7} "
+              f"{'cut':>6}  {'median':>13}  {'p90':>13}")
+        for slug in atlas.slugs:
+            row = bench_district(atlas, client, slug, args.runs)
+            before, after = row["result"].before, row["result"].after
+            assert row["answer"]["avant"]["median"] == round(before.median, 3)
+            print(f"{slug:20} {row['report']:7.1f} {row['whatif']:8.1f} {row['http']:6.1f} "
+                  f"{before.n_pairs_total:7d} {before.n_pairs:6d}  "
+                  f"{before.median:.3f} → {after.median:.3f}  "
+                  f"{before.p90:.3f} → {after.p90:.3f}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ def settings_from_env(instance_path: str, environ: dict[str, str] | None = None)
     config["DATABASE"] = config["DATABASE"] or str(instance / "qmi.sqlite3")
     config["EXPORT_CACHE_DIR"] = config["EXPORT_CACHE_DIR"] or str(instance / "exports")
     config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
+    # The session cookie is never readable by scripts nor sent by cross-site posts.
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
     return config
 
 

@@ -25,11 +25,10 @@ from jinja2 import Template
 from geoapp.analysis import DISPLAY_CRS
 from geoapp.assets import AssetUrl, map_resources
 
-ATTRIBUTION = ("Communes, EPT, IRIS, mairies : IGN/INSEE (Licence Ouverte) · QPV : ANCT "
-               "(Licence Ouverte) · Réseau ferré, gares : Île-de-France Mobilités (ODbL) · "
-               "Périmètres des quartiers : indicatifs, dérivés par QMI Atlas")
+ATTRIBUTION = ("IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités (ODbL) · "
+               "périmètres indicatifs")
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_ATTRIBUTION = "Fond : © contributeurs OpenStreetMap (ODbL)"
+TILE_ATTRIBUTION = "Fond © OpenStreetMap"
 DISTRICT_COLOUR = "#6a1b9a"
 DISPLAY_GRID_DEG = 1e-5
 CUT_STYLE = {"voie ferrée": {"weight": 5, "dashArray": None},
@@ -66,7 +65,7 @@ def tooltip_text(text: str) -> str:
 
 def new_map(bounds_gdf: gpd.GeoDataFrame, *, asset_url: AssetUrl, tiles: bool) -> folium.Map:
     """An empty map fitted to ``bounds_gdf``, loading JS/CSS from the app, not CDNs."""
-    m = folium.Map(tiles=None, control_scale=True, zoom_snap=0.25, prefer_canvas=False)
+    m = folium.Map(tiles=None, zoom_snap=0.25, prefer_canvas=False)
     m.default_js, m.default_css = map_resources(asset_url)
     if tiles:
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="Fond OpenStreetMap",
@@ -76,7 +75,9 @@ def new_map(bounds_gdf: gpd.GeoDataFrame, *, asset_url: AssetUrl, tiles: bool) -
     fullscreen.default_js, fullscreen.default_css = [], []  # served with the map's assets
     fullscreen.add_to(m)
     xmin, ymin, xmax, ymax = bounds_gdf.to_crs(DISPLAY_CRS).total_bounds
-    m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
+    # The attribution bar takes the bottom ~50 px: keep the data clear of it.
+    m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(20, 20),
+                 padding_bottom_right=(20, 60))
     return m
 
 
@@ -100,7 +101,8 @@ def geojson_layer(gdf: gpd.GeoDataFrame, name: str, *, style: dict | None = None
         own = {"color": props["color"]} if props.get("color") else {}
         return {**base, **extra, **own}
 
-    marker = folium.CircleMarker(radius=point_radius) if point_radius else None
+    # folium's CircleMarker defaults to no fill; ours are filled discs.
+    marker = folium.CircleMarker(radius=point_radius, fill=True) if point_radius else None
     return folium.GeoJson(data, name=name, style_function=style_function, show=show,
                           marker=marker, on_each_feature=_BIND, zoom_on_click=False)
 

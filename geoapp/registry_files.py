@@ -18,14 +18,31 @@ COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme", "obje
            "location_note", "evaluation_outcome", "evaluation_scale_up"]
 LIST_SEPARATOR = " | "
 _SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
+# Free-text columns: a cell starting like a formula gets a leading apostrophe on export
+# (Excel then shows it as text instead of running it) and loses it again on import.
+_TEXT_COLUMNS = {"title", "organisation", "objectives", "description", "location_note",
+                 "evaluation_outcome"}
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(field: str, value) -> str:
     if field == "objectives":
-        return LIST_SEPARATOR.join(value or [])
-    if field == "evaluation_scale_up":
-        return _SCALE_UP_TEXT[value]
-    return "" if value is None else str(value)
+        text = LIST_SEPARATOR.join(value or [])
+    elif field == "evaluation_scale_up":
+        text = _SCALE_UP_TEXT[value]
+    else:
+        text = "" if value is None else str(value)
+    if field in _TEXT_COLUMNS and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _uncell(field: str, text: str | None) -> str | None:
+    """Undo `_cell`'s formula guard on an imported cell."""
+    if field in _TEXT_COLUMNS and text and text.startswith("'") \
+            and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
 
 
 def write_csv(rows: list[dict]) -> bytes:
@@ -48,7 +65,7 @@ def read_csv(data: bytes) -> list[dict]:
     if missing:
         raise GeoappError(f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
                           "(séparateur attendu : point-virgule).", 400)
-    return [_split_objectives(dict(row)) for row in reader]
+    return [_split_objectives({k: _uncell(k, v) for k, v in row.items()}) for row in reader]
 
 
 def _split_objectives(row: dict) -> dict:

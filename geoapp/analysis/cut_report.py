@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_frame
@@ -99,17 +100,32 @@ def build_cut_report(district: BaseGeometry, study_area: BaseGeometry,
 
 def all_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame,
                   stored: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Station crossings plus stored ones, each tied to its nearest corridor."""
+    """Station crossings plus stored ones, each tied to its nearest corridor.
+
+    A stored crossing is moved onto that corridor's centreline, like a station and like a
+    what-if crossing: walkers cross at the track, and saving a simulated crossing then
+    gives the simulated figures.
+    """
     from_stations = station_crossings(stations, corridors).assign(id=pd.NA)
-    entered = stored.assign(source="saisie", name=stored.get("name"))
+    entered = stored.assign(source="saisie", name=stored.get("name"), corridor_id=pd.NA)
     if not entered.empty and not corridors.empty:
-        entered = assign_crossings(entered.assign(corridor_id=pd.NA), corridors)
+        entered = _onto_corridor(assign_crossings(entered, corridors), corridors)
     frames = [f[[c for c in _CROSSING_COLUMNS if c in f] + ["geometry"]]
               for f in (from_stations, entered) if not f.empty]
     if not frames:
         return from_stations[_CROSSING_COLUMNS + ["geometry"]]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
                             crs=corridors.crs)
+
+
+def _onto_corridor(crossings: gpd.GeoDataFrame,
+                   corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``crossings`` moved to the nearest point of the corridor named by ``corridor_id``."""
+    lines = corridors.set_index("corridor_id").geometry
+    lines = lines.reindex(crossings["corridor_id"].astype("int64")).to_numpy()
+    snapped = shapely.get_point(shapely.shortest_line(crossings.geometry.to_numpy(), lines), 1)
+    return crossings.set_geometry(gpd.GeoSeries(snapped, index=crossings.index,
+                                                crs=crossings.crs))
 
 
 def what_if(report: CutReport, study_area: BaseGeometry, proposed) -> WhatIf:

@@ -75,11 +75,14 @@ def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float
     sides : GeoDataFrame, optional
         Sides of the district cut by its corridors (``side_id``).
     """
-    if tolerance_m < 0:
-        raise ValueError("tolerance_m must be >= 0")
-    for gdf, name in ((corridors, "corridors"), (stations, "stations"),
-                      (experiments, "experiments")):
-        check_frame(gdf, name)
+    if not tolerance_m >= 0:  # also refuses NaN, which would reject every point
+        raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m}")
+    frames = {"corridors": (corridors, ("names", "kind")), "stations": (stations, ("nom", "ligne")),
+              "experiments": (experiments, ("id", "title"))}
+    if sides is not None:
+        frames["sides"] = (sides, ("side_id",))
+    for name, (gdf, columns) in frames.items():
+        check_frame(gdf, name, columns)
     outside = float(district.distance(point))
     side = None
     if sides is not None and not sides.empty:

@@ -10,6 +10,7 @@ data version (:mod:`geoapp.exports.cache`). Nothing here imports Flask.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ class Export:
     mimetype: str
 
 
+# Builders import their module on first use: the app starts without loading matplotlib,
+# fontTools or simplekml, which only an export needs.
 def _static(fmt: str) -> Callable[[Scene, ExportOptions], bytes]:
     def build(scene: Scene, options: ExportOptions) -> bytes:
         from geoapp.exports.static_maps import render_map
@@ -223,9 +226,15 @@ def write_export(export: Export, out: Path, *, directory: bool = False) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(export.data)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = _OS_ERRORS.get(exc.errno, exc.strerror or str(exc))
         raise GeoappError(f"Impossible d’écrire « {path} » : {reason}.", 500) from exc
     return path
+
+
+_OS_ERRORS = {errno.ENOENT: "dossier introuvable", errno.EACCES: "permission refusée",
+              errno.EPERM: "permission refusée", errno.ENOTDIR: "un élément du chemin "
+              "n’est pas un dossier", errno.EISDIR: "c’est un dossier",
+              errno.EROFS: "support en lecture seule", errno.ENOSPC: "disque plein"}
 
 
 _FINGERPRINTS: dict[int, tuple[Atlas, str]] = {}

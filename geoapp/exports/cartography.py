@@ -19,7 +19,7 @@ import shapely
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
-from matplotlib.patches import FancyArrow, Polygon, Rectangle
+from matplotlib.patches import Polygon, Rectangle
 from matplotlib.path import Path
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
@@ -137,13 +137,14 @@ def draw_scale_bar(ax: Axes, *, scale: float, fraction: float = 0.22) -> None:
                                facecolor=INK if i % 2 == 0 else "white", edgecolor=INK,
                                linewidth=0.8 * scale, zorder=41))
     for value in (0, length / 2, length):
-        text = _length_label(value, unit=value == length)
+        text = _length_label(value, unit=value == length, km=length >= 1000)
         ax.text(left + value, base + bar_h * 1.6, text, ha="center", va="bottom",
                 fontsize=10 * scale, color=INK, family=FONT, zorder=42)
 
 
-def _length_label(metres: float, *, unit: bool) -> str:
-    if metres >= 1000 and metres % 1000 == 0 or metres >= 1000 and unit:
+def _length_label(metres: float, *, unit: bool, km: bool) -> str:
+    """Scale tick label: metres below 1 km, else kilometres (French decimal comma)."""
+    if km:
         value = fr_number(metres / 1000, 0 if metres % 1000 == 0 else 1)
         return f"{value} km" if unit else value
     return f"{metres:g} m" if unit else f"{metres:g}"
@@ -185,23 +186,30 @@ def draw_north_arrow(ax: Axes, *, scale: float, at: tuple[float, float] = (0.955
             path_effects=halo(3 * scale))
 
 
-def leader(ax: Axes, start, end, *, scale: float, colour: str = INK) -> None:
-    """A thin straight leader line from a label to its feature (data coordinates)."""
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    ax.add_patch(FancyArrow(start[0], start[1], dx, dy, width=0, head_width=0,
-                            length_includes_head=True, color=colour,
-                            linewidth=0.8 * scale, zorder=30))
-
-
 class LabelPlacer:
-    """Place labels without overlaps, in priority order (first placed wins)."""
+    """Place labels without overlaps, in priority order (first placed wins).
+
+    ``boxes`` are hard obstacles (labels, markers, furniture): never overlapped. ``soft``
+    ones (the lines) are avoided when a label has another spot, else accepted: a station
+    name over its own line beats a station without a name.
+    """
 
     def __init__(self, ax: Axes, *, pad_px: float = 2.0):
         self.ax = ax
         self.renderer = ax.figure.canvas.get_renderer()
         self.frame = ax.get_window_extent(self.renderer)
         self.boxes: list[Bbox] = []
+        self.soft = np.empty((0, 2))  # display points along lines
+        self.soft_half = 0.0
         self.pad = pad_px
+
+    def block_lines(self, geoms, *, width_px: float, step_px: float = 10.0) -> None:
+        """Softly reserve the path of lines (data coordinates), sampled every ``step_px``."""
+        metres = step_px * (self.ax.get_xlim()[1] - self.ax.get_xlim()[0]) / self.frame.width
+        dense = shapely.segmentize(np.asarray(geoms), metres)
+        points = self.ax.transData.transform(shapely.get_coordinates(dense))
+        self.soft = np.vstack([self.soft, points])
+        self.soft_half = max(self.soft_half, width_px / 2)
 
     def block_points(self, xy: Iterable[tuple[float, float]], radius_pt: float) -> None:
         """Reserve discs (markers) of ``radius_pt`` points around data points."""
@@ -215,8 +223,9 @@ class LabelPlacer:
         (ax0, ay0), (ax1, ay1) = self.ax.transAxes.transform([(x0, y0), (x1, y1)])
         self.boxes.append(Bbox([[ax0, ay0], [ax1, ay1]]))
 
-    def fits(self, artist) -> bool:
-        """Keep ``artist`` if its text box is inside the frame and free; reserve it."""
+    def fits(self, artist, *, soft: bool = False) -> bool:
+        """Keep ``artist`` if its text box is inside the frame and free (of the soft
+        obstacles too with ``soft``); reserve its box."""
         if isinstance(artist, Annotation):
             # The text alone: a callout's leader line may cross what it points at.
             artist.update_positions(self.renderer)
@@ -227,6 +236,11 @@ class LabelPlacer:
                   and box.y0 >= self.frame.y0 and box.y1 <= self.frame.y1)
         if not inside or (self.boxes and box.count_overlaps(self.boxes)):
             return False
+        if soft and len(self.soft):
+            h = self.soft_half
+            x, y = self.soft[:, 0], self.soft[:, 1]
+            if ((x > box.x0 - h) & (x < box.x1 + h) & (y > box.y0 - h) & (y < box.y1 + h)).any():
+                return False
         self.boxes.append(box)
         return True
 
@@ -235,24 +249,27 @@ class LabelPlacer:
         """Try the label around ``xy`` (data) at ``offset_pt``; ``None`` if nowhere fits."""
         label = self.ax.annotate(text, xy=xy, xytext=(0, 0), textcoords="offset points",
                                  annotation_clip=False, **style)
-        for dx, dy, ha, va in spots:
-            label.xyann = (dx * offset_pt, dy * offset_pt)
-            label.set_horizontalalignment(ha)
-            label.set_verticalalignment(va)
-            if self.fits(label):
-                return label
+        for soft in (True, False):
+            for dx, dy, ha, va in spots:
+                label.xyann = (dx * offset_pt, dy * offset_pt)
+                label.set_horizontalalignment(ha)
+                label.set_verticalalignment(va)
+                if self.fits(label, soft=soft):
+                    return label
         label.remove()
         return None
 
-    def place_on_candidates(self, text: str, candidates: Iterable[tuple[float, float]],
-                            **style) -> Annotation | None:
+    def place_on_candidates(self, text: str, candidates: Iterable[tuple[float, float]], *,
+                            avoid_lines: bool = False, **style) -> Annotation | None:
         """Centre the label on the first candidate point (data) where it fits."""
         label = self.ax.annotate(text, xy=(0, 0), xytext=(0, 0), textcoords="offset points",
                                  ha="center", va="center", annotation_clip=False, **style)
-        for xy in candidates:
-            label.xy = xy
-            if self.fits(label):
-                return label
+        candidates = list(candidates)
+        for soft in ((True, False) if avoid_lines else (False,)):
+            for xy in candidates:
+                label.xy = xy
+                if self.fits(label, soft=soft):
+                    return label
         label.remove()
         return None
 

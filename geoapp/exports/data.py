@@ -5,7 +5,8 @@ Every format carries the same four layers of a scene, with French layer names:
 * ``quartiers`` — the district(s): facts and computed figures (polygons);
 * ``coupures`` — the rail and tram features near them (IDFM line name, kind, colour);
 * ``gares`` — stations near them (name, lines);
-* ``experimentations`` — the experiments shown (registry fields; points).
+* ``experimentations`` — the experiments shown (registry fields; points). The registry
+  ``id`` is named ``id_experimentation``: GDAL and KML reserve ``id`` for feature ids.
 
 GeoPackage: one table per layer, in Lambert-93 (EPSG:2154, the default) or WGS84
 (EPSG:4326) as asked. GeoJSON: one RFC 7946 FeatureCollection in WGS84 whose features say
@@ -57,7 +58,8 @@ def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
         "quartiers": districts[DISTRICT_FIELDS + ["geometry"]].reset_index(drop=True),
         "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
         "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
-        "experimentations": exps[["numero"] + EXPERIMENT_COLUMNS + ["geometry"]],
+        "experimentations": exps[["numero"] + EXPERIMENT_COLUMNS + ["geometry"]].rename(
+            columns={"id": "id_experimentation"}),
     }
 
 
@@ -159,20 +161,18 @@ def write_kml(scene: Scene) -> bytes:
                                 coords=[(row.geometry.x, row.geometry.y)],
                                 description=str(row.description or ""))
         point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
-        _extended(point, row, ["numero"] + EXPERIMENT_COLUMNS)
+        _extended(point, row, list(layers["experimentations"].columns.drop("geometry")))
     return kml.kml().encode("utf-8")
 
 
 def _extended(feature, row, fields: list[str]) -> None:
-    """Fields as KML ExtendedData; ``id``/``description`` are KML's own names, so the
-    experiment id is ``id_experimentation`` and the description stays the KML one."""
+    """Fields as KML ExtendedData (the description is already the KML one)."""
     for name in fields:
         value = getattr(row, name)
         if name == "description" or value is None or (isinstance(value, float)
                                                       and pd.isna(value)):
             continue
-        feature.extendeddata.newdata(name="id_experimentation" if name == "id" else name,
-                                     value=str(value))
+        feature.extendeddata.newdata(name=name, value=str(value))
 
 
 def _kml_colour(hex_colour: str, opacity: float = 1.0) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib.axes import Axes
 
 from geoapp.analysis.cuts import KIND_BY_MODE
@@ -101,19 +102,29 @@ def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float
     drawn.stations, drawn.experiments = len(stations), len(experiments)
     drawn.context_rail = detail == "overview"
     drawn.themes = [t for t in THEME_COLOURS if t in set(experiments.get("theme", []))]
-    placer = LabelPlacer(ax, pad_px=2 * scale)
     if furniture:
         draw_scale_bar(ax, scale=scale)
         draw_north_arrow(ax, scale=scale)
+    _labels(ax, scene, view, scale, detail=detail, furniture=furniture, lines=lines,
+            stations=stations, experiments=experiments)
+    return drawn
+
+
+def _labels(ax: Axes, scene: Scene, view, scale: float, *, detail: str, furniture: bool,
+            lines, stations, experiments) -> None:
+    """Names by priority, none over another: line badges, stations, then communes."""
+    placer = LabelPlacer(ax, pad_px=2 * scale)
+    if furniture:  # the scale bar (lower left) and the north arrow (upper right)
         placer.block_axes_box(0.0, 0.0, 0.32, 0.14)
         placer.block_axes_box(0.92, 0.80, 1.0, 0.96)
     _block_markers(placer, stations, experiments, scale, numbered=detail != "overview")
+    if len(lines):
+        placer.block_lines(lines.geometry, width_px=5 * scale * ax.figure.dpi / 72)
     if detail != "overview":
-        _label_lines(placer, lines, view, scale)
+        _label_lines(placer, lines, view, scene, scale)
         _label_stations(placer, stations, scene, scale, compact=detail == "compact")
     if detail == "full":
         _label_communes(placer, scene, view, scale)
-    return drawn
 
 
 def _communes(ax: Axes, scene: Scene, view, scale: float) -> None:
@@ -193,14 +204,18 @@ def _block_markers(placer: LabelPlacer, stations, experiments, scale: float, *,
                             (11 if numbered else 6) * scale)
 
 
-def _label_lines(placer: LabelPlacer, lines: gpd.GeoDataFrame, view, scale: float) -> None:
-    """One badge per line name, in the line's colour, on the line where it fits."""
+def _label_lines(placer: LabelPlacer, lines: gpd.GeoDataFrame, view, scene: Scene,
+                 scale: float) -> None:
+    """One badge per line name, in the line's colour, on the line where it fits,
+    as close to the district as possible (that is where the line is a cut)."""
     if lines.empty:
         return
     merged = lines.dissolve(by="nom", aggfunc={"couleur": "first"})
     merged = merged.assign(_len=merged.length).sort_values("_len", ascending=False)
+    focus = scene.districts.geometry.union_all()
     for name, row in merged.iterrows():
-        spots = points_along(row.geometry, view, count=15)
+        spots = sorted(points_along(row.geometry, view, count=15),
+                       key=lambda xy: focus.distance(shapely.Point(xy)))
         placer.place_on_candidates(
             line_label(name), spots, fontsize=10 * scale, fontweight="bold", family=FONT,
             color=text_colour_on(row["couleur"]), zorder=35,
@@ -230,11 +245,17 @@ def _label_communes(placer: LabelPlacer, scene: Scene, view, scale: float) -> No
     communes = communes[communes.area > 0.06 * view_area]
     home = communes["code_insee"].isin(set(scene.districts["code_insee"]))
     communes = pd.concat([communes[home], communes[~home]])
+    # Names go beside the districts, never over them: the fill belongs to the district.
+    districts = scene.atlas.districts.geometry.union_all().buffer((view[2] - view[0]) * 0.03)
     for row in communes.itertuples():
-        spot = row.geometry.representative_point()
-        others = row.geometry.buffer(-(view[2] - view[0]) * 0.06)
-        spots = [(spot.x, spot.y)] + ([] if others.is_empty else points_along(
-            others.boundary, view, count=6))
+        room = row.geometry.difference(districts)
+        if room.is_empty:
+            continue
+        inner = room.buffer(-(view[2] - view[0]) * 0.05)
+        spot = (inner if not inner.is_empty else room).representative_point()
+        spots = [(spot.x, spot.y)] + ([] if inner.is_empty else points_along(
+            inner.boundary, view, count=8))
         placer.place_on_candidates(
-            row.nom.upper(), spots, fontsize=9.5 * scale, color=MUTED, family=FONT,
-            fontstyle="italic", zorder=3, path_effects=halo(2.5 * scale))
+            row.nom.upper(), spots, avoid_lines=True, fontsize=9.5 * scale, color=MUTED,
+            family=FONT,
+            fontstyle="italic", zorder=6, path_effects=halo(2.5 * scale))

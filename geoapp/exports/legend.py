@@ -65,12 +65,29 @@ def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
     """Draw the legend blocks from the top left of ``ax`` (hidden axes used as a box).
 
     ``across`` puts blocks side by side instead of one under the other; ``max_rows``
-    splits a long block into columns. Returns the blocks' extent in figure fractions.
+    splits a long block into columns. When the blocks overflow ``ax`` (many themes, a
+    long line list), the type shrinks until they fit. Returns their extent in figure
+    fractions.
     """
+    frame = ax.get_position()
+    for _ in range(4):
+        legends = _blocks(ax, drawn, scale, fontsize, across=across, max_rows=max_rows)
+        box = Bbox.union([legend.get_window_extent(ax.figure.canvas.get_renderer())
+                          for legend in legends]).transformed(ax.figure.transFigure.inverted())
+        if box.y0 >= frame.y0 - 1e-3 and box.x1 <= frame.x1 + 1e-3:
+            break
+        for legend in legends:
+            legend.remove()
+        fontsize *= 0.88
+    return box
+
+
+def _blocks(ax: Axes, drawn: Drawn, scale: float, fontsize: float, *, across: bool,
+            max_rows: int | None) -> list[Legend]:
     renderer = ax.figure.canvas.get_renderer()
     to_axes = ax.transAxes.inverted()
     x, y = 0.0, 1.0
-    boxes = []
+    legends: list[Legend] = []
     for title, items in legend_sections(drawn, scale):
         handles, labels = zip(*items, strict=True)
         ncol = math.ceil(len(items) / max_rows) if max_rows else 1
@@ -84,15 +101,16 @@ def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
         legend.get_title().set_color(INK)
         ax.add_artist(legend)
         box = legend.get_window_extent(renderer)
-        if across and boxes and to_axes.transform((box.x1, 0))[0] > 1.0:
+        if across and legends and to_axes.transform((box.x1, 0))[0] > 1.0:
             # No room on this row: start a new row under the blocks placed so far.
-            x, y = 0.0, to_axes.transform((0, min(b.y0 for b in boxes)))[1] - 0.05
+            lowest = min(b.get_window_extent(renderer).y0 for b in legends)
+            x, y = 0.0, to_axes.transform((0, lowest))[1] - 0.05
             legend.set_bbox_to_anchor((x, y), transform=ax.transAxes)
             box = legend.get_window_extent(renderer)
-        boxes.append(box)
+        legends.append(legend)
         (x0, y0), (x1, _) = to_axes.transform([(box.x0, box.y0), (box.x1, box.y1)])
         if across:
             x = x1 + 0.04
         else:
             y = y0 - 0.05
-    return Bbox.union(boxes).transformed(ax.figure.transFigure.inverted())
+    return legends

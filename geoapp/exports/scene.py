@@ -7,6 +7,7 @@ same selection and numbers the experiments the same way (map markers ↔ table r
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,6 +96,12 @@ class Scene:
         return "programme" if self.is_programme else self.target
 
 
+def _sort_key(text: str) -> str:
+    """French reading order: accents and case ignored (« Îlot » before « Vélos »)."""
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
 def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
                theme: str | None = None, status: str | None = None,
                district: str | None = None, today: date | None = None) -> Scene:
@@ -104,7 +111,8 @@ def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
     "commune" filter); on a district target it must be that district or ``None``.
 
     ``experiments`` must be in EPSG:2154 (see :func:`experiments_frame`); it is not
-    modified. Experiments get a ``numero`` (1, 2, …) in district then title order: the
+    modified. Experiments get a ``numero`` (1, 2, …) in district then title order (accents
+    and case ignored): the
     number printed on the map marker and in the sheet's table. Raises ``GeoappError``
     404 for an unknown slug, 400 for an unknown theme or status.
     """
@@ -125,7 +133,7 @@ def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
     if status:
         keep &= experiments["status"] == status
     chosen = experiments[keep]
-    order = chosen.assign(_title=chosen["title"].astype(str).str.casefold())
+    order = chosen.assign(_title=chosen["title"].astype(str).map(_sort_key))
     order = order.sort_values(["district", "_title"], kind="stable").drop(columns="_title")
     numbered = order.assign(numero=range(1, len(order) + 1)).reset_index(drop=True)
     return Scene(atlas, target, numbered, theme, status, today or date.today(),

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from geoapp.exports.layers import draw_scene_map
+from geoapp.exports.layers import draw_scene_map, line_label
 from geoapp.exports.legend import draw_legend
 from geoapp.exports.scene import Scene
 from geoapp.exports.static_maps import (
@@ -111,7 +111,8 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
     flow.facts([("Surface du quartier", f"{fr_number(d['area_ha'])} ha"),
                 ("Coupures dans le quartier", f"{fr_number(d['cut_length_in_m'] / 1000, 2)} km"),
                 ("… à moins de 500 m", f"{fr_number(d['cut_length_near_m'] / 1000, 2)} km"),
-                ("Lignes", d["cut_names"] or "aucune voie ferrée cartographiée"),
+                ("Lignes", ", ".join(line_label(n) for n in d["cut_names"].split(", ") if n)
+                 or "aucune voie ferrée cartographiée"),
                 ("Expérimentations", _status_counts(scene))])
     flow.heading("Objectifs du quartier")
     for number, objective in enumerate(d["objectifs"], 1):

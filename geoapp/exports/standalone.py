@@ -110,6 +110,9 @@ def _panel(scene: Scene) -> str:
     items = ["<li><span class='sw sw-d'></span>Quartier (périmètre indicatif)</li>"]
     items += [f"<li><span class='sw sw-l' style='border-color:{esc(c)}'></span>"
               f"{esc(line_label(n))}</li>" for n, c, _ in lines]
+    if scene.is_programme:
+        items.append("<li><span class='sw sw-l' style='border-color:#5091cb'></span>"
+                     "Voie ferrée ou tramway (couleur de la ligne)</li>")
     items.append("<li><span class='sw sw-g'></span>Gare ou station</li>")
     items += [f"<li><span class='sw sw-e' style='background:{esc(THEME_COLOURS[t])}'></span>"
               f"{esc(t[:1].upper() + t[1:])}</li>" for t in themes]

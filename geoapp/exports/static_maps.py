@@ -33,7 +33,6 @@ from geoapp.exports.style import (
     INK,
     MUTED,
     PERIMETER_NOTE,
-    REFERENCE_WIDTH_IN,
     SIZES,
     STATUS_LABELS,
     SUBTITLE,
@@ -54,20 +53,16 @@ DISTRICT_PAD_M = 300.0
 
 def new_figure(size: str) -> tuple[Figure, float]:
     """An empty figure of ``size`` (see ``SIZES``) on the Agg canvas, and its type scale."""
-    (width, height), dpi = SIZES[size]
+    (width, height), dpi, scale = SIZES[size]
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
     FigureCanvasAgg(fig)
-    return fig, width / REFERENCE_WIDTH_IN
+    return fig, scale
 
 
 def save_figure(fig: Figure, fmt: str, *, title: str = "") -> bytes:
     """Encode ``fig`` as ``png``, ``svg`` or ``pdf`` (vector) and return the bytes."""
     buffer = io.BytesIO()
-    metadata = dict(_METADATA[fmt])
-    if fmt == "pdf":
-        metadata["Title"] = title
-    elif fmt == "svg":
-        metadata["Title"] = title
+    metadata = {**_METADATA[fmt], **({"Title": title} if fmt != "png" else {})}
     with SAVE_LOCK, matplotlib.rc_context(SAVE_RC):
         fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=metadata)
     return buffer.getvalue()
@@ -88,15 +83,11 @@ def render_map(scene: Scene, *, fmt: str, size: str) -> bytes:
     return save_figure(fig, fmt, title=scene.title)
 
 
-def draw_page_frame(fig: Figure, scene: Scene, scale: float, *, kicker: str = "") -> None:
+def draw_page_frame(fig: Figure, scene: Scene, scale: float) -> None:
     """Title, subtitle (programme and date), filter caption, attribution footer."""
     fig.add_artist(Rectangle((0.0, 0.988), 1.0, 0.012, facecolor=BRAND, edgecolor="none",
                              transform=fig.transFigure))
     top = 0.955
-    if kicker:
-        fig.text(0.02, top, kicker.upper(), fontsize=11 * scale, color=BRAND,
-                 fontweight="bold", va="top", family=FONT)
-        top -= 0.03
     fig.text(0.02, top, scene.title, fontsize=26 * scale, fontweight="bold", color=INK,
              va="top", family=FONT)
     subtitle = f"{SUBTITLE} · {french_date(scene.today)}"
@@ -121,14 +112,17 @@ def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
     ax = fig.add_axes((0.02, 0.085, 0.655, 0.80))
     drawn = draw_scene_map(ax, scene, bounds_with_experiments(scene), scale=scale,
                            pad_m=DISTRICT_PAD_M)
-    locator = fig.add_axes((0.70, 0.655, 0.115, 0.205))
+    locator = fig.add_axes((0.70, 0.655, 0.095, 0.205))
     draw_locator(locator, scene, scale)
-    fig.text(0.7575, 0.645, "Situation dans la Métropole", fontsize=9 * scale, color=MUTED,
+    fig.text(0.7475, 0.645, "Situation dans la Métropole", fontsize=8.5 * scale, color=MUTED,
              va="top", ha="center", family=FONT)
-    fig.text(0.835, 0.885, "Chiffres clés", fontsize=12 * scale, fontweight="bold",
+    fig.text(0.81, 0.885, "Chiffres clés", fontsize=12 * scale, fontweight="bold",
              color=INK, va="top", family=FONT)
-    fig.text(0.835, 0.85, _district_facts(d, scene), fontsize=10.5 * scale, color=INK,
-             va="top", family=FONT, linespacing=1.6)
+    for i, (label, value) in enumerate(_district_facts(d, scene)):
+        y = 0.845 - i * 0.034
+        fig.text(0.81, y, label, fontsize=10 * scale, color=MUTED, va="top", family=FONT)
+        fig.text(0.98, y, value, fontsize=10 * scale, color=INK, va="top", ha="right",
+                 fontweight="bold", family=FONT)
     legend_ax = fig.add_axes((0.70, 0.085, 0.28, 0.52))
     legend_ax.set_axis_off()
     box = draw_legend(legend_ax, drawn, scale)
@@ -144,13 +138,12 @@ def bounds_with_experiments(scene: Scene):
     return xmin, ymin, xmax, ymax
 
 
-def _district_facts(d, scene: Scene) -> str:
-    lines = [f"Surface : {fr_number(d['area_ha'])} ha",
-             f"Coupures dans le quartier : {fr_number(d['cut_length_in_m'] / 1000, 2)} km",
-             f"… à moins de 500 m : {fr_number(d['cut_length_near_m'] / 1000, 2)} km",
-             f"Population (commune) : {fr_number(d['population'], 0)} hab.",
-             f"Expérimentations : {len(scene.experiments)}"]
-    return "\n".join(lines)
+def _district_facts(d, scene: Scene) -> list[tuple[str, str]]:
+    return [("Surface du quartier", f"{fr_number(d['area_ha'])} ha"),
+            ("Coupures dans le quartier", f"{fr_number(d['cut_length_in_m'] / 1000, 2)} km"),
+            ("… à moins de 500 m", f"{fr_number(d['cut_length_near_m'] / 1000, 2)} km"),
+            ("Population (commune)", f"{fr_number(d['population'], 0)} hab."),
+            ("Expérimentations", str(len(scene.experiments)))]
 
 
 def _experiment_list(fig: Figure, scene: Scene, scale: float, *, top: float,
@@ -213,7 +206,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         sub = scene.sub(d.slug)
         part = draw_scene_map(ax, sub, bounds_with_experiments(sub), scale=scale * 0.8,
                               pad_m=250, detail="compact", furniture=False)
-        _small_scale_bar(ax, scale)
+        draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
         drawn.lines.update(part.lines)
         drawn.stations += part.stations
         drawn.themes = [t for t in THEME_COLOURS if t in set(drawn.themes) | set(part.themes)]
@@ -221,10 +214,6 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
                      fontweight="bold", color=INK, family=FONT, pad=4 * scale)
     drawn.lines = dict(sorted(drawn.lines.items()))
     draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8)
-
-
-def _small_scale_bar(ax, scale: float) -> None:
-    draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
 
 
 def number_districts(ax, scene: Scene, scale: float) -> None:

@@ -17,27 +17,23 @@ BRAND = DISTRICT_COLOUR
 # The district is filled with an *opaque* tint of the brand purple (not an alpha blend),
 # so the fill colour is one exact RGB value in a PNG and the tests can look for it.
 DISTRICT_FILL = "#e6d6ef"
-WATER = "#ffffff"
 COMMUNE_FILL = "#efede8"
 COMMUNE_FILL_OUTSIDE = "#f8f7f4"
 COMMUNE_HOME_FILL = "#fcfbf9"  # the district's own commune: lighter, so the district pops
 COMMUNE_EDGE = "#b8bcc4"
-MGP_EDGE = "#7d8593"
 RAIL_CONTEXT = "#c5c8ce"
 STATION_EDGE = "#263238"
-HALO = "white"
 FONT = "DejaVu Sans"  # shipped with matplotlib: the same metrics on every machine
 
 # Experiment points use the web map's theme colours: geoapp.maps.THEME_COLOURS.
 STATUS_LABELS = {s: s.capitalize() for s in STATUSES}
 
-# name -> (width, height) in inches and dpi; PNG pixel size = inches × dpi.
+# name -> ((width, height) in inches, dpi, type scale); PNG pixel size = inches × dpi.
 # diapo: a 16:9 slide (1920×1080 px); a4: A4 landscape (297×210 mm) at 300 dpi.
-SIZES = {"diapo": ((1920 / 100, 1080 / 100), 100),
-         "a4": ((3508 / 300, 2480 / 300), 300)}
-SIZE_LABELS = {"diapo": "diapositive 16:9", "a4": "A4 paysage"}
-# Font sizes are written for the slide and scaled by the figure width for other sizes.
-REFERENCE_WIDTH_IN = 19.2
+# Sizes of text and lines are written for the slide; the scale shrinks them for A4 a
+# little less than the page (0.61): labels stay 7 pt or more on paper.
+SIZES = {"diapo": ((1920 / 100, 1080 / 100), 100, 1.0),
+         "a4": ((3508 / 300, 2480 / 300), 300, 0.7)}
 
 SUBTITLE = "Métropole du Grand Paris — QMI"
 ATTRIBUTION = ("Sources : communes, mairies : IGN/INSEE, ADMIN EXPRESS (Licence Ouverte) · "

@@ -21,6 +21,7 @@ from geoapp.exports.style import BRAND, FONT, INK, MUTED
 
 LINE_FACTOR = 1.42  # line height / font size
 _CHAR_EM = 0.55  # DejaVu Sans average advance, in em, for wrapping estimates
+_ASCENT = 1.0  # baseline below the line top, in em (room for capitals with accents)
 MARGIN_IN = 0.45
 BOTTOM_IN = 0.75  # room for the footer
 
@@ -92,9 +93,9 @@ class Flow:
         fig = self.fig
         colour = style.pop("color", INK)
         for i, line in enumerate(text.split("\n")):
-            y = self.y + i * line_height(size) + size * 0.15 / 72
+            y = self.y + i * line_height(size) + _ASCENT * size / 72
             fig.text(x_in / fig.get_figwidth(), 1 - y / fig.get_figheight(), line,
-                     fontsize=size, va="top", family=FONT, color=colour, **style)
+                     fontsize=size, va="baseline", family=FONT, color=colour, **style)
 
     def heading(self, text: str, *, size: float = 12.5, colour: str = BRAND) -> None:
         """A section title, kept with at least three lines of what follows."""
@@ -165,9 +166,11 @@ class Flow:
         self._band(cols, height, "#ece4f2")
         x = self.column.x
         for title, width in zip(headers, cols, strict=True):
+            baseline = self.y + pad + _ASCENT * size / 72
             self.fig.text((x + pad) / self.fig.get_figwidth(),
-                          1 - (self.y + pad) / self.fig.get_figheight(), title,
-                          fontsize=size, fontweight="bold", va="top", family=FONT, color=INK)
+                          1 - baseline / self.fig.get_figheight(), title,
+                          fontsize=size, fontweight="bold", va="baseline", family=FONT,
+                          color=INK)
             x += width
         self.y += height
         self._rule(cols, BRAND)

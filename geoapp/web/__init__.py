@@ -59,8 +59,6 @@ def register(app: Flask) -> None:
     from geoapp.web import api, assets, auth, cuts, experiments, exports, pages
 
     app.json = NumpyJSONProvider(app)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.register_blueprint(auth.bp)
     app.register_blueprint(experiments.bp)
     app.register_blueprint(cuts.bp)

@@ -32,18 +32,6 @@ EDITOR = "editeur"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-@bp.record_once
-def _same_site_session_cookie(state) -> None:
-    """Send the session cookie with SameSite=Lax unless the config chose a policy.
-
-    Flask's defaults already hold ``SESSION_COOKIE_SAMESITE = None``, so a
-    ``config.setdefault(..., "Lax")`` never takes effect; set it here, where the session
-    is opened.
-    """
-    config = state.app.config
-    config["SESSION_COOKIE_SAMESITE"] = config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-
-
 def get_store():
     """The storage backend opened at start-up."""
     return current_app.extensions["qmi_store"]
@@ -64,7 +52,8 @@ def load_user_and_check_csrf() -> None:
     if request.method in _UNSAFE:
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         expected = session.get("csrf", "")
-        if not expected or not hmac.compare_digest(sent, expected):
+        # Compared as bytes: compare_digest raises TypeError on non-ASCII str (a 500).
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             raise GeoappError("Jeton de sécurité (CSRF) absent ou expiré : rechargez la page "
                               "puis recommencez.", 400)
 

@@ -37,6 +37,8 @@ def cut_report(slug: str) -> CutReport:
     cache = current_app.extensions.setdefault("qmi_cut_reports", {})
     key = (slug, get_store().data_version())
     if key not in cache:
+        for stale in [k for k in list(cache) if k[0] == slug]:  # older data versions
+            cache.pop(stale, None)
         atlas = get_atlas()
         district = atlas.district(slug)
         cache[key] = build_cut_report(district.geometry, get_atlas().study_area(slug),

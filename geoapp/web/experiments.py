@@ -73,8 +73,11 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
         values = validate_experiment(form, objectives=list(district["objectifs"]))
     except ValidationError as exc:
         errors.update(exc.errors)
-    if values:
-        placement = placement_for(slug, values["lon"], values["lat"], exclude=exclude)
+    if "lon" not in errors and "lat" not in errors:
+        # Valid coordinates are checked against the district even when other fields
+        # failed, so the planner sees every problem in one round trip.
+        lon, lat = validate_position(form.get("lon"), form.get("lat"))
+        placement = placement_for(slug, lon, lat, exclude=exclude)
         if not placement.accepted:
             errors["lat"] = _outside_message(district, placement)
     if errors:
@@ -241,18 +244,20 @@ def import_file():
     if not upload or not upload.filename:
         raise GeoappError("Choisissez un fichier CSV ou GeoJSON à importer.", 400)
     data = upload.read()
-    rows = read_geojson(data) if upload.filename.lower().endswith(("json", "geojson")) \
-        else read_csv(data)
-    cleaned, report = check_import(rows)
+    is_geojson = upload.filename.lower().endswith(("json", "geojson"))
+    rows = read_geojson(data) if is_geojson else read_csv(data)
+    # CSV rows are named by their line in the file (line 1 is the header).
+    first, unit = (1, "Entité") if is_geojson else (2, "Ligne")
+    cleaned, report = check_import(rows, first=first)
     if report:
         return render_template("experiments/import_report.html", report=report,
-                               n_rows=len(rows)), 422
+                               n_rows=len(rows), unit=unit), 422
     count = get_store().import_experiments(cleaned, user=g.user["username"])
     flash(f"{count} expérimentation(s) importée(s).", "info")
     return redirect(url_for(".registry"))
 
 
-def check_import(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+def check_import(rows: list[dict], *, first: int) -> tuple[list[dict], list[dict]]:
     """Clean every row; return (clean rows, report of bad rows). Nothing is stored here."""
     if not g.get("user"):
         raise GeoappError("Connectez-vous pour importer des expérimentations.", 401)
@@ -260,7 +265,7 @@ def check_import(rows: list[dict]) -> tuple[list[dict], list[dict]]:
         raise GeoappError("Le fichier ne contient aucune ligne.", 400)
     atlas = get_atlas()
     cleaned, report = [], []
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=first):
         slug = str(row.get("district") or "")
         try:
             if slug not in atlas.slugs:

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from geoapp.errors import GeoappError
 from geoapp.exports import ALL, BY_SUFFIX, FORMATS, ExportCache, make_export
 from geoapp.web import get_atlas
+from geoapp.web.auth import get_store
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -42,7 +43,7 @@ def download(name: str):
                           "possibles : " + ", ".join(BY_SUFFIX) + ".", 404)
     args = request.args
     export = make_export(
-        get_atlas(), current_app.extensions["qmi_store"], target=target, fmt=fmt.key,
+        get_atlas(), get_store(), target=target, fmt=fmt.key,
         size=args.get("taille"), crs=args.get("crs"), theme=args.get("theme") or None,
         status=args.get("statut") or None,
         district=(args.get("quartier") or None) if target == ALL else None,

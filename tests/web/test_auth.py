@@ -118,7 +118,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, editor):
     assert attributes.get("samesite") == "SameSite=Lax"
 
 
-@pytest.mark.parametrize("token", [None, "", "faux-jeton"])
+@pytest.mark.parametrize("token", [None, "", "faux-jeton", "jeton-accentué-é", "\u202e"])
 def test_login_without_valid_csrf_is_refused(client, editor, token):
     page_token(client)  # the session has a token; the request does not carry it
     data = {"username": "sceaux-editeur", "password": PASSWORD}
@@ -129,6 +129,13 @@ def test_login_without_valid_csrf_is_refused(client, editor, token):
     assert "Jeton de sécurité (CSRF) absent ou expiré" in text(r)
     with client.session_transaction() as session:
         assert "user" not in session
+
+
+def test_non_ascii_csrf_header_is_a_400_not_a_crash(client, editor):
+    page_token(client)
+    r = client.post("/connexion", data={"username": "sceaux-editeur", "password": PASSWORD},
+                    headers={"X-CSRF-Token": "jeton-\u00e9".encode().decode("latin-1")})
+    assert r.status_code == 400
 
 
 def test_csrf_token_in_header_is_accepted(client, editor):

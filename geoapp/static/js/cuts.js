@@ -63,6 +63,8 @@
   var add = document.getElementById("crossing-add");
   if (add) {
     add.addEventListener("toggle", function () {
+      /* Closed because another tool took over: leave that tool on. */
+      if (!add.open && QMI.tool !== "crossing") { return; }
       QMI.setTool(add.open ? "crossing" : null, add.open ? function (e) {
         document.querySelectorAll("[data-crossing-coord]").forEach(function (input) {
           input.value = (input.dataset.crossingCoord === "lat" ? e.latlng.lat : e.latlng.lng).toFixed(6);

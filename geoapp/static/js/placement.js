@@ -63,9 +63,11 @@
   }
 
   function setActive(on) {
+    QMI.setTool(on ? "placement" : null, on ? function (e) { place(e.latlng); } : null);
+  }
+
+  function showActive(on) {
     active = on;
-    QMI.onMapClick = on ? function (e) { place(e.latlng); } : null;
-    map.getContainer().classList.toggle("placing", on);
     if (toggle) {
       toggle.setAttribute("aria-pressed", on ? "true" : "false");
       toggle.textContent = on ? "Terminer le placement" : "Placer une expérimentation";
@@ -73,8 +75,8 @@
     if (panel && on) { panel.hidden = false; }
   }
 
+  document.addEventListener("qmi:tool", function (e) { showActive(e.detail === "placement"); });
   if (toggle) { toggle.addEventListener("click", function () { setActive(!active); }); }
-  map.on("click", function (e) { if (active) { place(e.latlng); } });
 
   var lat = parseFloat(String(config.dataset.lat).replace(",", "."));
   var lon = parseFloat(String(config.dataset.lon).replace(",", "."));

@@ -24,8 +24,11 @@
   QMI.register = function (map, attribution) {
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution(attribution + ' · <a href="/sources">Sources</a>');
+    L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
     QMI.maps.push(map);
     QMI.map = map;
+    /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
+    map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
     document.dispatchEvent(new CustomEvent("qmi:map-ready", {detail: {map: map}}));
   };
 

@@ -1,0 +1,112 @@
+"""District sheets (PDF A4): page size, searchable text, vector content, pagination."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from geoapp.exports.scene import experiments_frame
+from geoapp.exports.sheets import render_sheet
+from tests.exports.conftest import experiment_row
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pdf_text(pdf: bytes) -> str:
+    return flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+
+
+@pytest.fixture(scope="module")
+def sceaux_sheet(scene_of):
+    return render_sheet(scene_of("sceaux-les-blagis"))
+
+
+def test_every_page_is_a4_landscape(sceaux_sheet):
+    reader = PdfReader(io.BytesIO(sceaux_sheet))
+    assert len(reader.pages) == 2
+    for page in reader.pages:
+        assert abs(float(page.mediabox.width) - 842) <= 1
+        assert abs(float(page.mediabox.height) - 595) <= 1
+
+
+def test_sheet_text_has_name_facts_objectives_and_experiments(atlas, sceaux_sheet):
+    text = pdf_text(sceaux_sheet)
+    district = atlas.district("sceaux-les-blagis")
+    assert "Les Blagis — Sceaux" in text
+    assert "Philippe Laurent" in text and "Vallée Sud Grand Paris" in text
+    assert "49,9 ha" in text
+    for objective in district["objectifs"]:
+        assert flat(objective) in text
+    assert flat(district["contexte"]) in text
+    assert "Expérimentations (2)" in text
+    assert "Îlot de fraîcheur" in text and "sélectionnée" in text
+    assert "du 01/03/2024 au 30/09/2025" in text
+    assert "Périmètre indicatif" in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils absent")
+def test_pdftotext_reads_the_sheet_too(sceaux_sheet, tmp_path):
+    path = tmp_path / "fiche.pdf"
+    path.write_bytes(sceaux_sheet)
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True,
+                         text=True).stdout
+    assert "Les Blagis — Sceaux" in out
+    assert "Objectifs du quartier" in out
+
+
+def test_sheet_is_vector_with_embedded_fonts(sceaux_sheet):
+    page = PdfReader(io.BytesIO(sceaux_sheet)).pages[0]
+    content = page.get_contents().get_data()
+    assert len(re.findall(rb"\s[lc]\s", content)) > 100  # the map is drawn with paths
+    xobjects = page["/Resources"].get("/XObject", {})
+    assert not [x for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
+    fonts = page["/Resources"]["/Font"]
+    for font in fonts.values():
+        descendant = font.get_object()["/DescendantFonts"][0].get_object()
+        assert "/FontFile2" in descendant["/FontDescriptor"]  # TrueType, embedded
+
+
+def test_empty_district_says_no_experiment(scene_of, no_experiments):
+    text = pdf_text(render_sheet(scene_of("meudon-la-foret", no_experiments)))
+    assert "Expérimentations (0)" in text
+    assert "Aucune expérimentation enregistrée dans ce quartier." in text
+
+
+def test_long_tables_wrap_and_continue_on_new_pages(atlas, scene_of):
+    long = "Une description très longue qui doit passer à la ligne. " * 8
+    frame = experiments_frame([experiment_row(atlas, "noisy-mont-d-est", i, description=long,
+                                              title=f"Projet numéro {i:02d}")
+                               for i in range(1, 31)])
+    pdf = render_sheet(scene_of("noisy-mont-d-est", frame))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 4
+    text = pdf_text(pdf)
+    for i in range(1, 31):
+        assert f"Projet numéro {i:02d}" in text
+    assert text.count("Description") >= len(reader.pages) - 2  # header repeated
+    assert flat(long) in text
+
+
+def test_programme_sheet_has_the_programme_and_every_district(atlas, scene_of):
+    pdf = render_sheet(scene_of("all"))
+    text = pdf_text(pdf)
+    assert "Quartiers Métropolitains d’Innovation — le programme" in text
+    assert "Solutions déployées 18" in text and "70 %" in text
+    assert "3 (1 proposée, 1 sélectionnée, 1 déployée)" in text
+    for d in atlas.districts.itertuples():
+        assert f"{d.nom} — {d.commune}" in text
+        assert flat(d.objectifs[0]) in text
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 + 2 * 4
+
+
+def test_filtered_sheet_names_its_filter(scene_of):
+    text = pdf_text(render_sheet(scene_of("sceaux-les-blagis", status="proposée")))
+    assert "statut « proposée »" in text
+    assert "Aucune expérimentation enregistrée pour ce filtre." in text

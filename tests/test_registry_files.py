@@ -1,0 +1,124 @@
+"""The registry as files: CSV (French Excel) and GeoJSON, written then read back."""
+
+import json
+
+import pytest
+
+from geoapp.errors import GeoappError
+from geoapp.registry import validate_experiment
+from geoapp.registry_files import COLUMNS, read_csv, read_geojson, write_csv, write_geojson
+
+OBJECTIVES = ["Créer des lieux de convivialité et de rencontre",
+              "Développer la nature en ville et les îlots de fraîcheur",
+              "S’appuyer sur le tissu associatif et culturel pour animer le quartier"]
+BOM = b"\xef\xbb\xbf"
+
+
+def row(**overrides) -> dict:
+    """An experiment as the store returns it."""
+    return {"id": 7, "district": "sceaux-les-blagis", "title": "Îlot « frais » ; n°1",
+            "organisation": 'Les "Jardiniers" des Blagis', "org_kind": "association",
+            "theme": "nature en ville et îlots de fraîcheur",
+            "objectives": [OBJECTIVES[1], OBJECTIVES[2]],
+            "description": "Plantations ; arrosage partagé.\nDeuxième ligne, avec « guillemets ».",
+            "status": "déployée", "start_date": "2024-05-02", "end_date": None,
+            "lon": 2.3031, "lat": 48.7828, "precision": "indicative",
+            "location_note": "Square des Blagis", "evaluation_outcome": "Très fréquenté.",
+            "evaluation_scale_up": True, "version": 3, "withdrawn": False,
+            **overrides}
+
+
+ROWS = [row(), row(id=8, title="Sans bilan", objectives=[OBJECTIVES[0]], evaluation_outcome=None,
+                   evaluation_scale_up=None, start_date=None, precision="exacte"),
+        row(id=9, title="Bilan négatif", evaluation_scale_up=False, lon=2.30312345)]
+
+
+def cleaned(rows: list[dict]) -> list[dict]:
+    """What an import keeps of each row: the validator's output."""
+    return [validate_experiment(r, objectives=OBJECTIVES) for r in rows]
+
+
+def test_csv_starts_with_a_bom_and_uses_semicolons():
+    data = write_csv(ROWS)
+    assert data.startswith(BOM)
+    text = data[len(BOM):].decode("utf-8")
+    header, first = text.split("\r\n")[:2]
+    assert header == ";".join(COLUMNS)
+    # a cell holding the separator or quotes is quoted, quotes doubled (RFC 4180, Excel)
+    assert first.startswith('7;sceaux-les-blagis;"Îlot « frais » ; n°1";'
+                            '"Les ""Jardiniers"" des Blagis";association;')
+    assert first.endswith(";2.3031;48.7828;indicative;Square des Blagis;Très fréquenté.;oui")
+
+
+def test_csv_round_trip_gives_the_same_values():
+    back = read_csv(write_csv(ROWS))
+    assert len(back) == 3
+    assert back[0]["objectives"] == [OBJECTIVES[1], OBJECTIVES[2]]
+    assert back[1]["objectives"] == [OBJECTIVES[0]]
+    assert [r["evaluation_scale_up"] for r in back] == ["oui", "", "non"]
+    assert back[0]["description"] == ROWS[0]["description"]
+    assert back[0]["organisation"] == 'Les "Jardiniers" des Blagis'
+    assert [r["district"] for r in back] == ["sceaux-les-blagis"] * 3
+    assert cleaned(back) == cleaned(ROWS)
+    assert [c["evaluation_scale_up"] for c in cleaned(back)] == [True, None, False]
+    assert cleaned(back)[2]["lon"] == 2.30312345
+
+
+def test_geojson_round_trip_gives_the_same_values():
+    text = write_geojson(ROWS)
+    data = json.loads(text)
+    assert data["type"] == "FeatureCollection"
+    assert data["features"][0]["geometry"] == {"type": "Point", "coordinates": [2.3031, 48.7828]}
+    assert set(data["features"][0]["properties"]) == set(COLUMNS) - {"lon", "lat"}
+    back = read_geojson(text.encode("utf-8"))
+    assert [r["evaluation_scale_up"] for r in back] == [True, None, False]
+    assert back[0]["objectives"] == [OBJECTIVES[1], OBJECTIVES[2]]
+    assert cleaned(back) == cleaned(ROWS)
+
+
+def test_empty_registry_files():
+    assert read_csv(write_csv([])) == []
+    assert read_geojson(write_geojson([]).encode()) == []
+
+
+def test_csv_without_bom_and_with_excel_line_endings_is_read():
+    data = "district;title;objectives\r\nsceaux-les-blagis;Été;a | b\r\n".encode()
+    assert read_csv(data) == [{"district": "sceaux-les-blagis", "title": "Été",
+                               "objectives": ["a", "b"]}]
+
+
+def test_csv_in_another_encoding_is_a_400():
+    data = "district;title\nsceaux-les-blagis;Été à Sceaux\n".encode("cp1252")
+    with pytest.raises(GeoappError) as info:
+        read_csv(data)
+    assert info.value.status == 400
+    assert info.value.message == "Le fichier CSV n’est pas encodé en UTF-8."
+
+
+@pytest.mark.parametrize("data, missing", [
+    (b"district,title\nsceaux-les-blagis,Virgules\n", "district, title"),
+    (b"district;titre\nsceaux-les-blagis;x\n", "title"),
+    (b"", "district, title"),
+])
+def test_csv_without_required_columns_is_a_400(data, missing):
+    with pytest.raises(GeoappError) as info:
+        read_csv(data)
+    assert info.value.status == 400
+    assert info.value.message == (f"Colonnes obligatoires absentes du CSV : {missing} "
+                                  "(séparateur attendu : point-virgule).")
+
+
+@pytest.mark.parametrize("data", [
+    b"pas du json",
+    b"[]",
+    b'{"type": "FeatureCollection"}',
+    b'{"features": 3}',
+    b'{"features": [{"geometry": null, "properties": {}}]}',
+    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3]}}]}',
+    "{\"features\": []}".encode("utf-16"),
+])
+def test_malformed_geojson_is_a_400(data):
+    with pytest.raises(GeoappError) as info:
+        read_geojson(data)
+    assert info.value.status == 400
+    assert info.value.message.startswith("GeoJSON illisible")

@@ -1,0 +1,171 @@
+"""The urban cut in headless Chromium: what-if crossings and adding a crossing on the map.
+
+The live server is shared with the other browser tests: accounts and crossing names are
+unique, and counts are compared before/after rather than to absolute values.
+"""
+
+import uuid
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import Point
+
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+SCEAUX = "sceaux-les-blagis"
+PASSWORD = "motdepasse-tres-long"
+
+
+def lonlat(point: Point) -> tuple[float, float]:
+    p = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
+    return p.x, p.y
+
+
+def on_rer_b(atlas, fraction: float) -> tuple[float, float]:
+    """(lon, lat) at ``fraction`` of the RER B corridor inside Les Blagis."""
+    corridors = atlas.corridors[SCEAUX]
+    [line] = corridors.geometry[corridors["names"].str.contains("RER B")]
+    inside = line.intersection(atlas.district(SCEAUX).geometry)
+    return lonlat(shapely.line_interpolate_point(inside, fraction, normalized=True))
+
+
+def far_from_rer_b(atlas) -> tuple[float, float]:
+    """(lon, lat) of a point of the district at least 200 m from every corridor."""
+    corridors = atlas.corridors[SCEAUX].geometry.union_all()
+    district = atlas.district(SCEAUX).geometry
+    point = max(shapely.points(shapely.get_coordinates(district.buffer(-30).boundary)),
+                key=corridors.distance)
+    assert corridors.distance(point) > 200
+    return lonlat(point)
+
+
+def open_district(page, url: str) -> dict:
+    page.goto(url)
+    page.wait_for_function("window.QMI && window.QMI.map && window.L")
+    page.wait_for_timeout(300)
+    return page.evaluate("QMI.countFeatures()")
+
+
+def click_map_at(page, lon: float, lat: float) -> None:
+    """Click the map where (lon, lat) is drawn, like a planner would."""
+    page.evaluate("QMI.map.getContainer().scrollIntoView({block: 'center'})")
+    x, y = page.evaluate("([lat, lon]) => { const p = QMI.map.latLngToContainerPoint("
+                         "L.latLng(lat, lon)); return [p.x, p.y]; }", [lat, lon])
+    box = page.evaluate("() => { const r = QMI.map.getContainer().getBoundingClientRect();"
+                        " return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
+    assert 0 < x < box["width"] and 0 < y < box["height"], "the point is off the map"
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+
+def cell(page, key: str) -> float:
+    text = page.locator(f'#whatif-result [data-k="{key}"]').inner_text()
+    return float(text.replace("\u202f", "").replace(",", "."))
+
+
+def test_what_if_crossing_in_the_browser(page, live_server, atlas):
+    counts = open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    assert counts.get("cote", 0) >= 2
+    assert counts.get("franchissement", 0) >= 1
+    assert counts.get("coupure", 0) >= 1
+    assert page.locator("#whatif-result").is_hidden()
+
+    page.click("#whatif-toggle")
+    assert page.get_attribute("#whatif-toggle", "aria-pressed") == "true"
+    click_map_at(page, *on_rer_b(atlas, 0.5))
+    page.wait_for_selector("#whatif-result", state="visible")
+    summary = page.locator("#whatif-summary").inner_text()
+    assert summary.startswith("médiane ") and "→" in summary
+    assert "non enregistrée" in summary
+    assert cell(page, "apres-median") <= cell(page, "avant-median")
+    assert cell(page, "apres-p90") <= cell(page, "avant-p90")
+    assert cell(page, "avant-median") >= 1
+    assert page.locator("path.qmi-whatif").count() == 1
+    assert page.locator("#whatif-error").is_hidden()
+    screenshot(page, "cuts-whatif-sceaux")
+
+    click_map_at(page, *far_from_rer_b(atlas))
+    page.wait_for_selector("#whatif-error", state="visible")
+    assert "m de la coupure" in page.locator("#whatif-error").inner_text()
+    assert page.locator("#whatif-result").is_hidden()
+
+    page.click("#whatif-toggle")  # off again: a click no longer asks anything
+    assert page.get_attribute("#whatif-toggle", "aria-pressed") == "false"
+    assert page.evaluate("QMI.tool") is None
+    # Chromium logs every 4xx answer; the one refusal asked for is the only one allowed.
+    refused = [e for e in page.watch.errors
+               if "status of 422" in e and f"/api/quartiers/{SCEAUX}/what-if?" in e]
+    assert len(refused) == 1
+    assert [e for e in page.watch.errors if e not in refused] == []
+
+
+def login(page, live_server, live_app, commune: str) -> str:
+    username = f"editeur-{uuid.uuid4().hex[:8]}"
+    live_app.extensions["qmi_store"].add_user(username, PASSWORD, role="editeur",
+                                              commune=commune)
+    page.goto(f"{live_server}/connexion")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    return username
+
+
+def test_editor_adds_a_crossing_by_clicking_the_map(page, live_server, live_app, atlas):
+    login(page, live_server, live_app, "92071")
+    before = open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    name = f"Passerelle test {uuid.uuid4().hex[:6]}"
+
+    page.click("#crossing-add summary")
+    page.wait_for_function("QMI.tool === 'crossing'")  # set by the <details> toggle event
+    lon, lat = on_rer_b(atlas, 0.3)
+    click_map_at(page, lon, lat)
+    form = page.locator("#crossing-form")
+    filled_lat = float(form.locator("input[name=lat]").input_value())
+    filled_lon = float(form.locator("input[name=lon]").input_value())
+    # One screen pixel is a few metres at this zoom.
+    assert abs(filled_lat - lat) < 2e-4 and abs(filled_lon - lon) < 2e-4
+    form.locator("input[name=name]").fill(name)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+    assert page.url.endswith(f"/quartiers/{SCEAUX}#coupures")
+    page.wait_for_function("window.QMI && window.QMI.map")
+    assert f"{name} — passerelle (existant, saisi)" in page.locator("#crossings-list").inner_text()
+    after = page.evaluate("QMI.countFeatures()")
+    assert after["franchissement"] == before["franchissement"] + 1
+    screenshot(page, "cuts-crossing-added-sceaux")
+
+    # Move it: "Déplacer", then a click on the track elsewhere.
+    store = live_app.extensions["qmi_store"]
+    [crossing] = [c for c in store.list_crossings(district=SCEAUX) if c["name"] == name]
+    page.click(f'[data-move-crossing="{crossing["id"]}"]')
+    assert page.evaluate("QMI.tool") == "crossing-move"
+    lon, lat = on_rer_b(atlas, 0.7)
+    with page.expect_navigation():
+        click_map_at(page, lon, lat)
+    moved = store.get_crossing(crossing["id"])
+    assert moved["version"] == crossing["version"] + 1
+    assert abs(moved["lat"] - lat) < 2e-4 and abs(moved["lon"] - lon) < 2e-4
+    assert "Franchissement déplacé" in page.locator("body").inner_text()
+    assert page.watch.errors == []
+
+
+def test_what_if_works_after_opening_the_crossing_form(page, live_server, live_app, atlas):
+    """Switching from the crossing tool to the what-if tool leaves the what-if on."""
+    login(page, live_server, live_app, "92071")
+    open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    page.click("#crossing-add summary")
+    page.wait_for_function("QMI.tool === 'crossing'")  # set by the <details> toggle event
+    page.click("#whatif-toggle")
+    page.wait_for_function("!document.getElementById('crossing-add').open")
+    page.wait_for_timeout(200)  # let the closing <details> fire its toggle event
+    assert page.evaluate("QMI.tool") == "whatif"
+    assert page.get_attribute("#whatif-toggle", "aria-pressed") == "true"
+    click_map_at(page, *on_rer_b(atlas, 0.6))
+    page.wait_for_selector("#whatif-result", state="visible")
+    assert "→" in page.locator("#whatif-summary").inner_text()
+    assert page.watch.errors == []
