@@ -58,6 +58,26 @@ def runner(app):
     return app.test_cli_runner()
 
 
+TOKEN = "jeton-csrf-de-test"
+PASSWORD = "motdepasse-tres-long"
+
+
+def client_as(app, username: str | None = None, role: str = "editeur",
+              commune: str | None = None):
+    """A client logged in through /connexion (or anonymous), holding the CSRF token TOKEN."""
+    client = app.test_client()
+    if username:
+        app.extensions["qmi_store"].add_user(username, PASSWORD, role=role, commune=commune)
+        with client.session_transaction() as session:
+            session["csrf"] = TOKEN
+        r = client.post("/connexion", data={"csrf_token": TOKEN, "username": username,
+                                            "password": PASSWORD})
+        assert r.status_code == 302
+    with client.session_transaction() as session:
+        session["csrf"] = TOKEN  # login starts a new session: pin its token again
+    return client
+
+
 @pytest.fixture(scope="session")
 def live_app(app_factory):
     return app_factory()

@@ -30,6 +30,14 @@ def asset_url(library: str, filename: str) -> str:
     return url_for("assets.vendor", library=library, filename=filename)
 
 
+def expected_version(what: str) -> int:
+    """The ``version`` a form was loaded with, for the store's conflict check."""
+    try:
+        return int(request.form["version"])
+    except (KeyError, ValueError) as exc:
+        raise GeoappError(f"Version {what} absente : rechargez la page.", 400) from exc
+
+
 def render_error(message: str, status: int, details: dict | None = None):
     """Render one error as JSON for ``/api/`` and as a French HTML page elsewhere."""
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":

@@ -18,7 +18,7 @@ from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict,
 from geoapp.errors import GeoappError
 from geoapp.layers import points_frame
 from geoapp.registry import ValidationError, validate_crossing, validate_position
-from geoapp.web import get_atlas
+from geoapp.web import expected_version, get_atlas
 from geoapp.web.auth import get_store, require_editor
 
 bp = Blueprint("cuts", __name__)
@@ -130,20 +130,13 @@ def _editable_crossing(crossing_id: int) -> tuple[dict, dict]:
     return crossing, require_editor(get_atlas().district(crossing["district"]))
 
 
-def _version() -> int:
-    try:
-        return int(request.form["version"])
-    except (KeyError, ValueError) as exc:
-        raise GeoappError("Version du franchissement absente : rechargez la page.", 400) \
-            from exc
-
-
 @bp.post("/franchissements/<int:crossing_id>/deplacer")
 def move_crossing(crossing_id: int):
     crossing, user = _editable_crossing(crossing_id)
     lon, lat = validate_position(request.form.get("lon"), request.form.get("lat"))
     _check_on_corridor(crossing["district"], lon, lat)
-    get_store().move_crossing(crossing_id, lon, lat, expected_version=_version(),
+    version = expected_version("du franchissement")
+    get_store().move_crossing(crossing_id, lon, lat, expected_version=version,
                               user=user["username"])
     flash("Franchissement déplacé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
@@ -152,7 +145,8 @@ def move_crossing(crossing_id: int):
 @bp.post("/franchissements/<int:crossing_id>/supprimer")
 def delete_crossing(crossing_id: int):
     crossing, user = _editable_crossing(crossing_id)
-    get_store().delete_crossing(crossing_id, expected_version=_version(),
+    version = expected_version("du franchissement")
+    get_store().delete_crossing(crossing_id, expected_version=version,
                                 user=user["username"])
     flash("Franchissement supprimé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")

@@ -30,7 +30,7 @@ from geoapp.registry import (
     validate_position,
 )
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
-from geoapp.web import get_atlas
+from geoapp.web import expected_version, get_atlas
 from geoapp.web.auth import get_store, require_editor
 from geoapp.web.cuts import cut_report
 from geoapp.web.pages import (
@@ -86,11 +86,7 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
 
 
 def _version() -> int:
-    try:
-        return int(request.form["version"])
-    except (KeyError, ValueError) as exc:
-        raise GeoappError("Version de l’expérimentation absente : rechargez la page.",
-                          400) from exc
+    return expected_version("de l’expérimentation")
 
 
 def _editable(experiment_id: int) -> tuple[dict, dict]:

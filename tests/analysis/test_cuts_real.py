@@ -11,16 +11,12 @@ import shapely
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.analysis.cuts import corridor_exposure, cut_corridors, split_sides, station_crossings
 from geoapp.analysis.detour import detour_factors, what_if_crossing
-
-GEO_DIRS = (Path(__file__).resolve().parents[2] / "data" / "geo", Path("/work/shared/geo"))
+from geoapp.config import PROJECT_ROOT
 
 
 def geo_dir() -> Path:
-    """The app's data/geo when present, else the shared copy; skip when neither is."""
-    for path in GEO_DIRS:
-        if (path / "rail_lignes_idfm.geojson").is_file():
-            return path
-    pytest.skip("couches géographiques absentes")
+    """The app's own copy of the layers."""
+    return PROJECT_ROOT / "data" / "geo"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -51,7 +50,6 @@ def test_sheet_text_has_name_facts_objectives_and_experiments(atlas, sceaux_shee
     assert "Périmètre indicatif" in text
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils absent")
 def test_pdftotext_reads_the_sheet_too(sceaux_sheet, tmp_path):
     path = tmp_path / "fiche.pdf"
     path.write_bytes(sceaux_sheet)

@@ -15,11 +15,10 @@ import shapely
 from shapely.geometry import Point
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.conftest import TOKEN, client_as
 
 SLUGS = ["aulnay-centre-gare", "meudon-la-foret", "noisy-mont-d-est", "sceaux-les-blagis"]
 SCEAUX = "sceaux-les-blagis"
-TOKEN = "jeton-csrf-coupures"
-PASSWORD = "motdepasse-tres-long"
 
 
 # Helpers ---------------------------------------------------------------------------
@@ -27,21 +26,6 @@ PASSWORD = "motdepasse-tres-long"
 @pytest.fixture
 def store(app):
     return app.extensions["qmi_store"]
-
-
-def client_as(app, username=None, role="editeur", commune=None):
-    """A client logged in through /connexion (or anonymous), holding the token TOKEN."""
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["csrf"] = TOKEN
-    if username:
-        app.extensions["qmi_store"].add_user(username, PASSWORD, role=role, commune=commune)
-        r = client.post("/connexion", data={"csrf_token": TOKEN, "username": username,
-                                            "password": PASSWORD})
-        assert r.status_code == 302
-        with client.session_transaction() as session:
-            session["csrf"] = TOKEN  # login starts a new session: pin its token again
-    return client
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ from shapely.ops import nearest_points
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.registry import validate_experiment
 from geoapp.registry_files import COLUMNS, write_csv, write_geojson
+from tests.conftest import TOKEN, client_as
 
 SCEAUX, MEUDON, AULNAY = "sceaux-les-blagis", "meudon-la-foret", "aulnay-centre-gare"
 IN_SCEAUX = (2.3031, 48.7828)  # lon, lat: in Les Blagis
-TOKEN = "jeton-csrf-de-test"
-PASSWORD = "motdepasse-tres-long"
 XSS_TITLES = ["<img src=x onerror=alert(1)>", "${alert(1)}",
               "</script><script>alert(1)</script>"]
 FIELD_ERROR = re.compile(r'<span class="field-error" id="err-(\w+)">(.*?)</span>', re.S)
@@ -35,21 +34,6 @@ FIELD_ERROR = re.compile(r'<span class="field-error" id="err-(\w+)">(.*?)</span>
 @pytest.fixture
 def store(app):
     return app.extensions["qmi_store"]
-
-
-def client_as(app, username: str | None, role: str = "editeur", commune: str | None = None):
-    """A client logged in through /connexion (or anonymous), holding the token TOKEN."""
-    client = app.test_client()
-    if username:
-        app.extensions["qmi_store"].add_user(username, PASSWORD, role=role, commune=commune)
-        with client.session_transaction() as session:
-            session["csrf"] = TOKEN
-        r = client.post("/connexion", data={"csrf_token": TOKEN, "username": username,
-                                            "password": PASSWORD})
-        assert r.status_code == 302
-    with client.session_transaction() as session:
-        session["csrf"] = TOKEN  # login starts a new session: pin its token again
-    return client
 
 
 @pytest.fixture
