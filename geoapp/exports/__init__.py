@@ -20,8 +20,9 @@ from pathlib import Path
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.cache import ExportCache
-from geoapp.exports.scene import ALL, Scene, check_filters, experiments_frame, make_scene
+from geoapp.exports.scene import ALL, Scene, check_filters, make_scene
 from geoapp.exports.style import SIZES
+from geoapp.layers import experiments_frame
 
 # Bump when a builder's output changes, so cached files of the old look are not served.
 FORMAT_VERSION = 1

@@ -28,8 +28,9 @@ import simplekml
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.atlas import CONTEXT_RADIUS_M
-from geoapp.exports.scene import EXPERIMENT_COLUMNS, Scene
+from geoapp.exports.scene import Scene
 from geoapp.exports.style import BRAND
+from geoapp.layers import EXPERIMENT_COLUMNS
 from geoapp.maps import THEME_COLOURS
 from geoapp.registry_files import write_csv
 

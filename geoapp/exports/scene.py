@@ -18,28 +18,9 @@ from geoapp.analysis import ANALYSIS_CRS
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.style import filter_caption
-from geoapp.layers import points_frame
 from geoapp.registry import STATUSES, THEMES
 
 ALL = "all"
-EXPERIMENT_COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme",
-                      "objectives", "description", "status", "start_date", "end_date",
-                      "lon", "lat", "precision", "location_note", "evaluation_outcome",
-                      "evaluation_scale_up", "source"]
-
-
-def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:
-    """Experiments as the store lists them -> points in Lambert-93 (EPSG:2154).
-
-    ``rows`` are dicts with WGS84 ``lon``/``lat`` (decimal degrees) and the registry
-    fields; extra keys are kept. An empty list gives an empty frame with
-    :data:`EXPERIMENT_COLUMNS`, so every export can say "Aucune expérimentation".
-    """
-    frame = points_frame(list(rows), columns=EXPERIMENT_COLUMNS)
-    missing = [c for c in EXPERIMENT_COLUMNS if c not in frame]
-    return frame.assign(**{c: None for c in missing}) if missing else frame
-
-
 def check_filters(theme: str | None, status: str | None) -> None:
     """French 400 for a theme or status outside the registry's vocabulary."""
     if theme and theme not in THEMES:

@@ -34,11 +34,11 @@ from geoapp.web import expected_version, get_atlas
 from geoapp.web.auth import get_store, require_editor
 from geoapp.web.cuts import cut_report
 from geoapp.web.pages import (
-    experiments_frame,
     filter_context,
     map_options,
     read_filters,
     render_district,
+    stored_experiments,
 )
 
 bp = Blueprint("experiments", __name__)
@@ -49,7 +49,7 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
     """What the geometry says about (lon, lat) in district ``slug``."""
     atlas = get_atlas()
     district = atlas.district(slug)
-    others = experiments_frame(district=slug)
+    others = stored_experiments(district=slug)
     if exclude is not None:
         others = others[others["id"] != exclude]
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
@@ -122,7 +122,7 @@ def render_detail(experiment_id: int, *, form: dict | None = None,
     experiment = store.get_experiment(experiment_id)
     slug = experiment["district"]
     district = atlas.district(slug)
-    everything = experiments_frame(district=slug)
+    everything = stored_experiments(district=slug)
     m = build_district_map(atlas, slug, everything, **map_options())
     return render_template("experiments/detail.html", e=experiment, d=district,
                            history=store.history(experiment_id), map=map_parts(m),

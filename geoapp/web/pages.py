@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from geoapp.analysis.cut_report import detour_dict
-from geoapp.layers import LAYERS, points_frame
+from geoapp.layers import LAYERS, experiments_frame
 from geoapp.maps import build_district_map, build_overview_map, map_parts
 from geoapp.registry import STATUSES, THEMES
 from geoapp.web import asset_url, get_atlas
@@ -29,10 +29,9 @@ def read_filters(*, with_district: bool) -> dict:
             "status": status if status in STATUSES else None}
 
 
-def experiments_frame(**filters):
+def stored_experiments(**filters):
     """The stored experiments (not withdrawn) matching ``filters``, in Lambert-93."""
-    return points_frame(get_store().list_experiments(**filters),
-                        columns=["id", "district", "title", "theme", "status", "lon", "lat"])
+    return experiments_frame(get_store().list_experiments(**filters))
 
 
 def filter_context(filters: dict) -> dict:
@@ -43,7 +42,7 @@ def filter_context(filters: dict) -> dict:
 def index():
     atlas = get_atlas()
     filters = read_filters(with_district=True)
-    experiments = experiments_frame(**filters)
+    experiments = stored_experiments(**filters)
     m = build_overview_map(atlas, experiments, **map_options())
     comparison = [(row, cut_report(row.slug)) for row in atlas.districts.itertuples()]
     return render_template("pages/index.html", map=map_parts(m),
@@ -59,7 +58,7 @@ def render_district(slug: str, *, form: dict | None = None, errors: dict | None 
     atlas = get_atlas()
     row = atlas.district(slug)
     filters = {**read_filters(with_district=False), "district": slug}
-    experiments = experiments_frame(**filters)
+    experiments = stored_experiments(**filters)
     report = cut_report(slug)
     m = build_district_map(atlas, slug, experiments, report=report, **map_options())
     stations = atlas.stations[atlas.stations.intersects(atlas.study_area(slug))]

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from geoapp.exports.scene import experiments_frame, make_scene
+from geoapp.exports.scene import make_scene
+from geoapp.layers import experiments_frame
 
 TODAY = date(2025, 3, 1)
 

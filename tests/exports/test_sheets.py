@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from geoapp.exports.scene import experiments_frame
 from geoapp.exports.sheets import render_sheet
+from geoapp.layers import experiments_frame
 from tests.exports.conftest import experiment_row
 
 

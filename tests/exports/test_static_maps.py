@@ -15,9 +15,9 @@ from pypdf import PdfReader
 
 from geoapp.exports.cartography import LabelPlacer, draw_scale_bar, set_view, true_north_angle
 from geoapp.exports.layers import _spread, line_label
-from geoapp.exports.scene import experiments_frame
 from geoapp.exports.static_maps import render_map
 from geoapp.exports.style import DISTRICT_FILL, french_date
+from geoapp.layers import experiments_frame
 from geoapp.maps import THEME_COLOURS
 from tests.exports.conftest import experiment_row
 

@@ -73,6 +73,9 @@ def experiment_layer_js(action: str) -> str:
 
 
 def open_popup(page, experiment_id: int) -> str:
+    # A closed popup fades out for 200 ms before leaving the DOM: wait for it to go.
+    page.evaluate("QMI.map.closePopup()")
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
     assert page.evaluate(experiment_layer_js("l.fire('click', {latlng: l.getLatLng()});"),
                          experiment_id)
     popup = page.locator(".leaflet-popup-content")
