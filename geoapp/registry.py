@@ -33,6 +33,16 @@ PRECISIONS = ["exacte", "indicative"]
 CROSSING_KINDS = ["passerelle", "souterrain", "pont", "passage à niveau"]
 CROSSING_STATUSES = ["existant", "projeté"]
 
+# French names of the fields, for the history shown on an experiment's page.
+FIELD_LABELS = {
+    "district": "quartier", "title": "titre", "organisation": "structure",
+    "org_kind": "type de structure", "theme": "thème", "objectives": "objectifs",
+    "description": "description", "status": "statut", "start_date": "début",
+    "end_date": "fin", "lon": "longitude", "lat": "latitude", "precision": "précision",
+    "location_note": "note de localisation", "evaluation_outcome": "bilan",
+    "evaluation_scale_up": "passage à l’échelle", "withdrawn": "retirée", "source": "source",
+}
+
 # Metropolitan France, Corsica included (degrees, EPSG:4326). A point outside is a typo
 # (swapped lon/lat, a missing minus sign), never a real QMI site.
 FRANCE_LON = (-5.5, 10.0)

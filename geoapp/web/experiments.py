@@ -24,6 +24,7 @@ from geoapp.errors import GeoappError
 from geoapp.layers import points_frame
 from geoapp.maps import build_district_map, map_parts
 from geoapp.registry import (
+    FIELD_LABELS,
     ValidationError,
     summarise,
     validate_experiment,
@@ -127,7 +128,7 @@ def render_detail(experiment_id: int, *, form: dict | None = None,
     return render_template("experiments/detail.html", e=experiment, d=district,
                            history=store.history(experiment_id), map=map_parts(m),
                            form=form or experiment, errors=errors or {},
-                           **filter_context({})), status
+                           field_labels=FIELD_LABELS, **filter_context({})), status
 
 
 @bp.get("/experimentations/<int:experiment_id>")
