@@ -488,7 +488,9 @@ def test_detail_page_shows_the_history(sceaux, anon, store, atlas):
     assert [(who, action) for _, who, action in rows] == [("editeur-sceaux", "création"),
                                                           ("editeur-sceaux", "modification")]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", at) for at, _, _ in rows)
-    assert "<strong>title</strong> : Ancien titre → Nouveau titre" in history
+    assert "<strong>titre</strong> : Ancien titre → Nouveau titre" in history
+    assert "<strong>objectifs</strong> : ∅ → " in history  # a list, shown as text
+    assert "[&#39;" not in history and "['" not in history
 
 
 def test_detail_json_and_unknown_ids(anon, store, atlas):
