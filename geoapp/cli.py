@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from flask import current_app
 from flask.cli import FlaskGroup
+from waitress import serve as waitress_serve
 
 from geoapp import create_app
+from geoapp.errors import GeoappError
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False,
+def _app_for_cli():
+    """The app, or a clean French message (no traceback) when the data cannot load."""
+    try:
+        return create_app()
+    except GeoappError as exc:
+        raise click.ClickException(f"QMI Atlas ne peut pas démarrer : {exc.message}") from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_app_for_cli, add_default_commands=False,
              add_version_option=False)
 def main() -> None:
     """QMI Atlas : cartes, coupures urbaines et expérimentations des quartiers QMI."""
@@ -20,17 +33,12 @@ def main() -> None:
 @click.option("--threads", default=4, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
     """Start QMI Atlas on waitress, a production WSGI server that also runs on Windows."""
-    from flask import current_app
-    from waitress import serve as waitress_serve
-
     app = current_app._get_current_object()
     click.echo(f"QMI Atlas : http://{host}:{port}/ (Ctrl+C pour arrêter)")
     waitress_serve(app, host=host, port=port, threads=threads)
 
 
 def _store():
-    from flask import current_app
-
     return current_app.extensions["qmi_store"]
 
 
@@ -54,9 +62,7 @@ def users() -> None:
               help="Demandé si absent (ou variable GEOAPP_NEW_PASSWORD).")
 def users_add(username: str, role: str, commune: str | None, password: str) -> None:
     """Créer un compte."""
-    from flask import current_app
 
-    from geoapp.errors import GeoappError
 
     atlas = current_app.extensions["qmi_atlas"]
     codes = list(atlas.districts["code_insee"])
@@ -83,7 +89,6 @@ def users_list() -> None:
               confirmation_prompt=True, envvar="GEOAPP_NEW_PASSWORD")
 def users_passwd(username: str, password: str) -> None:
     """Changer le mot de passe d’un compte."""
-    from geoapp.errors import GeoappError
 
     try:
         _store().set_password(username, password)
@@ -96,7 +101,6 @@ def users_passwd(username: str, password: str) -> None:
 @click.argument("username")
 def users_remove(username: str) -> None:
     """Supprimer un compte."""
-    from geoapp.errors import GeoappError
 
     try:
         _store().delete_user(username)
@@ -120,11 +124,7 @@ def users_remove(username: str) -> None:
               help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).")
 def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
     """Exporter cartes, fiches et données (mêmes fichiers que le menu « Exporter »)."""
-    from pathlib import Path
 
-    from flask import current_app
-
-    from geoapp.errors import GeoappError
     from geoapp.exports import ExportCache, batch_jobs, make_export, write_export
 
     atlas = current_app.extensions["qmi_atlas"]

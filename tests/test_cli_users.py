@@ -1,8 +1,13 @@
 """`geoapp users …`: accounts made from the command line, with clean French refusals."""
 
+import json
+import shutil
+
 import pytest
+from click.testing import CliRunner
 
 from geoapp.cli import main
+from geoapp.config import PROJECT_ROOT
 
 PASSWORD = "motdepasse-sceaux"
 
@@ -134,3 +139,20 @@ def test_passwd_and_remove(users, store):
     assert users("remove", "editeur-sceaux").exit_code == 0
     assert store.get_user("editeur-sceaux") is None
     assert_refused(users("remove", "editeur-sceaux"), "Utilisateur introuvable.")
+
+
+def test_broken_data_stops_the_cli_with_a_clean_message(tmp_path, monkeypatch):
+    """A broken layer names file, feature and field; no traceback, non-zero exit."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    path = data / "geo" / "gares_idfm.geojson"
+    layer = json.loads(path.read_text(encoding="utf-8"))
+    del layer["features"][3]["properties"]["nom"]
+    path.write_text(json.dumps(layer), encoding="utf-8")
+    monkeypatch.setenv("GEOAPP_DATA_DIR", str(data))
+    monkeypatch.setenv("GEOAPP_DATABASE", str(tmp_path / "db.sqlite3"))
+    result = CliRunner().invoke(main, ["users", "list"])
+    assert result.exit_code == 1
+    assert "gares_idfm.geojson : entité n° 4" in result.output
+    assert "« nom » manque" in result.output
+    assert "Traceback" not in result.output
