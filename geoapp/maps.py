@@ -17,6 +17,7 @@ from collections.abc import Iterable
 import folium
 import folium.plugins
 import geopandas as gpd
+import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.utilities import JsCode
@@ -172,6 +173,16 @@ def add_cuts(m: folium.Map, cuts: gpd.GeoDataFrame) -> None:
                                            "className": "qmi-cut"}).add_to(m)
 
 
+def add_cut_labels(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
+    """Name each corridor once on the map ("RER B, TRAIN K"), midway along its line."""
+    anchors = corridors.geometry.interpolate(0.5, normalized=True)
+    names = [tooltip_text(n) for n in corridors["names"]]
+    layer = _annotated(gpd.GeoDataFrame(geometry=anchors, crs=corridors.crs), "etiquette",
+                       ["" for _ in names], ["" for _ in names], label=names)
+    geojson_layer(layer, "Noms des coupures", point_radius=1,
+                  style={"opacity": 0, "fillOpacity": 0}).add_to(m)
+
+
 def add_stations(m: folium.Map, stations: gpd.GeoDataFrame) -> None:
     """Stations as small white discs, named with their lines."""
     popups = [popup_html(s.nom, [("Lignes", s.ligne)]) for s in stations.itertuples()]
@@ -279,6 +290,7 @@ def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: Asset
     add_communes(m, atlas.layers["communes"])
     add_qpv(m, atlas.layers["qpv"])
     add_cuts(m, atlas.cuts)
+    add_cut_labels(m, pd.concat(atlas.corridors.values(), ignore_index=True))
     add_districts(m, atlas.districts, navigate=True)
     add_stations(m, atlas.stations)
     add_experiments(m, experiments)
@@ -300,6 +312,7 @@ def build_district_map(atlas, slug: str, experiments: gpd.GeoDataFrame, *,
         add_sides(m, report.study_sides)
     add_qpv(m, atlas.layers["qpv"], show=True)
     add_cuts(m, atlas.cuts)
+    add_cut_labels(m, atlas.corridors[slug])
     add_districts(m, atlas.districts, navigate=False)
     add_stations(m, atlas.stations)
     if report is not None:

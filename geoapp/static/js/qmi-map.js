@@ -12,6 +12,10 @@
   QMI.bindFeature = function (feature, layer) {
     var p = feature.properties || {};
     if (p.tooltip) { layer.bindTooltip(p.tooltip, {sticky: true}); }
+    if (p.label) {
+      layer.bindTooltip(p.label, {permanent: true, direction: "center", className: "qmi-label",
+                                  interactive: false});
+    }
     layer.on("click", function (e) {
       if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
       if (p.url) { window.location.href = p.url; return; }
