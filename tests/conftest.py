@@ -157,10 +157,21 @@ def page(browser):
     context.close()
 
 
+_CAPTURES: list[Path] = []
+
+
 def screenshot(page, name: str) -> Path:
-    """Keep a screenshot as a test artifact and print its path in the test output."""
+    """Keep a screenshot as a test artifact; its path is listed at the end of the run."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    print(f"\n[capture] {path}")
+    _CAPTURES.append(path)
     return path
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """List the browser screenshots kept by this run, so they can be looked at."""
+    if _CAPTURES:
+        terminalreporter.section("captures d’écran (test-artifacts)")
+        for path in _CAPTURES:
+            terminalreporter.write_line(str(path))

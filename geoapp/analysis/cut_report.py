@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_frame
 from geoapp.analysis.cuts import (
+    MIN_SIDE_M2,
     assign_crossings,
     assign_sides,
     corridor_exposure,
@@ -28,7 +29,6 @@ from geoapp.analysis.detour import DetourStats, WhatIf, detour_factors, what_if_
 
 EXPOSURE_DISTANCES_M = (100, 250, 500)
 DETOUR_SPACING_M = 100.0
-MIN_SIDE_HA = 1.0
 _CROSSING_COLUMNS = ["corridor_id", "name", "kind", "status", "source", "id"]
 
 
@@ -53,12 +53,12 @@ class CutReport:
     @property
     def n_sides(self) -> int:
         """Sides of the study area (district + 500 m) larger than 1 ha."""
-        return int((self.study_sides["area_ha"] > MIN_SIDE_HA).sum())
+        return int((self.study_sides["area_ha"] * 10_000 > MIN_SIDE_M2).sum())
 
     @property
     def n_district_sides(self) -> int:
         """Sides of the district itself larger than 1 ha (1 when a cut is its edge)."""
-        return int((self.sides["area_ha"] > MIN_SIDE_HA).sum())
+        return int((self.sides["area_ha"] * 10_000 > MIN_SIDE_M2).sum())
 
     @property
     def corridor_km_per_km2(self) -> float:

@@ -28,6 +28,8 @@ _CRS = pyproj.CRS(ANALYSIS_CRS)
 # the four districts they run underground or on viaducts that people walk under.
 KIND_BY_MODE = {"RER": "voie ferrée", "TRAIN": "voie ferrée", "TER": "voie ferrée",
                 "TRAMWAY": "tramway"}
+# Pieces smaller than this (1 ha) are slivers of generalised boundaries, not sides.
+MIN_SIDE_M2 = 10_000.0
 CROSSING_KINDS = ("passerelle", "souterrain", "pont", "passage à niveau", "gare")
 CROSSING_STATUSES = ("existant", "projeté")
 # Corridor lines are kept this far beyond the study zone, so that a zone still cut by them
@@ -191,7 +193,7 @@ def overshoot(segments: np.ndarray) -> np.ndarray:
 
 
 def split_sides(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
-                min_side_m2: float = 10_000.0, snap_m: float = 50.0) -> gpd.GeoDataFrame:
+                min_side_m2: float = MIN_SIDE_M2, snap_m: float = 50.0) -> gpd.GeoDataFrame:
     """Cut ``area`` into sides along the corridor centrelines.
 
     Parameters

@@ -14,10 +14,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_frame
-from geoapp.analysis.cuts import split_sides
+from geoapp.analysis.cuts import MIN_SIDE_M2, split_sides
 
-# Pieces smaller than this (generalised-boundary slivers) are not part of a district.
-MIN_PIECE_M2 = 10_000.0
 # Two polygons closer than this are "touching" (the commune layer is generalised).
 TOUCH_TOLERANCE_M = 5.0
 
@@ -50,10 +48,10 @@ def derive_perimeter(rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFr
         lines = rail[rail["ligne"].isin(rule["decoupe_par"])]
         if lines.empty:
             raise ValueError(f"rule: no rail line named {rule['decoupe_par']}")
-        pieces = split_sides(area, lines, min_side_m2=MIN_PIECE_M2, snap_m=0.0)
+        pieces = split_sides(area, lines, min_side_m2=MIN_SIDE_M2, snap_m=0.0)
         area = _keep_pieces(pieces.geometry.to_numpy(), rule["garder"], communes)
     parts = shapely.get_parts(area)
-    parts = parts[shapely.area(parts) >= MIN_PIECE_M2]
+    parts = parts[shapely.area(parts) >= MIN_SIDE_M2]
     if parts.size == 0:
         raise ValueError(f"rule for commune {rule['commune']} gives an empty perimeter")
     return shapely.union_all(parts)
