@@ -98,7 +98,7 @@ def browser():
     """Debian's Chromium driven by Playwright; the suite fails loudly if it is missing."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian "
-                    "« chromium » (voir scripts/test.sh).")
+                    "« chromium » (voir scripts/install-test-deps.sh).")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

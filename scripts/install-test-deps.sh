@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the test suite needs on a fresh Debian machine, then run the whole suite.
-# The browser tests drive Debian's Chromium (package "chromium"), not a downloaded browser.
+# Install what the test suite needs on a fresh Debian machine: Debian's Chromium (the
+# browser tests drive it, no downloaded browser), poppler-utils (pdftotext) and the
+# package with its "test" extra.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,4 +11,3 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core poppler-utils
 fi
 python3 -m pip install -q -e ".[test]"
-python3 -m pytest "$@"
