@@ -174,19 +174,22 @@ def move(experiment_id: int):
 
 @bp.post("/experimentations/<int:experiment_id>/retirer")
 def withdraw(experiment_id: int):
-    _, user = _editable(experiment_id)
-    get_store().withdraw_experiment(experiment_id, expected_version=_version(),
-                                    user=user["username"])
-    flash("Expérimentation retirée des cartes (rétablissable).", "info")
-    return redirect(url_for(".detail", experiment_id=experiment_id))
+    return _set_withdrawn(experiment_id, True, "Expérimentation retirée des cartes "
+                                               "(rétablissable).")
 
 
 @bp.post("/experimentations/<int:experiment_id>/retablir")
 def restore(experiment_id: int):
+    return _set_withdrawn(experiment_id, False, "Expérimentation rétablie.")
+
+
+def _set_withdrawn(experiment_id: int, withdrawn: bool, message: str):
+    """Withdraw or restore (a flag, so always reversible), then back to its page."""
     _, user = _editable(experiment_id)
-    get_store().restore_experiment(experiment_id, expected_version=_version(),
-                                   user=user["username"])
-    flash("Expérimentation rétablie.", "info")
+    store = get_store()
+    change = store.withdraw_experiment if withdrawn else store.restore_experiment
+    change(experiment_id, expected_version=_version(), user=user["username"])
+    flash(message, "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
 
