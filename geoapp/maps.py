@@ -266,9 +266,12 @@ def add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
                          "className": "qmi-crossing"}).add_to(m)
 
 
-def finish(m: folium.Map, *, collapsed: bool = False) -> folium.Map:
-    """Add the layer control, then hand the map to ``qmi-map.js``: both must come last."""
-    folium.LayerControl(collapsed=collapsed).add_to(m)
+def finish(m: folium.Map) -> folium.Map:
+    """Add the layer control, then hand the map to ``qmi-map.js``: both must come last.
+
+    The control is collapsed (opens on hover or tap) so it never hides a district.
+    """
+    folium.LayerControl(collapsed=True).add_to(m)
     _Register().add_to(m)
     return m
 
@@ -318,7 +321,7 @@ def build_district_map(atlas, slug: str, experiments: gpd.GeoDataFrame, *,
     if report is not None:
         add_crossings(m, report.crossings)
     add_experiments(m, experiments)
-    return finish(m, collapsed=True)
+    return finish(m)
 
 
 def map_parts(m: folium.Map) -> dict[str, str]:
