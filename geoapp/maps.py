@@ -17,7 +17,6 @@ from collections.abc import Iterable
 import folium
 import folium.plugins
 import geopandas as gpd
-import pandas as pd
 import shapely
 from branca.element import MacroElement
 from folium.utilities import JsCode
@@ -292,8 +291,7 @@ def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: Asset
     m = new_map(atlas.districts, asset_url=asset_url, tiles=tiles)
     add_communes(m, atlas.layers["communes"])
     add_qpv(m, atlas.layers["qpv"])
-    add_cuts(m, atlas.cuts)
-    add_cut_labels(m, pd.concat(atlas.corridors.values(), ignore_index=True))
+    add_cuts(m, atlas.cuts)  # named on hover: at this scale labels would hide districts
     add_districts(m, atlas.districts, navigate=True)
     add_stations(m, atlas.stations)
     add_experiments(m, experiments)
