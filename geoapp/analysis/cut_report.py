@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_frame
@@ -22,6 +21,7 @@ from geoapp.analysis.cuts import (
     assign_crossings,
     assign_sides,
     corridor_exposure,
+    snap_onto,
     split_sides,
     station_crossings,
 )
@@ -123,7 +123,7 @@ def _onto_corridor(crossings: gpd.GeoDataFrame,
     """``crossings`` moved to the nearest point of the corridor named by ``corridor_id``."""
     lines = corridors.set_index("corridor_id").geometry
     lines = lines.reindex(crossings["corridor_id"].astype("int64")).to_numpy()
-    snapped = shapely.get_point(shapely.shortest_line(crossings.geometry.to_numpy(), lines), 1)
+    snapped = snap_onto(crossings.geometry.to_numpy(), lines)
     return crossings.set_geometry(gpd.GeoSeries(snapped, index=crossings.index,
                                                 crs=crossings.crs))
 

@@ -41,6 +41,15 @@ _OVERSHOOT_M = 0.5
 _STATION_COLUMNS = ["corridor_id", "name", "kind", "status", "source", "id_zdc", "offset_m"]
 
 
+def snap_onto(points, lines):
+    """The nearest point of each line to each point (element-wise arrays, EPSG:2154).
+
+    Stations, stored and what-if crossings are all moved onto their corridor this way,
+    so a crossing counts the same whichever way it was entered.
+    """
+    return shapely.get_point(shapely.shortest_line(points, lines), 1)
+
+
 def cut_corridors(lines: gpd.GeoDataFrame, area: Polygon | MultiPolygon, *,
                   study_buffer_m: float = 500.0,
                   merge_distance_m: float = 30.0) -> gpd.GeoDataFrame:

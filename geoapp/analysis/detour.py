@@ -20,7 +20,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_area, check_distance, check_frame
-from geoapp.analysis.cuts import assign_crossings, group_lines, overshoot
+from geoapp.analysis.cuts import assign_crossings, group_lines, overshoot, snap_onto
 from geoapp.errors import GeoappError
 
 # Above this many trips the grid nodes are subsampled (fixed seed) to keep a what-if fast.
@@ -214,8 +214,7 @@ def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFr
         raise GeoappError(f"Le franchissement proposé est à {offset:.0f} m de la coupure la "
                           f"plus proche : placez-le sur une voie ({max_offset_m:g} m au plus).",
                           422)
-    snapped = shapely.get_point(shapely.shortest_line(
-        proposed, corridors.geometry.values[nearest]), 1)
+    snapped = snap_onto(proposed, corridors.geometry.values[nearest])
     corridor_id = int(corridors["corridor_id"].iloc[nearest])
     trips = _sample_trips(area, corridors, spacing_m, max_pairs)
     ids, xy = table
