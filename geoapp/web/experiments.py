@@ -197,10 +197,11 @@ def _set_withdrawn(experiment_id: int, withdrawn: bool, message: str):
 def registry():
     atlas = get_atlas()
     filters = read_filters(with_district=True)
-    rows = get_store().list_experiments(**filters)
-    withdrawn = [e for e in get_store().list_experiments(include_withdrawn=True)
-                 if e["withdrawn"]] if g.user else []
-    summary = summarise(get_store().list_experiments(), districts=atlas.slugs)
+    store = get_store()
+    rows = store.list_experiments(**filters)
+    everything = store.list_experiments(include_withdrawn=True)
+    withdrawn = [e for e in everything if e["withdrawn"]] if g.user else []
+    summary = summarise([e for e in everything if not e["withdrawn"]], districts=atlas.slugs)
     return render_template("experiments/registry.html", experiments=rows, summary=summary,
                            withdrawn=withdrawn, districts=atlas.districts,
                            programme=atlas.programme, **filter_context(filters))
