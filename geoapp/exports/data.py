@@ -19,8 +19,11 @@ in WGS84 degrees, objectives joined with `` | ``), so an exported file imports b
 from __future__ import annotations
 
 import json
+import re
 import tempfile
+import threading
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import pandas as pd
@@ -133,13 +136,38 @@ def _none(value):
     return None if pd.isna(value) else value
 
 
+# simplekml escapes only some elements (and passes CDATA sections through), never
+# ExtendedData values: its parsing is turned off and every value goes through _xml_text.
+# Its compile state is class-level, shared by threads: one serialisation at a time.
+_KML_LOCK = threading.Lock()
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
+# Characters XML 1.0 cannot carry at all, even as references.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_HEX_COLOUR = re.compile("#[0-9a-fA-F]{6}")
+
+
+def _xml_text(value) -> str:
+    """``value`` as XML character data that parses back to the same text.
+
+    ``& < >`` and ``"`` become entities, so markup, CDATA openers and ``]]>`` stay text;
+    CR becomes ``&#13;`` (a parser turns a raw one into LF); characters XML cannot hold
+    (C0 controls, U+FFFE/FFFF, lone surrogates) become U+FFFD.
+    """
+    return escape(_NOT_XML.sub("\ufffd", str(value)), {'"': "&quot;", "\r": "&#13;"})
+
+
 def write_kml(scene: Scene) -> bytes:
-    """KML (WGS84) with one folder per layer, styled like the maps."""
-    kml = simplekml.Kml(name=f"QMI Atlas — {scene.title}")
+    """KML (WGS84) with one folder per layer, styled like the maps.
+
+    Every name, description and ExtendedData value is escaped here (:func:`_xml_text`),
+    so a value reads back as the same literal text and markup in it adds no element.
+    """
+    kml = simplekml.Kml(name=_xml_text(f"QMI Atlas — {scene.title}"))
+    kml.parsetext(False)
     layers = {k: v.to_crs(DISPLAY_CRS) for k, v in export_layers(scene).items()}
     folder = kml.newfolder(name="quartiers")
     for row in _flat(layers["quartiers"]).itertuples():
-        polygon = folder.newpolygon(name=row.nom, outerboundaryis=list(
+        polygon = folder.newpolygon(name=_xml_text(row.nom), outerboundaryis=list(
             row.geometry.exterior.coords), innerboundaryis=[list(r.coords)
                                                             for r in row.geometry.interiors])
         polygon.style.linestyle.color = _kml_colour(BRAND)
@@ -148,22 +176,26 @@ def write_kml(scene: Scene) -> bytes:
         _extended(polygon, row, DISTRICT_FIELDS)
     folder = kml.newfolder(name="coupures")
     for row in layers["coupures"].itertuples():
-        line = folder.newlinestring(name=row.nom, coords=list(row.geometry.coords))
+        line = folder.newlinestring(name=_xml_text(row.nom), coords=list(row.geometry.coords))
         line.style.linestyle.color = _kml_colour(row.couleur)
         line.style.linestyle.width = 4
         _extended(line, row, CUT_FIELDS)
     folder = kml.newfolder(name="gares")
     for row in layers["gares"].itertuples():
-        point = folder.newpoint(name=row.nom, coords=[(row.geometry.x, row.geometry.y)])
+        point = folder.newpoint(name=_xml_text(row.nom), coords=[(row.geometry.x, row.geometry.y)])
         _extended(point, row, STATION_FIELDS)
     folder = kml.newfolder(name="experimentations")
     for row in _flat(layers["experimentations"]).itertuples():
-        point = folder.newpoint(name=f"{row.numero}. {row.title}",
+        point = folder.newpoint(name=_xml_text(f"{row.numero}. {row.title}"),
                                 coords=[(row.geometry.x, row.geometry.y)],
-                                description=str(row.description or ""))
+                                description=_xml_text(row.description or ""))
         point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
         _extended(point, row, list(layers["experimentations"].columns.drop("geometry")))
-    return kml.kml().encode("utf-8")
+    with _KML_LOCK:
+        # Not pretty-printed: simplekml's formatter re-parses with minidom (patched
+        # globally) and would write a CR back raw.
+        body = kml.kml(format=False)
+    return (_XML_DECLARATION + body).encode("utf-8")
 
 
 def _extended(feature, row, fields: list[str]) -> None:
@@ -173,10 +205,12 @@ def _extended(feature, row, fields: list[str]) -> None:
         if name == "description" or value is None or (isinstance(value, float)
                                                       and pd.isna(value)):
             continue
-        feature.extendeddata.newdata(name=name, value=str(value))
+        feature.extendeddata.newdata(name=name, value=_xml_text(value))
 
 
 def _kml_colour(hex_colour: str, opacity: float = 1.0) -> str:
-    """``#rrggbb`` -> KML's ``aabbggrr``."""
+    """``#rrggbb`` -> KML's ``aabbggrr`` (grey for anything else)."""
+    if not isinstance(hex_colour, str) or not _HEX_COLOUR.fullmatch(hex_colour):
+        hex_colour = "#5b6270"
     r, g, b = (hex_colour.lstrip("#")[i:i + 2] for i in (0, 2, 4))
     return f"{round(opacity * 255):02x}{b}{g}{r}"
