@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -56,6 +58,22 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+_MAP_DATA = re.compile(r'<script type="application/json" id="qmi-map-data">(.*?)</script>', re.S)
+
+
+def map_data(page_html: str) -> dict:
+    """The layers a map page hands to qmi-map.js, parsed from its JSON data block."""
+    found = _MAP_DATA.search(page_html)
+    assert found, "no map data block in the page"
+    return json.loads(found.group(1))
+
+
+def map_properties(page_html: str, couche: str) -> list[dict]:
+    """The properties of every feature of one layer tag (``couche``) on a map page."""
+    return [f["properties"] for layer in map_data(page_html)["layers"]
+            for f in layer["features"]["features"] if f["properties"].get("couche") == couche]
 
 
 TOKEN = "jeton-csrf-de-test"

@@ -124,9 +124,9 @@ def render_detail(experiment_id: int, *, form: dict | None = None,
     slug = experiment["district"]
     district = atlas.district(slug)
     everything = stored_experiments(district=slug)
-    m = build_district_map(atlas, slug, everything, **map_options())
+    view = build_district_map(atlas, slug, everything, **map_options())
     return render_template("experiments/detail.html", e=experiment, d=district,
-                           history=store.history(experiment_id), map=map_parts(m),
+                           history=store.history(experiment_id), map=map_parts(view),
                            form=form or experiment, errors=errors or {},
                            field_labels=FIELD_LABELS, **filter_context({})), status
 

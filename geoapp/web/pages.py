@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 
 from geoapp.analysis.cut_report import detour_dict
 from geoapp.layers import LAYERS, experiments_frame
@@ -16,7 +16,7 @@ bp = Blueprint("pages", __name__)
 
 
 def map_options() -> dict:
-    return {"asset_url": asset_url, "tiles": current_app.config["TILES"]}
+    return {"asset_url": asset_url, "tiles": current_app.config["TILES"], "link": url_for}
 
 
 def read_filters(*, with_district: bool) -> dict:
@@ -43,9 +43,9 @@ def index():
     atlas = get_atlas()
     filters = read_filters(with_district=True)
     experiments = stored_experiments(**filters)
-    m = build_overview_map(atlas, experiments, **map_options())
+    view = build_overview_map(atlas, experiments, **map_options())
     comparison = [(row, cut_report(row.slug)) for row in atlas.districts.itertuples()]
-    return render_template("pages/index.html", map=map_parts(m),
+    return render_template("pages/index.html", map=map_parts(view),
                            districts=atlas.districts.itertuples(), programme=atlas.programme,
                            comparison=[(row, report, detour_dict(report.detour))
                                        for row, report in comparison],
@@ -60,10 +60,10 @@ def render_district(slug: str, *, form: dict | None = None, errors: dict | None 
     filters = {**read_filters(with_district=False), "district": slug}
     experiments = stored_experiments(**filters)
     report = cut_report(slug)
-    m = build_district_map(atlas, slug, experiments, report=report, **map_options())
+    view = build_district_map(atlas, slug, experiments, report=report, **map_options())
     stations = atlas.stations[atlas.stations.intersects(atlas.study_area(slug))]
     return render_template(
-        "pages/district.html", map=map_parts(m), d=row, programme=atlas.programme,
+        "pages/district.html", map=map_parts(view), d=row, programme=atlas.programme,
         corridors=atlas.corridors[slug].itertuples(), experiments=experiments,
         report=report, detour=detour_dict(report.detour),
         detour_projects=detour_dict(report.detour_with_projects),

@@ -1,33 +1,106 @@
-/* QMI Atlas map helpers: bind the pre-escaped popup/tooltip strings carried by each
- * GeoJSON feature (escaping is done on the server, in one place), navigate on click
- * where a feature has a url, and expose the map for the page scripts and the tests. */
+/* QMI Atlas map client: draws the layers the server sent as JSON data beside the folium
+ * skeleton (<script type="application/json" id="qmi-map-data">), and builds every popup,
+ * tooltip and label as DOM with textContent: text from data or users is never markup.
+ * It navigates on click where a feature has a url, and exposes the map for the page
+ * scripts and the tests. */
 (function () {
   "use strict";
   var QMI = window.QMI || {};
   QMI.maps = QMI.maps || [];
+
+  /* An element holding ``text`` as text (never parsed as HTML). */
+  function textNode(tag, text, className) {
+    var el = document.createElement(tag);
+    if (className) { el.className = className; }
+    el.textContent = text;
+    return el;
+  }
+
+  /* Leaflet writes control labels and attributions with innerHTML: give it text escaped
+   * by the browser itself. */
+  function escaped(text) { return textNode("span", text).innerHTML; }
+
+  /* A popup's DOM from its data: {title, rows: [[label, value]], note, link: {href, label}}. */
+  QMI.popupContent = function (data) {
+    var box = textNode("div", "", "qmi-popup");
+    box.appendChild(textNode("strong", data.title));
+    if (data.rows && data.rows.length) {
+      var dl = document.createElement("dl");
+      data.rows.forEach(function (row) {
+        dl.appendChild(textNode("dt", row[0]));
+        dl.appendChild(textNode("dd", row[1]));
+      });
+      box.appendChild(dl);
+    }
+    if (data.note) { box.appendChild(textNode("p", data.note, "qmi-note")); }
+    if (data.link) {
+      var a = textNode("a", data.link.label);
+      a.href = data.link.href;
+      box.appendChild(a);
+    }
+    return box;
+  };
 
   /* One click handler per feature: a page tool (placing a point) takes the click first;
    * otherwise the feature navigates (url) or opens its popup. Leaflet's bindPopup would
    * stop the click from reaching the map, which placement needs. */
   QMI.bindFeature = function (feature, layer) {
     var p = feature.properties || {};
-    if (p.tooltip) { layer.bindTooltip(p.tooltip, {sticky: true}); }
+    if (p.tooltip) { layer.bindTooltip(textNode("span", p.tooltip), {sticky: true}); }
     if (p.label) {
-      layer.bindTooltip(p.label, {permanent: true, direction: "center", className: "qmi-label",
-                                  interactive: false});
+      layer.bindTooltip(textNode("span", p.label), {permanent: true, direction: "center",
+                                                    className: "qmi-label", interactive: false});
     }
     layer.on("click", function (e) {
       if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
       if (p.url) { window.location.href = p.url; return; }
       if (p.popup) {
-        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(p.popup).openOn(layer._map);
+        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(QMI.popupContent(p.popup))
+          .openOn(layer._map);
       }
     });
   };
 
-  QMI.register = function (map, attribution) {
+  /* A Leaflet GeoJSON layer from one layer spec of the server's data. */
+  function buildLayer(spec) {
+    function style(feature) {
+      var props = feature.properties || {};
+      var own = props.color ? {color: props.color} : {};
+      var extra = spec.style_by ? (spec.styles[props[spec.style_by]] || {}) : {};
+      return L.Util.extend({}, spec.style, extra, own);
+    }
+    return L.geoJSON(spec.features, {
+      style: style,
+      pointToLayer: function (feature, latlng) {
+        return spec.point_radius ? L.circleMarker(latlng, {radius: spec.point_radius})
+          : L.marker(latlng);
+      },
+      onEachFeature: QMI.bindFeature
+    });
+  }
+
+  function readData() {
+    var block = document.getElementById("qmi-map-data");
+    return block ? JSON.parse(block.textContent) : {layers: []};
+  }
+
+  /* Called by the folium skeleton's script once the map exists. */
+  QMI.register = function (map) {
+    var data = readData();
+    var overlays = {};
+    map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) { overlays[escaped("Fond OpenStreetMap")] = layer; }
+    });
+    data.layers.forEach(function (spec) {
+      var layer = buildLayer(spec);
+      if (spec.show) { layer.addTo(map); }
+      overlays[escaped(spec.name)] = layer;
+    });
+    /* Collapsed (opens on hover or tap) so it never hides a district. */
+    L.control.layers(null, overlays, {collapsed: true}).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    map.attributionControl.addAttribution(attribution + ' · <a href="/sources">Sources</a>');
+    map.attributionControl.addAttribution(escaped(data.attribution || "") +
+      (data.sources_url ? ' · <a href="' + escaped(data.sources_url) + '">Sources</a>' : ""));
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
     QMI.maps.push(map);
     QMI.map = map;
