@@ -17,7 +17,7 @@ import pandas as pd
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
 from geoapp.analysis.districts import derive_perimeter
-from geoapp.errors import GeoappError
+from geoapp.errors import DEEP_JSON, GeoappError
 from geoapp.layers import LayerError, load_layer, load_layers
 
 # How far around the districts the context layers (cuts, stations) are kept, in metres.
@@ -76,9 +76,15 @@ def load_facts(path: Path | str) -> dict:
     """Read the district facts file and check every district has its fields."""
     try:
         facts = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise LayerError(path, f"fichier des quartiers illisible ({DEEP_JSON}).") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LayerError(path, f"fichier des quartiers illisible ({exc}).") from exc
+    if not isinstance(facts, dict) or not isinstance(facts.get("quartiers", []), list):
+        raise LayerError(path, "un objet JSON avec la liste « quartiers » est attendu.")
     for i, entry in enumerate(facts.get("quartiers", [])):
+        if not isinstance(entry, dict):
+            raise LayerError(path, f"quartier n° {i + 1} : un objet JSON est attendu.")
         missing = [f for f in _FACT_FIELDS if f not in entry]
         if missing:
             raise LayerError(path, f"quartier n° {i + 1} : champ « {missing[0]} » manquant.")

@@ -1,5 +1,8 @@
 """The one domain error type: a French message for the user and an HTTP status."""
 
+# Why a JSON file nested thousands of levels deep (arrays in arrays…) is refused.
+DEEP_JSON = "tableaux ou objets imbriqués trop profondément"
+
 
 class GeoappError(Exception):
     """A failure the user must read: ``message`` is French, ``status`` an HTTP code.

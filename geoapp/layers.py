@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 
 from geoapp.analysis import ANALYSIS_CRS
-from geoapp.errors import GeoappError
+from geoapp.errors import DEEP_JSON, GeoappError
 
 # Bounds of plausible lon/lat coordinates for a file with no declared CRS (RFC 7946).
 _LONLAT_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
@@ -89,6 +89,15 @@ def load_layer(path: Path | str, *, required: tuple[str, ...] = (),
     with ``make_valid`` when the repair keeps their kind; unreadable geometries refuse the
     whole file, because a silently dropped feature is worse than a clear stop.
     """
+    try:
+        return _load_layer(path, required, geom_family)
+    except RecursionError as exc:  # parsing, or later walking, a file nested too deep
+        raise LayerError(path, f"JSON illisible : {DEEP_JSON}.") from exc
+
+
+def _load_layer(
+    path: Path | str, required: tuple[str, ...], geom_family: str | None
+) -> gpd.GeoDataFrame:
     data = _read_json(path)
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):

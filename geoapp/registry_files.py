@@ -11,7 +11,7 @@ import csv
 import io
 import json
 
-from geoapp.errors import GeoappError
+from geoapp.errors import DEEP_JSON, GeoappError
 
 COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme", "objectives",
            "description", "status", "start_date", "end_date", "lon", "lat", "precision",
@@ -88,11 +88,33 @@ def read_geojson(data: bytes) -> list[dict]:
     try:
         features = json.loads(data.decode("utf-8-sig"))["features"]
         rows = []
-        for feature in features:
+        for number, feature in enumerate(features, start=1):
             lon, lat = feature["geometry"]["coordinates"][:2]
-            rows.append({**(feature.get("properties") or {}), "lon": lon, "lat": lat})
+            row = {**(feature.get("properties") or {}), "lon": lon, "lat": lat}
+            _check_flat(row, number)
+            rows.append(row)
+    except RecursionError as exc:
+        raise GeoappError(f"GeoJSON illisible : {DEEP_JSON}.", 400) from exc
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise GeoappError("GeoJSON illisible : une FeatureCollection de points avec leurs "
                           "propriétés est attendue.", 400) from exc
     return rows
 
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_flat(row: dict, number: int) -> None:
+    """Refuse a value no form field takes: an object, or a list holding more than text.
+
+    Besides giving a clear message, this keeps nested structures (hundreds of levels
+    still parse) away from the validators, whose ``str()`` would recurse through them.
+    """
+    for name, value in row.items():
+        if isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+            continue
+        if not isinstance(value, _SCALARS):
+            shown = name if len(name) <= 60 else name[:59] + "…"
+            raise GeoappError(f"GeoJSON illisible : la valeur « {shown} » de l’entité n° "
+                              f"{number} n’est ni un texte, ni un nombre, ni une liste de "
+                              "textes.", 400)

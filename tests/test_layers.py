@@ -84,3 +84,10 @@ def test_every_project_layer_loads():
     assert set(layers) == {spec.key for spec in LAYERS}
     assert len(layers["communes"]) == 150
     assert all(gdf.crs == ANALYSIS_CRS and gdf.is_valid.all() for gdf in layers.values())
+
+
+def test_deeply_nested_json_is_refused_by_name(tmp_path):
+    path = tmp_path / "profond.geojson"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(LayerError, match="profond.geojson : JSON illisible.*imbriqué"):
+        load_layer(path)

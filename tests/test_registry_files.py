@@ -122,3 +122,25 @@ def test_malformed_geojson_is_a_400(data):
         read_geojson(data)
     assert info.value.status == 400
     assert info.value.message.startswith("GeoJSON illisible")
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize("data", [
+    b"[" * DEEP + b"]" * DEEP,
+    b'{"features": ' + b'{"a": ' * DEEP + b"1" + b"}" * DEEP + b"}",
+    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
+    b'"properties": {"title": ' + b"[" * DEEP + b"]" * DEEP + b"}}]}",
+    # 900 levels still parse: they must not reach the validators' str().
+    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
+    b'"properties": {"title": ' + b"[" * 900 + b"]" * 900 + b"}}]}",
+    b'{"features": [{"geometry": {"type": "Point", "coordinates": ['
+    + b"[" * 900 + b"]" * 900 + b', 48.8]}, "properties": {}}]}',
+], ids=["arrays", "objects", "property", "parsable-property", "parsable-coordinate"])
+def test_deeply_nested_geojson_is_a_400(data):
+    with pytest.raises(GeoappError) as info:
+        read_geojson(data)
+    assert info.value.status == 400
+    assert info.value.message.startswith("GeoJSON illisible")
+

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from geoapp.errors import GeoappError
+from geoapp.errors import DEEP_JSON, GeoappError
 from geoapp.registry import ValidationError, validate_experiment
 
 Anchors = Mapping[str, tuple[float, float]]
@@ -32,9 +32,31 @@ def load_seed(
     list (other keys are notes for readers). Raises `GeoappError` 500 naming the row
     when a district, an anchor or a field is wrong: a bad seed is a deployment error.
     """
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    rows = data["experiments"] if isinstance(data, dict) else data
+    data = _read(Path(path))
+    rows = data.get("experiments") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        raise GeoappError(
+            f"Fichier d'amorçage invalide, {Path(path).name} : une liste "
+            "d'expérimentations (objets JSON) est attendue.",
+            500,
+        )
     return [_clean(row, number, anchors, objectives) for number, row in enumerate(rows, 1)]
+
+
+def _read(path: Path) -> Any:
+    """The parsed seed file, or a French 500 naming it (a deployment error)."""
+
+    def bad(reason: str) -> GeoappError:
+        return GeoappError(f"Fichier d'amorçage invalide, {path.name} : {reason}.", 500)
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError as exc:
+        raise bad(f"JSON illisible : {DEEP_JSON}") from exc
+    except json.JSONDecodeError as exc:
+        raise bad(f"JSON illisible, ligne {exc.lineno} colonne {exc.colno} ({exc.msg})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise bad(f"fichier illisible ({exc})") from exc
 
 
 def _clean(

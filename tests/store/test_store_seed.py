@@ -78,3 +78,19 @@ def test_an_invalid_seed_row_loads_nothing(store, seed, tmp_path):
         seed(bad)
     assert "n° 3" in caught.value.message and "astronomie" in caught.value.message
     assert store.list_experiments() == []
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("[" * 100_000 + "]" * 100_000, "imbriqué"),
+        ('{"experiments": [', "JSON illisible"),
+    ],
+    ids=["deep", "truncated"],
+)
+def test_unreadable_seed_file_is_a_clear_error(store, objectives, tmp_path, text, reason):
+    path = tmp_path / "amorce.json"
+    path.write_text(text)
+    with pytest.raises(GeoappError, match=f"amorce.json : .*{reason}"):
+        store.seed_if_empty(path, anchors={AULNAY: CENTRE}, objectives={AULNAY: objectives})
+    assert store.list_experiments(include_withdrawn=True) == []

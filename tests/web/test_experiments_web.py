@@ -791,7 +791,8 @@ def test_import_unknown_district_is_reported(admin, store, atlas):
     (b"district,title\nsceaux-les-blagis,Virgules", "lot.csv",
      "Colonnes obligatoires absentes du CSV : district, title"),
     ("\ufeffdistrict;title\r\n".encode(), "lot.csv", "Le fichier ne contient aucune ligne."),
-])
+    (b"[" * 100_000 + b"]" * 100_000, "profond.geojson", "GeoJSON illisible"),
+], ids=["null-geometry", "not-json", "latin-1", "commas", "no-rows", "deep-json"])
 def test_unreadable_uploads_are_400_in_french(sceaux, store, content, filename, message):
     before = snapshot(store)
     r = upload(sceaux, content, filename)
