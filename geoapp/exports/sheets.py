@@ -26,6 +26,7 @@ from geoapp.exports.static_maps import (
     bounds_with_experiments,
     new_figure,
     number_districts,
+    plain_text,
 )
 from geoapp.exports.style import (
     ATTRIBUTION,
@@ -64,7 +65,7 @@ def render_sheet(scene: Scene) -> bytes:
             "Title": f"Fiche — {scene.title}", "Creator": "QMI Atlas", "Producer": "QMI Atlas",
             "CreationDate": None}) as pdf:
         for fig in flow.pages:
-            pdf.savefig(fig)
+            pdf.savefig(plain_text(fig))
     return buffer.getvalue()
 
 

@@ -19,6 +19,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from geoapp.exports.cartography import LabelPlacer, add_polygons, draw_scale_bar, halo, set_view
 from geoapp.exports.layers import draw_scene_map
@@ -41,10 +42,17 @@ from geoapp.exports.style import (
 )
 from geoapp.maps import THEME_COLOURS
 
+# Titles, names and notes are user and data text, drawn as typed: "$…$" is no mathtext
+# formula (an unknown command made the export fail) and TeX is never run. A text reads
+# these settings when it is created, so they are the process defaults (set here and again
+# by every new_figure, where all drawing starts) and plain_text forces them on every
+# text of a figure before it is saved.
+PLAIN_TEXT_RC = {"text.parse_math": False, "text.usetex": False}
+matplotlib.rcParams.update(PLAIN_TEXT_RC)
 # rcParams are global: saving holds this lock so two threads never see each other's.
 SAVE_LOCK = threading.Lock()
 SAVE_RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "qmi-atlas",
-            "font.family": FONT}
+           "font.family": FONT, **PLAIN_TEXT_RC}
 _METADATA = {"png": {"Software": "QMI Atlas"},
              "pdf": {"Creator": "QMI Atlas", "Producer": "QMI Atlas", "CreationDate": None},
              "svg": {"Creator": "QMI Atlas", "Date": None}}
@@ -53,16 +61,26 @@ DISTRICT_PAD_M = 300.0
 
 def new_figure(size: str) -> tuple[Figure, float]:
     """An empty figure of ``size`` (see ``SIZES``) on the Agg canvas, and its type scale."""
+    matplotlib.rcParams.update(PLAIN_TEXT_RC)
     (width, height), dpi, scale = SIZES[size]
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor="white")
     FigureCanvasAgg(fig)
     return fig, scale
 
 
+def plain_text(fig: Figure) -> Figure:
+    """Every text of ``fig`` (titles, labels, legends, tables, callouts) drawn literally."""
+    for text in fig.findobj(Text):
+        text.set_usetex(False)
+        text.set_parse_math(False)
+    return fig
+
+
 def save_figure(fig: Figure, fmt: str, *, title: str = "") -> bytes:
     """Encode ``fig`` as ``png``, ``svg`` or ``pdf`` (vector) and return the bytes."""
     buffer = io.BytesIO()
     metadata = {**_METADATA[fmt], **({"Title": title} if fmt != "png" else {})}
+    plain_text(fig)
     with SAVE_LOCK, matplotlib.rc_context(SAVE_RC):
         fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=metadata)
     return buffer.getvalue()

@@ -1,17 +1,23 @@
 """Every output format escapes its own syntax: hostile text comes out as literal text.
 
 KML: XML metacharacters and well-formed markup stay text (no 500, no injected elements).
+Static maps and sheets (matplotlib): dollar signs and TeX stay text (no mathtext, no TeX).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import xml.etree.ElementTree as ET
 
+import matplotlib
 import pytest
+from pypdf import PdfReader
 
 from geoapp.exports.data import write_kml
 from geoapp.exports.scene import make_scene
+from geoapp.exports.sheets import render_sheet
+from geoapp.exports.static_maps import render_map
 from geoapp.layers import experiments_frame
 from geoapp.registry import validate_experiment
 from tests.exports.conftest import TODAY, experiment_row
@@ -166,3 +172,93 @@ def test_kml_route_answers_200_with_hostile_titles(app, client, target):
         data = by_id[row["id"]]
         assert data["title"] == row["title"] and data["location_note"] == row["location_note"]
         assert "injecte" not in data
+
+
+# mathtext: a valid formula, an unknown command, an odd count of dollars, a lone one
+MATH_TITLE = r"$\frac{1}{2}$ et $\foo{x}$"
+MATH_ORG = "50 $ & 100 $"
+MATH_NOTE = r"au coin $x$ de la rue $\alpha$"
+MATH_NAME = r"$\foo{x}$ ^_ $"
+
+
+def _plain_pdf_text(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture(scope="module")
+def math_rows(atlas):
+    return [
+        experiment_row(
+            atlas,
+            slug,
+            i,
+            title=MATH_TITLE,
+            organisation=MATH_ORG,
+            description=f"{MATH_TITLE} — {MATH_ORG}",
+            location_note=MATH_NOTE,
+            evaluation_outcome=MATH_NOTE,
+        )
+        for i, slug in enumerate(["sceaux-les-blagis", "aulnay-centre-gare"], 1)
+    ]
+
+
+@pytest.fixture(scope="module")
+def math_atlas(atlas):
+    """The real atlas with mathtext in district, commune, cut and station names."""
+
+    def rename(frame, column):
+        return frame.assign(**{column: [f"{v} {MATH_NAME}" for v in frame[column]]})
+
+    return dataclasses.replace(
+        atlas,
+        districts=rename(rename(atlas.districts, "nom"), "commune"),
+        cuts=rename(atlas.cuts, "nom"),
+        stations=rename(atlas.stations, "nom"),
+    )
+
+
+@pytest.mark.parametrize("target", ["sceaux-les-blagis", "all"])
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_static_maps_draw_dollar_text_literally(math_atlas, math_rows, target, fmt):
+    scene = make_scene(math_atlas, experiments_frame(math_rows), target, today=TODAY)
+    data = render_map(scene, fmt=fmt, size="diapo")
+    assert data
+    if fmt == "svg":
+        text = "".join(ET.fromstring(data).itertext())
+        assert MATH_NAME in text
+    elif fmt == "pdf":
+        text = _plain_pdf_text(data)
+        assert MATH_NAME in text
+    else:
+        return
+    if target != "all":  # the district map lists its experiments
+        assert MATH_TITLE in text
+
+
+@pytest.mark.parametrize("target", ["sceaux-les-blagis", "all"])
+def test_sheets_draw_dollar_text_literally(math_atlas, math_rows, target):
+    scene = make_scene(math_atlas, experiments_frame(math_rows), target, today=TODAY)
+    text = _plain_pdf_text(render_sheet(scene))
+    assert r"$\frac{1}{2}$" in text and r"$\foo{x}$" in text
+    assert MATH_ORG in text
+    assert MATH_NAME in text
+
+
+def test_usetex_and_mathtext_stay_off_whatever_the_rc(atlas, math_rows):
+    """Someone turning TeX or mathtext on globally does not reach the exports."""
+    scene = make_scene(atlas, experiments_frame(math_rows), "sceaux-les-blagis", today=TODAY)
+    with matplotlib.rc_context({"text.usetex": True, "text.parse_math": True}):
+        assert render_map(scene, fmt="png", size="diapo")
+        pdf = render_map(scene, fmt="pdf", size="a4")
+        sheet = render_sheet(scene)
+    assert MATH_TITLE in _plain_pdf_text(pdf)
+    assert MATH_TITLE in _plain_pdf_text(sheet)
+
+
+@pytest.mark.parametrize("target", ["sceaux-les-blagis", "all"])
+def test_drawn_export_routes_answer_200_with_dollar_titles(app, client, target):
+    add_hostile_experiments(app, [MATH_TITLE, MATH_ORG, MATH_NOTE, METACHARACTERS])
+    for suffix in ("png", "svg", "pdf", "fiche.pdf"):
+        response = client.get(f"/exports/{target}.{suffix}")
+        assert response.status_code == 200, suffix
+    assert r"$\frac{1}{2}$" in _plain_pdf_text(response.data)
