@@ -65,7 +65,18 @@ def read_csv(data: bytes) -> list[dict]:
     if missing:
         raise GeoappError(f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
                           "(séparateur attendu : point-virgule).", 400)
-    return [_split_objectives({k: _uncell(k, v) for k, v in row.items()}) for row in reader]
+    try:
+        return [_split_objectives({k: _uncell(k, v) for k, v in row.items()}) for row in reader]
+    except csv.Error as exc:
+        raise GeoappError(_csv_error(reader.reader.line_num, exc), 400) from exc
+
+
+def _csv_error(line: int, exc: csv.Error) -> str:
+    """French reason for a CSV the reader gave up on (a giant cell, broken quoting)."""
+    if "field larger than field limit" in str(exc):
+        limit = f"{csv.field_size_limit():,}".replace(",", " ")
+        return f"CSV illisible à la ligne {line} : une cellule dépasse {limit} caractères."
+    return f"CSV illisible à la ligne {line} : guillemets ou séparateurs mal formés."
 
 
 def _split_objectives(row: dict) -> dict:

@@ -144,3 +144,11 @@ def test_deeply_nested_geojson_is_a_400(data):
     assert info.value.status == 400
     assert info.value.message.startswith("GeoJSON illisible")
 
+
+def test_csv_cell_over_the_field_limit_is_a_400():
+    data = ("district;title\nsceaux-les-blagis;" + "x" * 131_073 + "\n").encode()
+    with pytest.raises(GeoappError) as info:
+        read_csv(data)
+    assert info.value.status == 400
+    assert info.value.message == ("CSV illisible à la ligne 2 : une cellule dépasse "
+                                  "131 072 caractères.")

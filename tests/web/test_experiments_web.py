@@ -792,7 +792,10 @@ def test_import_unknown_district_is_reported(admin, store, atlas):
      "Colonnes obligatoires absentes du CSV : district, title"),
     ("\ufeffdistrict;title\r\n".encode(), "lot.csv", "Le fichier ne contient aucune ligne."),
     (b"[" * 100_000 + b"]" * 100_000, "profond.geojson", "GeoJSON illisible"),
-], ids=["null-geometry", "not-json", "latin-1", "commas", "no-rows", "deep-json"])
+    (f"district;title\n{SCEAUX};{'x' * 131_073}\n".encode(), "cellule.csv",
+     "CSV illisible à la ligne 2 : une cellule dépasse 131 072 caractères."),
+], ids=["null-geometry", "not-json", "latin-1", "commas", "no-rows", "deep-json",
+        "huge-cell"])
 def test_unreadable_uploads_are_400_in_french(sceaux, store, content, filename, message):
     before = snapshot(store)
     r = upload(sceaux, content, filename)
