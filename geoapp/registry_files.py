@@ -19,10 +19,13 @@ COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme", "obje
 LIST_SEPARATOR = " | "
 _SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
 # Free-text columns: a cell starting like a formula gets a leading apostrophe on export
-# (Excel then shows it as text instead of running it) and loses it again on import.
+# (Excel then shows it as text instead of running it) and loses it again on import. A
+# value that itself starts with an apostrophe gets one too, so the import can tell the
+# added apostrophe from the user's own: every value round-trips unchanged.
 _TEXT_COLUMNS = {"title", "organisation", "objectives", "description", "location_note",
                  "evaluation_outcome"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_GUARDED_START = ("'", *_FORMULA_START)
 
 
 def _cell(field: str, value) -> str:
@@ -32,15 +35,16 @@ def _cell(field: str, value) -> str:
         text = _SCALE_UP_TEXT[value]
     else:
         text = "" if value is None else str(value)
-    if field in _TEXT_COLUMNS and text.startswith(_FORMULA_START):
+    if field in _TEXT_COLUMNS and text.startswith(_GUARDED_START):
         return "'" + text
     return text
 
 
 def _uncell(field: str, text: str | None) -> str | None:
-    """Undo `_cell`'s formula guard on an imported cell."""
+    """Undo `_cell`'s guard: drop one apostrophe, and only one `_cell` would have added
+    (``'=1`` -> ``=1``, ``''x`` -> ``'x``; ``'x`` stays as typed)."""
     if field in _TEXT_COLUMNS and text and text.startswith("'") \
-            and text[1:].startswith(_FORMULA_START):
+            and text[1:].startswith(_GUARDED_START):
         return text[1:]
     return text
 

@@ -64,6 +64,38 @@ def test_csv_round_trip_gives_the_same_values():
     assert cleaned(back)[2]["lon"] == 2.30312345
 
 
+# What a user may type: formula starts, apostrophes of their own, CSV syntax, line breaks.
+TRICKY = ["=1+1", "'=1+1", "''x", "-3", "@a", "'quote", "+33 1 23", "'", "''", "'-3",
+          "texte simple", "a ; b", 'dit "bonjour"', "ligne 1\nligne 2", "ligne 1\r\nligne 2",
+          "=A1;\"x\"\n'y", "\tindenté", "fin\r"]
+TEXT_FIELDS = ["title", "organisation", "description", "location_note", "evaluation_outcome"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_csv_text_round_trips_byte_exact(value):
+    back = read_csv(write_csv([row(**{field: value for field in TEXT_FIELDS})]))
+    assert [{field: r[field] for field in TEXT_FIELDS} for r in back] == [
+        dict.fromkeys(TEXT_FIELDS, value)]
+
+
+@pytest.mark.parametrize("value, cell", [
+    ("=1+1", "'=1+1"), ("@a", "'@a"), ("-3", "'-3"), ("+33 1 23", "'+33 1 23"),
+    ("'quote", "''quote"), ("'=1+1", "''=1+1"), ("texte", "texte"),
+])
+def test_csv_export_protects_formula_and_apostrophe_starts(value, cell):
+    text = write_csv([row(title=value)])[len(BOM):].decode("utf-8")
+    assert text.split("\r\n")[1].split(";")[2] == cell
+
+
+@pytest.mark.parametrize("cell, value", [
+    ("'=1+1", "=1+1"), ("''quote", "'quote"), ("'quote", "'quote"), ("'", "'"),
+    ("'3 rue", "'3 rue"), ("=1+1", "=1+1"),
+])
+def test_csv_import_removes_only_the_apostrophe_an_export_adds(cell, value):
+    data = f"district;title\r\nsceaux-les-blagis;{cell}\r\n".encode()
+    assert read_csv(data)[0]["title"] == value
+
+
 def test_geojson_round_trip_gives_the_same_values():
     text = write_geojson(ROWS)
     data = json.loads(text)
