@@ -17,8 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     database is created and migrated on first start, and seeded with the documented
     experiments only while it is empty.
     """
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"),
-                instance_relative_config=True)
+    app = Flask(
+        __name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True
+    )
     app.config.update(settings_from_env(app.instance_path))
     if test_config:
         app.config.update(test_config)
@@ -29,9 +30,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # Tests pass a prebuilt "ATLAS" to share one across many apps.
     atlas = app.config.get("ATLAS") or build_atlas(app.config["DATA_DIR"])
-    store = Store(app.config["DATABASE"])
-    store.seed_if_empty(Path(app.config["DATA_DIR"]) / "experiments_seed.json",
-                        anchors=atlas.centres_lonlat(), objectives=atlas.objectives())
+    # Tests pass a "CLOCK" (returns an aware datetime) to move time by hand.
+    clock = app.config.get("CLOCK")
+    store = Store(app.config["DATABASE"], now=clock) if clock else Store(app.config["DATABASE"])
+    store.seed_if_empty(
+        Path(app.config["DATA_DIR"]) / "experiments_seed.json",
+        anchors=atlas.centres_lonlat(),
+        objectives=atlas.objectives(),
+    )
     app.extensions["qmi_atlas"] = atlas
     app.extensions["qmi_store"] = store
     register(app)

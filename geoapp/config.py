@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "GEOAPP_"
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() not in {"0", "false", "non", "no", "off"}
+
 
 # name -> (default, parser). Documented in the README.
 _SETTINGS = {
@@ -20,8 +26,10 @@ _SETTINGS = {
     "DATABASE": (None, str),
     "SECRET_KEY": (None, str),
     "MAX_CONTENT_LENGTH": (2 * 1024 * 1024, int),
-    "TILES": (True, lambda v: v.strip().lower() not in {"0", "false", "non", "no", "off"}),
+    "TILES": (True, _flag),
     "EXPORT_CACHE_DIR": (None, str),
+    "SESSION_HOURS": (8.0, float),
+    "SECURE_COOKIES": (False, _flag),
 }
 
 
@@ -36,9 +44,13 @@ def settings_from_env(instance_path: str, environ: dict[str, str] | None = None)
     config["DATABASE"] = config["DATABASE"] or str(instance / "qmi.sqlite3")
     config["EXPORT_CACHE_DIR"] = config["EXPORT_CACHE_DIR"] or str(instance / "exports")
     config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
-    # The session cookie is never readable by scripts nor sent by cross-site posts.
+    # The session cookie is never readable by scripts nor sent by cross-site posts, and
+    # only over HTTPS when the site is served behind TLS. A login lasts SESSION_HOURS at
+    # most, however active (geoapp.web.auth checks the login time on every request).
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = config["SECURE_COOKIES"]
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=config["SESSION_HOURS"])
     return config
 
 

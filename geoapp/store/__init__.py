@@ -59,6 +59,10 @@ class Store:
         with self._connect() as conn, transaction(conn):
             yield conn
 
+    def now(self) -> datetime:
+        """The store's clock (the web layer dates logins with it too)."""
+        return self._now()
+
     def _stamp(self) -> str:
         return self._now().astimezone(UTC).isoformat(timespec="seconds")
 
@@ -264,11 +268,30 @@ class Store:
             return users.list_all(conn)
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a password; 422 if shorter than 10 characters, 404 if unknown."""
+        """Replace a password and end every session of the account; 422, 404 if unknown."""
         with self._write() as conn:
             users.set_password(conn, username, password)
 
     def delete_user(self, username: str) -> None:
-        """Delete an account; 404 if unknown."""
+        """Delete an account (which ends its sessions); 404 if unknown."""
         with self._write() as conn:
             users.delete(conn, username)
+
+    def session_epoch(self, username: str) -> int | None:
+        """What a new session of ``username`` must carry (``None``: no such account).
+
+        It changes when the account's sessions must end: logout (`end_sessions`),
+        password change, removal (a new account of the same name gets another one).
+        """
+        with self._connect() as conn:
+            return users.session_epoch(conn, username)
+
+    def session_user(self, username: str, epoch: int) -> Row | None:
+        """The account (as `get_user`) if a session carrying ``epoch`` is still valid."""
+        with self._connect() as conn:
+            return users.session_user(conn, username, epoch)
+
+    def end_sessions(self, username: str) -> None:
+        """End every session of ``username``, on every device (logout)."""
+        with self._write() as conn:
+            users.end_sessions(conn, username)

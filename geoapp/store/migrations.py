@@ -106,7 +106,13 @@ V2_CROSSINGS_AND_LOGIN = (
     "CREATE INDEX login_attempts_ip ON login_attempts (ip, at)",
 )
 
-MIGRATIONS: list[tuple[str, ...]] = [V1_BASE, V2_CROSSINGS_AND_LOGIN]
+# A session is valid only while it carries its account's current ``session_epoch``; a
+# logout, a password change or a new account of the same name gets a new random value,
+# which ends every session of the account. 0 (accounts of before this migration) matches
+# no session: those were started before sessions carried an epoch.
+V3_SESSION_EPOCH = ("ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",)
+
+MIGRATIONS: list[tuple[str, ...]] = [V1_BASE, V2_CROSSINGS_AND_LOGIN, V3_SESSION_EPOCH]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -7,6 +7,7 @@ transaction, except `authenticate`, which must not hold the write lock while has
 """
 
 import re
+import secrets
 import sqlite3
 from functools import cache
 from typing import Any
@@ -43,9 +44,9 @@ def add(
     _check_password(password)
     try:
         conn.execute(
-            "INSERT INTO users (username, password_hash, role, commune, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (username, generate_password_hash(password), role, commune, at),
+            "INSERT INTO users (username, password_hash, role, commune, created_at,"
+            " session_epoch) VALUES (?, ?, ?, ?, ?, ?)",
+            (username, generate_password_hash(password), role, commune, at, _new_epoch()),
         )
     except sqlite3.IntegrityError as error:  # the primary key: the name is taken
         raise GeoappError(f"L'identifiant « {username} » est déjà utilisé.", 409) from error
@@ -64,14 +65,40 @@ def list_all(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
-    """Replace a password; 422 if too short, 404 for an unknown account."""
+    """Replace a password and end the account's sessions; 422 if too short, 404 if unknown."""
     _check_password(password)
     cursor = conn.execute(
-        "UPDATE users SET password_hash = ? WHERE username = ?",
-        (generate_password_hash(password), username),
+        "UPDATE users SET password_hash = ?, session_epoch = ? WHERE username = ?",
+        (generate_password_hash(password), _new_epoch(), username),
     )
     if cursor.rowcount != 1:
         raise GeoappError(NOT_FOUND, 404)
+
+
+def session_epoch(conn: sqlite3.Connection, username: str) -> int | None:
+    """The value a new session of ``username`` must carry; ``None`` for no such account."""
+    row = conn.execute("SELECT session_epoch FROM users WHERE username = ?", (username,))
+    found = row.fetchone()
+    return None if found is None else found[0]
+
+
+def session_user(conn: sqlite3.Connection, username: str, epoch: int) -> dict[str, Any] | None:
+    """The account if a session carrying ``epoch`` is still valid for it, else ``None``."""
+    row = conn.execute(
+        f"SELECT {_PUBLIC} FROM users WHERE username = ? AND session_epoch = ?",
+        (username, epoch),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def end_sessions(conn: sqlite3.Connection, username: str) -> None:
+    """Invalidate every session of ``username`` (nothing happens for an unknown name)."""
+    conn.execute("UPDATE users SET session_epoch = ? WHERE username = ?", (_new_epoch(), username))
+
+
+def _new_epoch() -> int:
+    """A fresh random epoch: never one an earlier account of the same name had."""
+    return 1 + secrets.randbelow(2**62)
 
 
 def delete(conn: sqlite3.Connection, username: str) -> None:

@@ -1,8 +1,14 @@
-"""Accounts in the browser: login, logout, CSRF tokens and the edit permission.
+"""Accounts in the browser: login, logout, sessions, CSRF tokens and the edit permission.
 
 Anyone can read. Editing needs an account: an *éditeur* edits its own commune's district
 only, an *administrateur* edits everything. The permission is checked here, on the
 server, for every write, whatever the page showed.
+
+A session (Flask's signed cookie) holds the account name, the account's session epoch
+and the login time. It is valid while the epoch is the account's current one (a logout,
+a password change or the account's removal changes it, ending every session of the
+account, copied cookies included) and for ``PERMANENT_SESSION_LIFETIME`` after the login,
+however active the session is.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ bp = Blueprint("auth", __name__)
 ADMIN = "administrateur"
 EDITOR = "editeur"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_SESSION_KEYS = ("user", "epoch", "login_at")
+_CLOCK_SKEW_S = 60  # a login stamped this far in the future is still accepted
 
 
 def get_store():
@@ -44,24 +52,49 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def _now() -> float:
+    """Epoch seconds on the store's clock (tests move it)."""
+    return get_store().now().timestamp()
+
+
+def _session_account() -> dict | None:
+    """The account of a still valid session, else ``None`` (and the session forgets it)."""
+    username, epoch, login_at = (session.get(k) for k in _SESSION_KEYS)
+    if not username:
+        return None
+    user = None
+    if isinstance(epoch, int) and isinstance(login_at, int | float):
+        age = _now() - login_at
+        if -_CLOCK_SKEW_S <= age <= current_app.permanent_session_lifetime.total_seconds():
+            user = get_store().session_user(username, epoch)
+    if user is None:
+        for key in _SESSION_KEYS:
+            session.pop(key, None)
+    return user
+
+
 @bp.before_app_request
 def load_user_and_check_csrf() -> None:
     """Attach the logged-in account to ``g.user``; refuse unsafe requests without token."""
-    username = session.get("user")
-    g.user = get_store().get_user(username) if username else None
+    g.user = _session_account()
     if request.method in _UNSAFE:
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         expected = session.get("csrf", "")
         # Compared as bytes: compare_digest raises TypeError on non-ASCII str (a 500).
         if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-            raise GeoappError("Jeton de sécurité (CSRF) absent ou expiré : rechargez la page "
-                              "puis recommencez.", 400)
+            raise GeoappError(
+                "Jeton de sécurité (CSRF) absent ou expiré : rechargez la page puis recommencez.",
+                400,
+            )
 
 
 @bp.app_context_processor
 def inject_auth() -> dict:
-    return {"csrf_token": csrf_token, "current_user": g.get("user"),
-            "can_edit": lambda district: can_edit(g.get("user"), district)}
+    return {
+        "csrf_token": csrf_token,
+        "current_user": g.get("user"),
+        "can_edit": lambda district: can_edit(g.get("user"), district),
+    }
 
 
 def can_edit(user: dict | None, district) -> bool:
@@ -77,9 +110,12 @@ def require_editor(district) -> dict:
     if not user:
         raise GeoappError("Connectez-vous pour modifier les données.", 401)
     if not can_edit(user, district):
-        raise GeoappError(f"Votre compte ne permet pas de modifier le quartier "
-                          f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
-                          "que le quartier de sa commune.", 403)
+        raise GeoappError(
+            f"Votre compte ne permet pas de modifier le quartier "
+            f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
+            "que le quartier de sa commune.",
+            403,
+        )
     return user
 
 
@@ -92,8 +128,12 @@ def require_admin() -> dict:
 
 def _safe_next(target: str | None) -> str:
     """Only redirect to a path of this site after login (no open redirect)."""
-    if target and urlparse(target).netloc == "" and target.startswith("/") \
-            and not target.startswith("//"):
+    if (
+        target
+        and urlparse(target).netloc == ""
+        and target.startswith("/")
+        and not target.startswith("//")
+    ):
         return target
     return url_for("pages.index")
 
@@ -104,21 +144,30 @@ def login():
     username = ""
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        user = get_store().authenticate(username, request.form.get("password", ""),
-                                        ip=request.remote_addr or "?")
-        if user:
-            session.clear()
-            session["user"] = user["username"]
+        store = get_store()
+        # Read before the check: a password changed meanwhile yields a dead session.
+        epoch = store.session_epoch(username)
+        user = store.authenticate(
+            username, request.form.get("password", ""), ip=request.remote_addr or "?"
+        )
+        if user and epoch is not None:
+            session.clear()  # a new session: nothing planted before the login survives
+            session.permanent = True
+            session.update(user=user["username"], epoch=epoch, login_at=_now())
             flash(f"Bienvenue, {user['username']}.", "info")
             return redirect(_safe_next(request.form.get("next")))
         error = "Identifiant ou mot de passe incorrect."
     status = 401 if error else 200
-    return render_template("auth/login.html", error=error, username=username,
-                           next=request.values.get("next", "")), status
+    return render_template(
+        "auth/login.html", error=error, username=username, next=request.values.get("next", "")
+    ), status
 
 
 @bp.post("/deconnexion")
 def logout():
+    """End every session of the account (all devices), then this one."""
+    if g.get("user"):
+        get_store().end_sessions(g.user["username"])
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("pages.index"))

@@ -26,8 +26,8 @@ def test_store_migrates_a_new_database_to_the_latest_version(db_path):
     Store(db_path)
     conn = connect(db_path)
     try:
-        assert schema_version(conn) == len(MIGRATIONS) == 2
-        assert migrate(conn) == 2  # idempotent
+        assert schema_version(conn) == len(MIGRATIONS) == 3
+        assert migrate(conn) == 3  # idempotent
     finally:
         conn.close()
     Store(db_path)  # a second start changes nothing
@@ -74,6 +74,19 @@ def test_v1_database_is_upgraded_in_place_without_data_loss(db_path):
     )
     assert len(store.list_crossings()) == 1
     assert store.data_version() == 8
+
+
+def test_v2_accounts_get_a_session_epoch(db_path):
+    conn = connect(db_path)
+    migrate(conn, target=2)
+    conn.execute(
+        "INSERT INTO users (username, password_hash, role, commune, created_at)"
+        " VALUES ('ana', 'x', 'editeur', '93005', '2024-01-01T00:00:00+00:00')"
+    )
+    conn.close()
+    store = Store(db_path)
+    assert store.get_user("ana")["commune"] == "93005"
+    assert store.session_epoch("ana") == 0  # no session of before the upgrade carries it
 
 
 def test_a_failing_migration_leaves_the_previous_version(db_path, monkeypatch):

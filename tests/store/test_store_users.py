@@ -130,3 +130,21 @@ def test_five_failures_from_one_ip_lock_that_ip(store, editor):
         store.authenticate("ana", PASSWORD, ip="203.0.113.9")
     assert caught.value.status == 429
     assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
+
+
+def test_session_epoch_changes_when_sessions_must_end(store, editor):
+    first = store.session_epoch("ana")
+    assert isinstance(first, int)
+    assert store.session_user("ANA", first) == editor
+    assert store.session_user("ana", first + 1) is None
+    store.end_sessions("ana")
+    second = store.session_epoch("ana")
+    assert second != first and store.session_user("ana", first) is None
+    store.set_password("ana", "another long secret")
+    third = store.session_epoch("ana")
+    assert third not in (first, second) and store.session_user("ana", second) is None
+    store.delete_user("ana")
+    assert store.session_epoch("ana") is None and store.session_user("ana", third) is None
+    store.add_user("ana", PASSWORD, role="editeur", commune="93005")
+    assert store.session_epoch("ana") not in (first, second, third)
+    store.end_sessions("personne")  # an account removed meanwhile: nothing to end

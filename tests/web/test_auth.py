@@ -1,13 +1,37 @@
-"""Accounts in the browser: login, rate limit, logout, cookies, CSRF, safe redirects."""
+"""Accounts in the browser: login, rate limit, logout, sessions, cookies, CSRF, redirects."""
 
 import html
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlparse
 
 import pytest
 
 PASSWORD = "motdepasse-sceaux"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Clock:
+    """The app's clock, moved by hand (sessions and the login throttle read it)."""
+
+    def __init__(self) -> None:
+        self.current = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def app(app_factory, clock):
+    return app_factory(CLOCK=clock)
 
 
 @pytest.fixture
@@ -28,8 +52,7 @@ def page_token(client, url: str = "/connexion") -> str:
 
 
 def login(client, username: str, password: str, **extra):
-    data = {"csrf_token": page_token(client), "username": username, "password": password,
-            **extra}
+    data = {"csrf_token": page_token(client), "username": username, "password": password, **extra}
     return client.post("/connexion", data=data)
 
 
@@ -56,11 +79,14 @@ def test_login_ok_opens_a_session(client, editor):
     assert "sceaux-editeur (editeur)" in body and "Déconnexion" in body
 
 
-@pytest.mark.parametrize("username, password", [
-    ("sceaux-editeur", "mauvais-mot-de-passe"),
-    ("inconnu", PASSWORD),
-    ("sceaux-editeur", ""),
-])
+@pytest.mark.parametrize(
+    "username, password",
+    [
+        ("sceaux-editeur", "mauvais-mot-de-passe"),
+        ("inconnu", PASSWORD),
+        ("sceaux-editeur", ""),
+    ],
+)
 def test_login_ko_is_a_french_401(client, editor, username, password):
     r = login(client, username, password)
     assert r.status_code == 401
@@ -108,14 +134,108 @@ def test_logout_is_post_only(client, editor):
         assert session["user"] == "sceaux-editeur"
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(client, editor):
-    r = login(client, "sceaux-editeur", PASSWORD)
-    cookies = [c for c in r.headers.getlist("Set-Cookie") if c.startswith("session=")]
+def cookie_attributes(response) -> dict:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert len(cookies) == 1
-    attributes = {part.strip().split("=")[0].lower(): part.strip()
-                  for part in cookies[0].split(";")[1:]}
+    return {part.strip().split("=")[0].lower(): part.strip() for part in cookies[0].split(";")[1:]}
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, editor):
+    attributes = cookie_attributes(login(client, "sceaux-editeur", PASSWORD))
     assert "httponly" in attributes
     assert attributes.get("samesite") == "SameSite=Lax"
+    assert "secure" not in attributes  # plain HTTP by default (GEOAPP_SECURE_COOKIES=0)
+
+
+def test_secure_cookies_setting_marks_the_session_cookie_secure(app_factory, editor):
+    secure = app_factory(SESSION_COOKIE_SECURE=True)
+    secure.extensions["qmi_store"].add_user(
+        "sceaux-editeur", PASSWORD, role="editeur", commune="92071"
+    )
+    client = secure.test_client()
+    attributes = cookie_attributes(login(client, "sceaux-editeur", PASSWORD))
+    assert "secure" in attributes
+
+
+def test_session_cookie_expires_with_the_session_lifetime(app, client, editor):
+    assert app.permanent_session_lifetime == timedelta(hours=8)
+    attributes = cookie_attributes(login(client, "sceaux-editeur", PASSWORD))
+    assert "expires" in attributes  # a permanent session, not "until the browser closes"
+
+
+def logged_in(client) -> bool:
+    return "Déconnexion" in text(client.get("/methode"))
+
+
+def cookie_of(client) -> str:
+    return client.get_cookie("session").value
+
+
+def client_with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def test_login_renews_the_session(client, editor):
+    before = page_token(client)
+    with client.session_transaction() as session:
+        session["planted"] = "par un tiers"
+    login(client, "sceaux-editeur", PASSWORD)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    assert page_token(client, "/methode") != before
+
+
+def test_logout_ends_every_session_of_the_account(app, client, editor):
+    login(client, "sceaux-editeur", PASSWORD)
+    laptop = app.test_client()
+    login(laptop, "sceaux-editeur", PASSWORD)
+    copied = client_with_cookie(app, cookie_of(client))
+    assert logged_in(client) and logged_in(laptop) and logged_in(copied)
+    stolen = cookie_of(client)
+    client.post("/deconnexion", data={"csrf_token": page_token(client, "/methode")})
+    assert not logged_in(client)
+    assert not logged_in(laptop)
+    assert not logged_in(copied)
+    assert not logged_in(client_with_cookie(app, stolen))
+
+
+def test_password_change_ends_every_session(app, client, store, editor):
+    login(client, "sceaux-editeur", PASSWORD)
+    stolen = cookie_of(client)
+    store.set_password("sceaux-editeur", "un-nouveau-mot-de-passe")
+    assert not logged_in(client)
+    assert not logged_in(client_with_cookie(app, stolen))
+    login(client, "sceaux-editeur", "un-nouveau-mot-de-passe")
+    assert logged_in(client)
+
+
+def test_removing_the_account_ends_its_sessions_even_if_the_name_is_reused(
+    app, client, store, editor
+):
+    login(client, "sceaux-editeur", PASSWORD)
+    stolen = cookie_of(client)
+    store.delete_user("sceaux-editeur")
+    assert not logged_in(client_with_cookie(app, stolen))
+    store.add_user("sceaux-editeur", PASSWORD, role="administrateur")
+    assert not logged_in(client_with_cookie(app, stolen))
+
+
+def test_a_session_ends_after_its_lifetime_even_when_used(client, editor, clock):
+    login(client, "sceaux-editeur", PASSWORD)
+    for _ in range(7):
+        clock.advance(hours=1)
+        assert logged_in(client)  # each request renews the cookie...
+    clock.advance(hours=1, seconds=1)
+    assert not logged_in(client)  # ...but the login itself is 8 hours old
+
+
+def test_a_session_without_its_login_stamp_is_refused(client, editor):
+    login(client, "sceaux-editeur", PASSWORD)
+    with client.session_transaction() as session:
+        del session["login_at"]
+    assert not logged_in(client)
 
 
 @pytest.mark.parametrize("token", [None, "", "faux-jeton", "jeton-accentué-é", "\u202e"])
@@ -133,30 +253,44 @@ def test_login_without_valid_csrf_is_refused(client, editor, token):
 
 def test_non_ascii_csrf_header_is_a_400_not_a_crash(client, editor):
     page_token(client)
-    r = client.post("/connexion", data={"username": "sceaux-editeur", "password": PASSWORD},
-                    headers={"X-CSRF-Token": "jeton-\u00e9".encode().decode("latin-1")})
+    r = client.post(
+        "/connexion",
+        data={"username": "sceaux-editeur", "password": PASSWORD},
+        headers={"X-CSRF-Token": "jeton-\u00e9".encode().decode("latin-1")},
+    )
     assert r.status_code == 400
 
 
 def test_csrf_token_in_header_is_accepted(client, editor):
     token = page_token(client)
-    r = client.post("/connexion", data={"username": "sceaux-editeur", "password": PASSWORD},
-                    headers={"X-CSRF-Token": token})
+    r = client.post(
+        "/connexion",
+        data={"username": "sceaux-editeur", "password": PASSWORD},
+        headers={"X-CSRF-Token": token},
+    )
     assert r.status_code == 302
 
 
 def _sceaux_form(atlas) -> dict:
     lon, lat = atlas.centres_lonlat()["sceaux-les-blagis"]
-    return {"title": "Jardin sans jeton", "organisation": "Association des Blagis",
-            "org_kind": "association", "theme": "espaces publics",
-            "objectives": [atlas.objectives()["sceaux-les-blagis"][0]],
-            "description": "Un jardin partagé.", "status": "proposée", "precision": "exacte",
-            "lon": str(lon), "lat": str(lat)}
+    return {
+        "title": "Jardin sans jeton",
+        "organisation": "Association des Blagis",
+        "org_kind": "association",
+        "theme": "espaces publics",
+        "objectives": [atlas.objectives()["sceaux-les-blagis"][0]],
+        "description": "Un jardin partagé.",
+        "status": "proposée",
+        "precision": "exacte",
+        "lon": str(lon),
+        "lat": str(lat),
+    }
 
 
 @pytest.mark.parametrize("token", [None, "faux-jeton"])
-def test_write_without_valid_csrf_is_refused_and_stores_nothing(client, store, atlas, editor,
-                                                                token):
+def test_write_without_valid_csrf_is_refused_and_stores_nothing(
+    client, store, atlas, editor, token
+):
     login(client, "sceaux-editeur", PASSWORD)
     page_token(client, "/quartiers/sceaux-les-blagis")
     before = (store.list_experiments(include_withdrawn=True), store.data_version())
@@ -174,8 +308,10 @@ def test_the_same_form_with_its_token_is_stored(client, store, atlas, editor):
     login(client, "sceaux-editeur", PASSWORD)
     token = page_token(client, "/quartiers/sceaux-les-blagis")
     count = len(store.list_experiments())
-    r = client.post("/quartiers/sceaux-les-blagis/experimentations",
-                    data={**_sceaux_form(atlas), "csrf_token": token})
+    r = client.post(
+        "/quartiers/sceaux-les-blagis/experimentations",
+        data={**_sceaux_form(atlas), "csrf_token": token},
+    )
     assert r.status_code == 302
     assert len(store.list_experiments()) == count + 1
 
@@ -185,15 +321,27 @@ def test_a_token_from_another_session_is_refused(app, editor):
     stolen = page_token(other)
     client = app.test_client()
     page_token(client)
-    r = client.post("/connexion", data={"csrf_token": stolen, "username": "sceaux-editeur",
-                                        "password": PASSWORD})
+    r = client.post(
+        "/connexion",
+        data={"csrf_token": stolen, "username": "sceaux-editeur", "password": PASSWORD},
+    )
     assert r.status_code == 400
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.com", "//evil.com/quartiers", "https://evil.com/", "http://evil.com",
-    "/\\evil.com", "\\\\evil.com", " //evil.com", "/\t/evil.com", "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.com",
+        "//evil.com/quartiers",
+        "https://evil.com/",
+        "http://evil.com",
+        "/\\evil.com",
+        "\\\\evil.com",
+        " //evil.com",
+        "/\t/evil.com",
+        "javascript:alert(1)",
+    ],
+)
 def test_login_refuses_open_redirects(client, editor, target):
     r = login(client, "sceaux-editeur", PASSWORD, next=target)
     assert r.status_code == 302
