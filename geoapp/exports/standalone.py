@@ -3,8 +3,9 @@
 The map is the web map: the same folium builders from :mod:`geoapp.maps`, then every
 resource they load is put *inside* the file: Leaflet and plugins' JS/CSS as inline
 ``<script>``/``<style>``, the images the CSS points at as ``data:`` URIs, the layers as
-a JSON data block that ``qmi-map.js`` draws. Links into the app (district pages, experiment pages, sources)
-would lead nowhere from ``file://``, so popups lose them and districts do not navigate.
+a JSON data block that ``qmi-map.js`` draws. Links into the app (district pages,
+experiment pages, sources) would lead nowhere from ``file://``, so popups have none and
+districts do not navigate.
 No tile layer: without network the vector layers on a pale background make the map.
 """
 

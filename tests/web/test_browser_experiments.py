@@ -143,10 +143,14 @@ def test_hostile_titles_stay_text_in_chromium(page, live_server, live_app, atlas
                  lat=lat + 0.0010)
     dollar = stored(live_app, atlas, title=f"${{alert(1)}} {tag}", lon=lon + 0.0015,
                     lat=lat + 0.0010)
+    # Template syntax: rendered once by branca before the fix, "Atelier 42" in the popup.
+    template = stored(live_app, atlas, lon=lon + 0.0008, lat=lat + 0.0020,
+                      title="Atelier {{ 6*7 }} {% if 1 %}x{% endif %} {# $\\frac{1}{2}$ & "
+                            + tag)
     # the detail page's map shows its district's experiments: both are on every map here
     for url in ("/", f"/quartiers/{SCEAUX}", f"/experimentations/{img['id']}"):
         open_map(page, live_server + url)
-        for e in (img, dollar):
+        for e in (img, dollar, template):
             popup = open_popup(page, e["id"])
             assert e["title"] in popup
             popup_box = page.locator(".leaflet-popup-content")
@@ -163,7 +167,8 @@ def test_hostile_titles_stay_text_in_chromium(page, live_server, live_app, atlas
         page.goto(live_server + url)
         assert page.get_by_role("link", name=img["title"], exact=True).is_visible()
         assert page.get_by_role("link", name=dollar["title"], exact=True).is_visible()
-    for e in (img, dollar):
+        assert page.get_by_role("link", name=template["title"], exact=True).is_visible()
+    for e in (img, dollar, template):
         page.goto(f"{live_server}/experimentations/{e['id']}")
         assert page.locator("#experiment-title").inner_text() == e["title"]
         assert page.locator(".description").inner_text() == "<script>alert(3)</script>"
