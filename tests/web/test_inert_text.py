@@ -11,9 +11,9 @@ Before the fix, branca rendered the map script as a template: ``{{ 7*7 }}`` beca
 from __future__ import annotations
 
 import csv
-import re
 import io
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
