@@ -130,7 +130,7 @@ def _editable_crossing(crossing_id: int) -> tuple[dict, dict]:
     return crossing, require_editor(get_atlas().district(crossing["district"]))
 
 
-@bp.post("/franchissements/<int:crossing_id>/deplacer")
+@bp.post("/franchissements/<id:crossing_id>/deplacer")
 def move_crossing(crossing_id: int):
     crossing, user = _editable_crossing(crossing_id)
     lon, lat = validate_position(request.form.get("lon"), request.form.get("lat"))
@@ -142,7 +142,7 @@ def move_crossing(crossing_id: int):
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
 
 
-@bp.post("/franchissements/<int:crossing_id>/supprimer")
+@bp.post("/franchissements/<id:crossing_id>/supprimer")
 def delete_crossing(crossing_id: int):
     crossing, user = _editable_crossing(crossing_id)
     version = expected_version("du franchissement")

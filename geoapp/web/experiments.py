@@ -131,19 +131,19 @@ def render_detail(experiment_id: int, *, form: dict | None = None,
                            field_labels=FIELD_LABELS, **filter_context({})), status
 
 
-@bp.get("/experimentations/<int:experiment_id>")
+@bp.get("/experimentations/<id:experiment_id>")
 def detail(experiment_id: int):
     return render_detail(experiment_id)
 
 
-@bp.get("/api/experimentations/<int:experiment_id>")
+@bp.get("/api/experimentations/<id:experiment_id>")
 def detail_json(experiment_id: int):
     store = get_store()
     return jsonify({"experimentation": store.get_experiment(experiment_id),
                     "historique": store.history(experiment_id)})
 
 
-@bp.post("/experimentations/<int:experiment_id>")
+@bp.post("/experimentations/<id:experiment_id>")
 def update(experiment_id: int):
     experiment, user = _editable(experiment_id)
     try:
@@ -161,7 +161,7 @@ def update(experiment_id: int):
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
 
-@bp.post("/experimentations/<int:experiment_id>/deplacer")
+@bp.post("/experimentations/<id:experiment_id>/deplacer")
 def move(experiment_id: int):
     experiment, user = _editable(experiment_id)
     moved = {**experiment, "lon": request.form.get("lon"), "lat": request.form.get("lat")}
@@ -172,13 +172,13 @@ def move(experiment_id: int):
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
 
-@bp.post("/experimentations/<int:experiment_id>/retirer")
+@bp.post("/experimentations/<id:experiment_id>/retirer")
 def withdraw(experiment_id: int):
     return _set_withdrawn(experiment_id, True, "Expérimentation retirée des cartes "
                                                "(rétablissable).")
 
 
-@bp.post("/experimentations/<int:experiment_id>/retablir")
+@bp.post("/experimentations/<id:experiment_id>/retablir")
 def restore(experiment_id: int):
     return _set_withdrawn(experiment_id, False, "Expérimentation rétablie.")
 

@@ -1,0 +1,153 @@
+"""Odd ids, query strings and paths on every route: a French 4xx, never a 500.
+
+Each request is made by an administrator (who may write everywhere), so a refusal is
+the input's fault, not a permission's. After every write attempt the stored experiments,
+crossings and data version are compared with a snapshot.
+"""
+
+import html
+
+import pytest
+
+from geoapp.registry import validate_crossing, validate_experiment
+from tests.conftest import TOKEN, client_as
+
+SCEAUX = "sceaux-les-blagis"
+IN_SCEAUX = ("2.3031", "48.7828")  # lon, lat
+BEYOND_64_BITS = str(2**64)  # SQLite integers are signed 64-bit: this one cannot bind
+BEYOND_64_BITS_LONG = "9" * 40
+BEYOND_INT_PARSING = "9" * 5000  # int() refuses more than 4300 digits
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["qmi_store"]
+
+
+@pytest.fixture
+def admin(app):
+    return client_as(app, "admin-mgp", "administrateur")
+
+
+def snapshot(store):
+    return (
+        store.list_experiments(include_withdrawn=True),
+        store.list_crossings(),
+        store.data_version(),
+    )
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def assert_french_refusal(response, status: int | None = None) -> None:
+    """A 4xx whose page (or JSON ``erreur``) is one of the app's French messages."""
+    assert 400 <= response.status_code < 500, (response.status_code, text(response)[:300])
+    if status is not None:
+        assert response.status_code == status
+    if response.is_json:
+        assert response.get_json()["erreur"]
+    else:
+        assert '<html lang="fr">' in text(response)
+        assert '<p class="error-message">' in text(response)
+
+
+# Ids beyond 64 bits ----------------------------------------------------------------
+
+ID_ROUTES = [
+    ("GET", "/experimentations/{id}"),
+    ("GET", "/api/experimentations/{id}"),
+    ("POST", "/experimentations/{id}"),
+    ("POST", "/experimentations/{id}/deplacer"),
+    ("POST", "/experimentations/{id}/retirer"),
+    ("POST", "/experimentations/{id}/retablir"),
+    ("POST", "/franchissements/{id}/deplacer"),
+    ("POST", "/franchissements/{id}/supprimer"),
+]
+
+
+@pytest.mark.parametrize(
+    "big",
+    [BEYOND_64_BITS, BEYOND_64_BITS_LONG, BEYOND_INT_PARSING],
+    ids=["2**64", "40-digits", "5000-digits"],
+)
+@pytest.mark.parametrize("method, route", ID_ROUTES)
+def test_ids_beyond_64_bits_are_a_french_404(admin, store, method, route, big):
+    before = snapshot(store)
+    url = route.format(id=big)
+    if method == "GET":
+        r = admin.get(url)
+    else:
+        r = admin.post(
+            url,
+            data={"csrf_token": TOKEN, "version": "1", "lon": IN_SCEAUX[0], "lat": IN_SCEAUX[1]},
+        )
+    assert_french_refusal(r, 404)
+    assert snapshot(store) == before
+
+
+def stored_experiment(app, store):
+    atlas = app.extensions["qmi_atlas"]
+    values = validate_experiment(
+        {
+            "title": "Jardin",
+            "organisation": "Association",
+            "org_kind": "association",
+            "theme": "espaces publics",
+            "objectives": [atlas.objectives()[SCEAUX][0]],
+            "description": "Un jardin.",
+            "status": "proposée",
+            "lon": IN_SCEAUX[0],
+            "lat": IN_SCEAUX[1],
+            "precision": "exacte",
+        },
+        objectives=atlas.objectives()[SCEAUX],
+    )
+    return store.create_experiment(values, district=SCEAUX, user="fixture")
+
+
+def edit_form(e: dict, version: str) -> dict:
+    """The experiment's own values as its edit form posts them, with ``version``."""
+    form = {k: "" if v is None else str(v) for k, v in e.items() if k != "objectives"}
+    return {**form, "objectives": e["objectives"], "csrf_token": TOKEN, "version": version}
+
+
+@pytest.mark.parametrize(
+    "version",
+    [BEYOND_64_BITS, BEYOND_64_BITS_LONG, BEYOND_INT_PARSING, "-" + BEYOND_64_BITS, "0"],
+    ids=["2**64", "40-digits", "5000-digits", "-2**64", "zero"],
+)
+@pytest.mark.parametrize("action", ["", "/deplacer", "/retirer"])
+def test_versions_beyond_64_bits_are_a_french_4xx(app, admin, store, action, version):
+    e = stored_experiment(app, store)
+    before = snapshot(store)
+    r = admin.post(f"/experimentations/{e['id']}{action}", data=edit_form(e, version))
+    assert_french_refusal(r)
+    assert "Version de l’expérimentation" in text(r)
+    assert snapshot(store) == before
+
+
+def test_crossing_versions_beyond_64_bits_are_a_french_4xx(app, admin, store):
+    atlas = app.extensions["qmi_atlas"]
+    line = atlas.corridors[SCEAUX].geometry.iloc[0]
+    from tests.web.test_cuts_web import lonlat  # the point-on-the-corridor helper
+
+    lon, lat = lonlat(line.interpolate(0.5, normalized=True))
+    crossing = store.add_crossing(
+        {
+            **validate_crossing(
+                {"kind": "passerelle", "status": "existant", "lon": lon, "lat": lat}
+            ),
+            "district": SCEAUX,
+        },
+        user="fixture",
+    )
+    before = snapshot(store)
+    for action in ("/deplacer", "/supprimer"):
+        r = admin.post(
+            f"/franchissements/{crossing['id']}{action}",
+            data={"csrf_token": TOKEN, "version": BEYOND_64_BITS, "lon": str(lon), "lat": str(lat)},
+        )
+        assert_french_refusal(r)
+    assert snapshot(store) == before
