@@ -30,6 +30,7 @@ _SETTINGS = {
     "EXPORT_CACHE_DIR": (None, str),
     "SESSION_HOURS": (8.0, float),
     "SECURE_COOKIES": (False, _flag),
+    "FRAME_ANCESTORS": ("'self'", lambda v: " ".join(v.split())),
 }
 
 

@@ -32,3 +32,11 @@ def test_session_lifetime_setting(tmp_path):
 )
 def test_secure_cookies_setting(tmp_path, raw, secure):
     assert settings(tmp_path, GEOAPP_SECURE_COOKIES=raw)["SESSION_COOKIE_SECURE"] is secure
+
+
+def test_frame_ancestors_setting(tmp_path):
+    assert settings(tmp_path)["FRAME_ANCESTORS"] == "'self'"
+    raw = "'self'  https://intranet.grand-paris.example "
+    assert settings(tmp_path, GEOAPP_FRAME_ANCESTORS=raw)["FRAME_ANCESTORS"] == (
+        "'self' https://intranet.grand-paris.example"
+    )
