@@ -29,13 +29,31 @@ def read_filters(*, with_district: bool) -> dict:
             "status": status if status in STATUSES else None}
 
 
+# `read_filters` keys -> the query string names they are read from.
+QUERY_NAMES = {"district": "quartier", "theme": "theme", "status": "statut"}
+
+
+def filter_query(filters: dict) -> dict:
+    """The query arguments giving ``filters`` back, for links that keep the page's filters.
+
+    Only known names with cleaned values: splatting ``request.args`` into ``url_for``
+    would hand it ``_method``, ``_external`` or ``_anchor`` from any visitor's URL.
+    """
+    return {QUERY_NAMES[k]: v for k, v in filters.items() if k in QUERY_NAMES and v}
+
+
 def stored_experiments(**filters):
     """The stored experiments (not withdrawn) matching ``filters``, in Lambert-93."""
     return experiments_frame(get_store().list_experiments(**filters))
 
 
 def filter_context(filters: dict) -> dict:
-    return {"filters": filters, "themes": THEMES, "statuses": STATUSES}
+    return {
+        "filters": filters,
+        "filter_query": filter_query(filters),
+        "themes": THEMES,
+        "statuses": STATUSES,
+    }
 
 
 @bp.get("/")

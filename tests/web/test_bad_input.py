@@ -6,6 +6,7 @@ crossings and data version are compared with a snapshot.
 """
 
 import html
+import re
 
 import pytest
 
@@ -151,3 +152,31 @@ def test_crossing_versions_beyond_64_bits_are_a_french_4xx(app, admin, store):
         )
         assert_french_refusal(r)
     assert snapshot(store) == before
+
+
+# url_for arguments smuggled in the query string -----------------------------------
+
+REGISTRY_EXPORTS = re.compile(r'href="([^"]*/experimentations/export\.(?:csv|geojson)[^"]*)"')
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "_method=POST",
+        "_external=1",
+        "_scheme=javascript&_external=1",
+        "_anchor=x",
+        "inconnu=1",
+        "theme=espaces%20publics&_method=POST",
+    ],
+)
+def test_registry_links_keep_only_the_known_filters(client, query):
+    r = client.get(f"/experimentations?{query}")
+    assert r.status_code == 200
+    links = [html.unescape(u) for u in REGISTRY_EXPORTS.findall(r.get_data(as_text=True))]
+    assert len(links) == 2
+    for link in links:
+        assert link.startswith("/experimentations/export."), link  # relative, no scheme
+        assert "_" not in link.partition("?")[2] and "inconnu" not in link and "#" not in link
+    if "theme=" in query:
+        assert all(link.endswith("?theme=espaces+publics") for link in links), links
