@@ -38,8 +38,8 @@
   }
 
   function whatIf(latlng) {
-    var url = "/api/quartiers/" + encodeURIComponent(toggle.dataset.slug) + "/what-if?lat=" +
-      latlng.lat.toFixed(6) + "&lon=" + latlng.lng.toFixed(6);
+    var url = toggle.dataset.url + "?lat=" + latlng.lat.toFixed(6) + "&lon=" +
+      latlng.lng.toFixed(6);
     fetch(url, {headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
       .then(function (data) { if (data.erreur) { fail(data.erreur); } else { show(data); } })
@@ -78,7 +78,7 @@
       var form = document.getElementById("crossing-move-form");
       button.textContent = "Cliquez la nouvelle position sur la carte…";
       QMI.setTool("crossing-move", function (e) {
-        form.action = "/franchissements/" + button.dataset.moveCrossing + "/deplacer";
+        form.action = button.dataset.moveCrossing;
         form.elements.version.value = button.dataset.version;
         form.elements.lat.value = e.latlng.lat.toFixed(6);
         form.elements.lon.value = e.latlng.lng.toFixed(6);

@@ -42,7 +42,7 @@
   }
 
   function check(latlng) {
-    var url = "/api/placement?quartier=" + encodeURIComponent(slug) + "&lat=" + latlng.lat.toFixed(6) +
+    var url = config.dataset.url + "?quartier=" + encodeURIComponent(slug) + "&lat=" + latlng.lat.toFixed(6) +
       "&lon=" + latlng.lng.toFixed(6) + (exclude ? "&exclure=" + exclude : "");
     fetch(url, {headers: {"Accept": "application/json"}})
       .then(function (r) { return r.json(); })
