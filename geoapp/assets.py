@@ -44,10 +44,18 @@ AssetUrl = Callable[[str, str], str]
 
 
 def asset_file(library: str, filename: str) -> Path:
-    """Path of a vendored file; ``KeyError``/``FileNotFoundError`` if it is not ours."""
+    """Path of a vendored file; ``KeyError``/``FileNotFoundError`` if it is not ours.
+
+    A name the file system cannot even look up (a NUL byte, thousands of characters) is
+    not ours either, rather than a ``ValueError``/``OSError`` reaching the user as a 500.
+    """
     base = LIBRARIES[library].resolve()
-    path = (base / filename).resolve()
-    if base not in path.parents or not path.is_file():
+    try:
+        path = (base / filename).resolve()
+        found = base in path.parents and path.is_file()
+    except (ValueError, OSError):
+        found = False
+    if not found:
         raise FileNotFoundError(filename)
     return path
 

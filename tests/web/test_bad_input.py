@@ -180,3 +180,21 @@ def test_registry_links_keep_only_the_known_filters(client, query):
         assert "_" not in link.partition("?")[2] and "inconnu" not in link and "#" not in link
     if "theme=" in query:
         assert all(link.endswith("?theme=espaces+publics") for link in links), links
+
+
+# Vendored asset paths ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vendor/qmi/js%00x",
+        "/vendor/leaflet/%00",
+        "/vendor/leaflet/leaflet.js%00.png",
+        "/vendor/le%00aflet/leaflet.js",
+        "/vendor/leaflet/" + "a" * 5000,
+    ],
+    ids=["nul-in-name", "nul-alone", "nul-before-suffix", "nul-in-library", "long-name"],
+)
+def test_odd_vendor_paths_are_a_french_404(client, path):
+    assert_french_refusal(client.get(path), 404)
