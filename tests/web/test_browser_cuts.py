@@ -142,7 +142,7 @@ def test_editor_adds_a_crossing_by_clicking_the_map(page, live_server, live_app,
     # Move it: "Déplacer", then a click on the track elsewhere.
     store = live_app.extensions["qmi_store"]
     [crossing] = [c for c in store.list_crossings(district=SCEAUX) if c["name"] == name]
-    page.click(f'[data-move-crossing="{crossing["id"]}"]')
+    page.click(f'[data-move-crossing="/franchissements/{crossing["id"]}/deplacer"]')
     assert page.evaluate("QMI.tool") == "crossing-move"
     lon, lat = on_rer_b(atlas, 0.7)
     with page.expect_navigation():
