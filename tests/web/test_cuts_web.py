@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry import Point
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.analysis.regenerate_golden import read_golden
 from tests.conftest import TOKEN, client_as, map_properties
 
 SLUGS = ["aulnay-centre-gare", "meudon-la-foret", "noisy-mont-d-est", "sceaux-les-blagis"]
@@ -104,8 +105,10 @@ def page_text(client, url: str) -> str:
 # The JSON report ------------------------------------------------------------------
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_report_figures_are_finite_and_in_range(client, slug):
+def test_report_figures_are_the_golden_ones(client, slug):
+    """The JSON twin shows the golden figures (tolerances of test_golden_figures.py)."""
     data = get_json(client, f"/api/quartiers/{slug}/coupures")
+    golden = read_golden()[slug]
     assert data["quartier"] == slug
     assert "pas un réseau de rues" in data["modele"]
 
@@ -120,18 +123,23 @@ def test_report_figures_are_finite_and_in_range(client, slug):
         assert props["length_near_m"] >= props["length_in_m"]
     assert [c["properties"]["corridor_id"] for c in corridors] == \
         list(range(1, len(corridors) + 1))
+    for key in ("length_in_m", "length_near_m"):
+        total = sum(c["properties"][key] for c in corridors)
+        assert total == pytest.approx(golden[f"cut_{key}"], abs=1.0)
 
     exposure = data["exposition"]
     assert list(exposure) == ["100", "250", "500"]
-    shares = list(exposure.values())
-    assert all(math.isfinite(s) and 0 <= s <= 1 for s in shares)
-    assert shares == sorted(shares)  # non-decreasing with distance
+    assert exposure == pytest.approx(golden["exposure"], abs=0.005)
 
     sides = data["cotes"]
     assert sides["zone_etude"] and sides["quartier"]
     assert all(math.isfinite(a) and a > 0 for a in sides["zone_etude"] + sides["quartier"])
     assert sides["nb_cotes_zone_etude_plus_1ha"] == sum(a > 1 for a in sides["zone_etude"])
-    assert sides["nb_cotes_zone_etude_plus_1ha"] >= 1
+    assert sides["nb_cotes_zone_etude_plus_1ha"] == golden["n_study_sides"]
+    assert [a for a in sides["zone_etude"] if a > 1] == pytest.approx(
+        golden["study_side_areas_ha"], abs=0.1)
+    assert [a for a in sides["quartier"] if a > 1] == pytest.approx(
+        golden["district_side_areas_ha"], abs=0.1)
 
     for key in ("detour", "detour_avec_projets"):
         det = data[key]
@@ -145,7 +153,13 @@ def test_report_figures_are_finite_and_in_range(client, slug):
             assert 0 <= det["share_over_1_5"] <= 1
         assert det["spacing_m"] == 100.0
 
-    assert math.isfinite(data["longueur_km_par_km2"]) and data["longueur_km_par_km2"] >= 0
+    detour, expected = data["detour"], golden["detour"]
+    assert [detour["median"], detour["p90"]] == pytest.approx(
+        [expected["median"], expected["p90"]], abs=0.01)
+    assert detour["share_over_1_5"] == pytest.approx(expected["share_over_1_5"], abs=0.005)
+    assert detour["n_pairs"] == expected["n_pairs"]
+    assert data["longueur_km_par_km2"] == pytest.approx(
+        golden["cut_length_in_m"] / 1000 / (golden["area_ha"] / 100), abs=0.01)
     for feature in data["franchissements"]["features"]:
         props = feature["properties"]
         assert props["source"] in ("IDFM gares", "saisie")

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from tests.analysis.regenerate_golden import read_golden
+
 SLUGS = ["aulnay-centre-gare", "meudon-la-foret", "noisy-mont-d-est", "sceaux-les-blagis"]
 
 
@@ -58,7 +60,11 @@ def test_districts_geojson(client):
     props = {f["properties"]["slug"]: f["properties"] for f in data["features"]}
     assert set(props) == set(SLUGS)
     assert props["sceaux-les-blagis"]["maire"] == "Philippe Laurent"
-    assert 30 < props["sceaux-les-blagis"]["area_ha"] < 80
+    for slug, golden in read_golden().items():  # tolerances of test_golden_figures.py
+        assert props[slug]["area_ha"] == pytest.approx(golden["area_ha"], abs=0.1)
+        assert props[slug]["cut_length_in_m"] == pytest.approx(golden["cut_length_in_m"], abs=1)
+        assert props[slug]["cut_length_near_m"] == pytest.approx(golden["cut_length_near_m"],
+                                                                 abs=1)
     lon, lat = data["features"][0]["geometry"]["coordinates"][0][0]
     assert 2.0 < lon < 2.8 and 48.6 < lat < 49.1
 
