@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from geoapp.analysis import ANALYSIS_CRS
@@ -102,6 +103,9 @@ def _load_layer(
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise LayerError(path, "ce n’est pas une FeatureCollection GeoJSON (pas de « features »).")
+    if not features:
+        raise LayerError(path, "la couche ne contient aucune entité (« features » est vide).")
+    _check_objects(path, features)
     geoms = _parse_geometries(path, features)
     props = pd.DataFrame([f.get("properties") or {} for f in features])
     _check_required(path, props, features, required)
@@ -109,7 +113,7 @@ def _load_layer(
     if geom_family:
         _check_family(path, gdf, features, geom_family)
     gdf = gdf.set_geometry(_repaired(path, gdf.geometry.values, features))
-    return gdf.to_crs(ANALYSIS_CRS)
+    return _to_analysis_crs(path, gdf)
 
 
 def load_layers(geo_dir: Path | str) -> dict[str, gpd.GeoDataFrame]:
@@ -160,16 +164,68 @@ def _check_required(path, props: pd.DataFrame, features: list, required) -> None
                                    f"le champ obligatoire « {field} » manque.")
 
 
-def _declared_crs(path, data: dict, geoms: np.ndarray) -> str:
-    name = ((data.get("crs") or {}).get("properties") or {}).get("name")
-    if name:
-        return name
+def _check_objects(path, features: list) -> None:
+    """Every feature must be an object whose ``properties`` (if any) is an object."""
+    for i, f in enumerate(features):
+        if not isinstance(f, dict) or not isinstance(f.get("properties") or {}, dict):
+            raise LayerError(
+                path,
+                f"entité n° {i + 1} : un objet « Feature » dont les "
+                "« properties » sont un objet JSON est attendu.",
+            )
+
+
+_CRS_EXAMPLE = '{"type": "name", "properties": {"name": "EPSG:2154"}}'
+
+
+def _declared_crs(path, data: dict, geoms: np.ndarray) -> pyproj.CRS | str:
+    """The ``crs`` member's system, or WGS84 if there is none and coordinates fit."""
+    crs = data.get("crs")
+    props = crs.get("properties") if isinstance(crs, dict) else None
+    if crs is not None and (not isinstance(crs, dict) or not isinstance(props or {}, dict)):
+        raise LayerError(path, f"membre « crs » illisible : {_CRS_EXAMPLE} est attendu.")
+    name = (props or {}).get("name")
+    if name not in (None, ""):
+        if isinstance(name, bool) or not isinstance(name, str | int):
+            raise LayerError(path, f"membre « crs » illisible : {_CRS_EXAMPLE} est attendu.")
+        try:
+            return pyproj.CRS.from_user_input(name)
+        except pyproj.exceptions.CRSError as exc:
+            shown = str(name) if len(str(name)) <= 60 else str(name)[:59] + "…"
+            raise LayerError(
+                path,
+                f"système de coordonnées « {shown} » inconnu (membre "
+                "« crs ») : indiquez un code EPSG, par exemple "
+                "EPSG:2154 ou EPSG:4326.",
+            ) from exc
     xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
     lo_x, lo_y, hi_x, hi_y = _LONLAT_BOUNDS
     if not (lo_x <= xmin and xmax <= hi_x and lo_y <= ymin and ymax <= hi_y):
-        raise LayerError(path, "aucun système de coordonnées (CRS) n’est déclaré et les "
-                               "coordonnées ne sont pas des longitudes/latitudes WGS84.")
+        raise LayerError(
+            path,
+            "aucun système de coordonnées (CRS) n’est déclaré et les "
+            "coordonnées ne sont pas des longitudes/latitudes WGS84.",
+        )
     return "EPSG:4326"
+
+
+def _to_analysis_crs(path, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Reproject to Lambert-93, refusing a system that cannot get there or overflows."""
+    try:
+        out = gdf.to_crs(ANALYSIS_CRS)
+    except pyproj.exceptions.ProjError as exc:
+        raise LayerError(
+            path,
+            f"impossible de convertir le système de coordonnées "
+            f"« {gdf.crs.name} » vers Lambert-93 (EPSG:2154).",
+        ) from exc
+    if not np.isfinite(out.total_bounds).all():
+        raise LayerError(
+            path,
+            f"des coordonnées sortent du domaine du système "
+            f"« {gdf.crs.name} » : est-ce le bon membre « crs » ?",
+        )
+    return out
 
 
 def _check_family(path, gdf: gpd.GeoDataFrame, features: list, family: str) -> None:

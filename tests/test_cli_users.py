@@ -156,3 +156,28 @@ def test_broken_data_stops_the_cli_with_a_clean_message(tmp_path, monkeypatch):
     assert "gares_idfm.geojson : entité n° 4" in result.output
     assert "« nom » manque" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"crs": {"type": "name", "properties": {"name": "EPSG:999999"}}},
+            "qpv_2024_communes_qmi.geojson : système de coordonnées « EPSG:999999 » inconnu",
+        ),
+        ({"features": []}, "qpv_2024_communes_qmi.geojson : la couche ne contient aucune entité"),
+    ],
+    ids=["unknown-crs", "empty"],
+)
+def test_unusable_layer_stops_the_cli_with_a_clean_message(tmp_path, monkeypatch, change, message):
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    path = data / "geo" / "qpv_2024_communes_qmi.geojson"
+    layer = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**layer, **change}), encoding="utf-8")
+    monkeypatch.setenv("GEOAPP_DATA_DIR", str(data))
+    monkeypatch.setenv("GEOAPP_DATABASE", str(tmp_path / "db.sqlite3"))
+    result = CliRunner().invoke(main, ["users", "list"])
+    assert result.exit_code == 1
+    assert f"QMI Atlas ne peut pas démarrer : {message}" in result.output
+    assert "Traceback" not in result.output

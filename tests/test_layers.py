@@ -91,3 +91,39 @@ def test_deeply_nested_json_is_refused_by_name(tmp_path):
     path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(LayerError, match="profond.geojson : JSON illisible.*imbriqué"):
         load_layer(path)
+
+
+def named_crs(name):
+    return {"type": "name", "properties": {"name": name}}
+
+
+@pytest.mark.parametrize(
+    "crs, message",
+    [
+        (named_crs("EPSG:999999"), "système de coordonnées « EPSG:999999 » inconnu"),
+        (named_crs("n’importe quoi"), "système de coordonnées « n’importe quoi » inconnu"),
+        ("EPSG:2154", "membre « crs » illisible"),
+        ({"type": "name", "properties": ["EPSG:2154"]}, "membre « crs » illisible"),
+        (named_crs("IAU_2015:49900"), "vers Lambert-93"),  # Mars: no way to Lambert-93
+    ],
+    ids=["unknown-code", "garbage", "string", "list", "mars"],
+)
+def test_unusable_crs_is_refused_by_name(tmp_path, crs, message):
+    with pytest.raises(LayerError, match=f"^layer.geojson : .*{message}"):
+        load_layer(write(tmp_path, [feature()], crs=crs))
+
+
+@pytest.mark.parametrize("extra", [{}, {"crs": named_crs("EPSG:2154")}], ids=["no-crs", "with-crs"])
+def test_empty_feature_collection_is_refused_by_name(tmp_path, extra):
+    with pytest.raises(LayerError, match="^layer.geojson : la couche ne contient aucune entité"):
+        load_layer(write(tmp_path, [], **extra), required=("nom",), geom_family="polygon")
+
+
+@pytest.mark.parametrize(
+    "features",
+    [[3], [{"type": "Feature", "properties": "abc", "geometry": SQUARE}]],
+    ids=["number", "props"],
+)
+def test_features_that_are_not_objects_are_refused_by_name(tmp_path, features):
+    with pytest.raises(LayerError, match="^layer.geojson : entité n° 1"):
+        load_layer(write(tmp_path, features))
