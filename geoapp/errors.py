@@ -17,3 +17,16 @@ class GeoappError(Exception):
         self.message = message
         self.status = status
         self.details = details or {}
+
+
+class ConflictError(GeoappError):
+    """A write refused because the row changed since it was read (HTTP 409).
+
+    Someone saved first, or the state the writer expected (not yet withdrawn…) no longer
+    holds. ``details`` carries the current ``version`` when there is one, so a form can say
+    which version it would overwrite. Rendered like any `GeoappError`; its own type so the
+    callers that offer a reload (and tests) catch exactly this case.
+    """
+
+    def __init__(self, message: str, *, details: dict | None = None):
+        super().__init__(message, 409, details=details)

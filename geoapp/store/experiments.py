@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from geoapp.errors import GeoappError
+from geoapp.errors import ConflictError, GeoappError
 from geoapp.store import history
 from geoapp.store.db import bump_data_version
 
@@ -145,7 +145,7 @@ def set_withdrawn(
     current = get(conn, experiment_id)
     if current["version"] == expected_version and current["withdrawn"] == withdrawn:
         state = "est déjà retirée" if withdrawn else "n'est pas retirée"
-        raise GeoappError(f"Cette expérimentation {state}.", 409)
+        raise ConflictError(f"Cette expérimentation {state}.")
     action = "retrait" if withdrawn else "rétablissement"
     return _apply(
         conn,

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from geoapp.errors import GeoappError
+from geoapp.errors import ConflictError
 from geoapp.store.db import bump_data_version
 
 # Table and column names in the f-strings below are this package's constants (callers
@@ -28,9 +28,9 @@ def diff(current: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, lis
     return {f: [current.get(f), v] for f, v in values.items() if current.get(f) != v}
 
 
-def conflict(template: str, version: int) -> GeoappError:
+def conflict(template: str, version: int) -> ConflictError:
     """The 409 for a stale write; ``template`` names the object and takes ``{version}``."""
-    return GeoappError(template.format(version=version), 409, details={"version": version})
+    return ConflictError(template.format(version=version), details={"version": version})
 
 
 def insert(

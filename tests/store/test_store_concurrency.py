@@ -2,7 +2,7 @@
 
 import threading
 
-from geoapp.errors import GeoappError
+from geoapp.errors import ConflictError
 from geoapp.store import Store
 
 AULNAY = "aulnay-centre-gare"
@@ -45,7 +45,7 @@ def test_simultaneous_saves_of_one_version_one_wins(db_path, make_values):
         lambda: second.update_experiment(1, make_values(title="B"), expected_version=1, user="b"),
     )
     winners = [r for r in results if isinstance(r, dict)]
-    losers = [r for r in results if isinstance(r, GeoappError)]
+    losers = [r for r in results if isinstance(r, ConflictError)]
     assert len(winners) == 1 and len(losers) == 1, results
     assert losers[0].status == 409
     stored = first.get_experiment(1)

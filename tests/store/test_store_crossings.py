@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from geoapp.errors import GeoappError
+from geoapp.errors import ConflictError, GeoappError
 from geoapp.registry import validate_crossing
 
 AULNAY = "aulnay-centre-gare"
@@ -44,15 +44,16 @@ def test_move_and_update(store, footbridge):
 
 def test_stale_move_is_409(store, footbridge):
     store.move_crossing(1, 2.496, 48.939, expected_version=1, user="a")
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(ConflictError) as caught:
         store.move_crossing(1, 2.1, 48.1, expected_version=1, user="b")
     assert caught.value.status == 409
     assert "version 2" in caught.value.message
+    assert caught.value.details == {"version": 2}
     assert store.get_crossing(1)["lon"] == 2.496
 
 
 def test_delete_keeps_history_and_checks_version(store, footbridge):
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(ConflictError) as caught:
         store.delete_crossing(1, expected_version=7, user="bob")
     assert caught.value.status == 409
     store.delete_crossing(1, expected_version=1, user="bob")

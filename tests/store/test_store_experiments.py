@@ -2,7 +2,7 @@
 
 import pytest
 
-from geoapp.errors import GeoappError
+from geoapp.errors import ConflictError, GeoappError
 from geoapp.registry import ValidationError
 
 AULNAY = "aulnay-centre-gare"
@@ -74,7 +74,7 @@ def test_saving_an_unchanged_form_writes_nothing(store, created, make_values):
 
 def test_stale_update_is_refused_and_first_save_kept(store, created, make_values):
     first = store.update_experiment(1, make_values(title="Premier"), expected_version=1, user="a")
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(ConflictError) as caught:
         store.update_experiment(1, make_values(title="Second"), expected_version=1, user="b")
     assert caught.value.status == 409
     assert caught.value.message == (
@@ -113,7 +113,7 @@ def test_withdrawal_is_reversible(store, created):
     assert [e["id"] for e in store.list_experiments(include_withdrawn=True)] == [1]
     assert store.get_experiment(1)["withdrawn"] is True  # still reachable by id
 
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(ConflictError) as caught:
         store.withdraw_experiment(1, expected_version=2, user="admin")
     assert caught.value.status == 409
 
@@ -126,7 +126,7 @@ def test_withdrawal_is_reversible(store, created):
 
 def test_withdraw_with_stale_version_is_409(store, created, make_values):
     store.update_experiment(1, make_values(title="Nouveau"), expected_version=1, user="a")
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(ConflictError) as caught:
         store.withdraw_experiment(1, expected_version=1, user="b")
     assert caught.value.status == 409
     assert store.get_experiment(1)["withdrawn"] is False
