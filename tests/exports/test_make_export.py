@@ -1,4 +1,8 @@
-"""The format registry, parameter checks (French errors), file names and the cache."""
+"""The format registry, parameter checks (French errors), file names and the cache.
+
+Exports read a real store on a temporary SQLite file. How long an export takes is
+measured by ``benchmarks/bench_exports.py``, not asserted here.
+"""
 
 from __future__ import annotations
 
@@ -15,24 +19,27 @@ from geoapp.exports import (
     make_export,
     parse_options,
 )
+from geoapp.store import Store
 from tests.exports.conftest import experiment_row
 
 DAY = date(2025, 3, 1)
 
 
-class FakeStore:
-    """The two store methods exports use, counting calls."""
+@pytest.fixture
+def empty_store(tmp_path):
+    return Store(tmp_path / "store.sqlite3")
 
-    def __init__(self, rows):
-        self.rows, self.version, self.listed = list(rows), 1, 0
 
-    def list_experiments(self, *, district=None, theme=None, status=None):
-        self.listed += 1
-        return [r for r in self.rows if (theme is None or r["theme"] == theme)
-                and (status is None or r["status"] == status)]
+@pytest.fixture
+def store(empty_store, rows):
+    """The three hand-made experiments (conftest ``rows``), imported like a CSV file."""
+    empty_store.import_experiments([{k: v for k, v in r.items() if k != "id"} for r in rows],
+                                   user="test")
+    return empty_store
 
-    def data_version(self):
-        return self.version
+
+def files(folder):
+    return sorted(p.name for p in folder.iterdir())
 
 
 def test_every_format_is_registered():
@@ -42,7 +49,7 @@ def test_every_format_is_registered():
     assert FORMATS["gpkg"].mimetype == "application/geopackage+sqlite3"
 
 
-def test_unknown_format_size_crs_and_filters_are_french_errors(atlas):
+def test_unknown_format_size_crs_and_filters_are_french_errors(atlas, empty_store):
     with pytest.raises(GeoappError, match="Format d’export inconnu : « docx »") as err:
         get_format("docx")
     assert err.value.status == 404
@@ -52,11 +59,11 @@ def test_unknown_format_size_crs_and_filters_are_french_errors(atlas):
     with pytest.raises(GeoappError, match="Système de coordonnées inconnu : « 3857 »"):
         parse_options(FORMATS["gpkg"], crs="3857")
     with pytest.raises(GeoappError, match="Thème inconnu"):
-        make_export(atlas, FakeStore([]), target="all", fmt="csv", theme="cuisine")
+        make_export(atlas, empty_store, target="all", fmt="csv", theme="cuisine")
     with pytest.raises(GeoappError, match="Statut inconnu"):
-        make_export(atlas, FakeStore([]), target="all", fmt="csv", status="rêvée")
+        make_export(atlas, empty_store, target="all", fmt="csv", status="rêvée")
     with pytest.raises(GeoappError, match="Le quartier « paris » n’existe pas.") as err:
-        make_export(atlas, FakeStore([]), target="paris", fmt="png")
+        make_export(atlas, empty_store, target="paris", fmt="png")
     assert err.value.status == 404
 
 
@@ -67,8 +74,8 @@ def test_defaults_per_format():
     assert parse_options(FORMATS["csv"], size="a4").size == "diapo"  # size is irrelevant
 
 
-def test_file_names_say_what_is_inside(atlas):
-    store = FakeStore([])
+def test_file_names_say_what_is_inside(atlas, empty_store):
+    store = empty_store
     names = {(fmt, tuple(opts.items())): make_export(atlas, store, target="all", fmt=fmt,
                                                       today=DAY, **opts).filename
              for fmt, opts in [("png", {"size": "a4"}), ("fiche", {}), ("gpkg", {"crs": 4326}),
@@ -78,36 +85,42 @@ def test_file_names_say_what_is_inside(atlas):
                                     "qmi-programme-espaces-publics-experimentations.csv"]
 
 
-def test_cache_serves_until_the_data_version_changes(atlas, tmp_path, rows):
-    store = FakeStore(rows)
-    cache = ExportCache(tmp_path / "cache")
+def test_cache_serves_until_the_data_version_changes(atlas, tmp_path, store):
+    folder = tmp_path / "cache"
+    cache = ExportCache(folder)
     first = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
                         today=DAY)
+    [name] = files(folder)
+    assert name.startswith(f"v{store.data_version()}-2025-03-01-")
+    assert (folder / name).read_bytes() == first.data
+    (folder / name).write_bytes(b"from the cache")  # a rebuild would not return this
     again = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
                         today=DAY)
-    assert again.data == first.data and store.listed == 1
-    assert len(list((tmp_path / "cache").iterdir())) == 1
-    store.rows.append(experiment_row(atlas, "sceaux-les-blagis", 7, title="Nouvelle",
-                                     theme="espaces publics"))
-    store.version += 1
+    assert again.data == b"from the cache"
+    values = experiment_row(atlas, "sceaux-les-blagis", 7, title="Nouvelle",
+                            theme="espaces publics")
+    store.create_experiment({k: v for k, v in values.items() if k not in ("id", "district")},
+                            district="sceaux-les-blagis", user="test")
     fresh = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
                         today=DAY)
-    assert fresh.data != first.data and store.listed == 2
-    assert [p.name[:2] for p in (tmp_path / "cache").iterdir()] == ["v2"]  # old one pruned
+    assert fresh.data not in (first.data, b"from the cache")
+    [newer] = files(folder)  # the old generation is pruned
+    assert newer.startswith(f"v{store.data_version()}-") and newer != name
 
 
-def test_cache_keys_every_parameter(atlas, tmp_path, rows):
-    store = FakeStore(rows)
-    cache = ExportCache(tmp_path)
-    for theme in (None, "mobilité"):
-        for fmt in ("csv", "geojson"):
-            make_export(atlas, store, target="all", fmt=fmt, theme=theme, cache=cache,
-                        today=DAY)
-    assert store.listed == 4 and len(list(tmp_path.iterdir())) == 4
+def test_cache_keys_every_parameter(atlas, tmp_path, store):
+    folder = tmp_path / "cache"
+    cache = ExportCache(folder)
+    made = {(theme, fmt): make_export(atlas, store, target="all", fmt=fmt, theme=theme,
+                                      cache=cache, today=DAY).data
+            for theme in (None, "mobilité") for fmt in ("csv", "geojson")}
+    assert len(files(folder)) == 4  # one file per build: nothing was served twice
+    assert made[(None, "csv")] != made[("mobilité", "csv")]
+    assert "Îlot de fraîcheur" in made[(None, "csv")].decode("utf-8-sig")
+    assert "Îlot de fraîcheur" not in made[("mobilité", "csv")].decode("utf-8-sig")
 
 
-def test_disabled_or_unwritable_cache_still_exports(atlas, tmp_path, rows):
-    store = FakeStore(rows)
+def test_disabled_or_unwritable_cache_still_exports(atlas, tmp_path, store):
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
     for cache in (ExportCache(None), ExportCache(blocked / "sub")):
