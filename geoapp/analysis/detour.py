@@ -19,9 +19,9 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from geoapp.analysis import RefusedInputError
 from geoapp.analysis.checks import check_area, check_distance, check_frame
 from geoapp.analysis.cuts import assign_crossings, group_lines, overshoot, snap_onto
-from geoapp.errors import GeoappError
 
 # Above this many trips the grid nodes are subsampled (fixed seed) to keep a what-if fast.
 MAX_PAIRS = 200_000
@@ -196,8 +196,11 @@ def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFr
 
     Raises
     ------
-    GeoappError (422)
-        When no corridor lies within ``max_offset_m`` metres of ``proposed``.
+    RefusedInputError
+        When no corridor lies within ``max_offset_m`` metres of ``proposed`` (or there is
+        no corridor at all); the French message is meant for whoever placed the point.
+    ValueError
+        When an argument is malformed (a caller's mistake).
     """
     if not isinstance(proposed, Point) or proposed.is_empty:
         raise ValueError("proposed : un Point non vide (EPSG:2154) est attendu.")
@@ -206,14 +209,14 @@ def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFr
     check_frame(corridors, "corridors", ("corridor_id",))
     table = _crossing_table(crossings, corridors)
     if corridors.empty:
-        raise GeoappError("Aucune coupure cartographiée ici : il n’y a rien à franchir.", 422)
+        raise RefusedInputError("Aucune coupure cartographiée ici : il n’y a rien à franchir.")
     offsets = shapely.distance(corridors.geometry.values, proposed)
     nearest = int(np.argmin(offsets))
     offset = float(offsets[nearest])
     if offset > max_offset_m:
-        raise GeoappError(f"Le franchissement proposé est à {offset:.0f} m de la coupure la "
-                          f"plus proche : placez-le sur une voie ({max_offset_m:g} m au plus).",
-                          422)
+        raise RefusedInputError(f"Le franchissement proposé est à {offset:.0f} m de la coupure "
+                                f"la plus proche : placez-le sur une voie ({max_offset_m:g} m "
+                                "au plus).")
     snapped = snap_onto(proposed, corridors.geometry.values[nearest])
     corridor_id = int(corridors["corridor_id"].iloc[nearest])
     trips = _sample_trips(area, corridors, spacing_m, max_pairs)

@@ -76,7 +76,8 @@ def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float
         Sides of the district cut by its corridors (``side_id``).
     """
     if not tolerance_m >= 0:  # also refuses NaN, which would reject every point
-        raise ValueError(f"tolerance_m must be >= 0, got {tolerance_m}")
+        raise ValueError(f"tolerance_m : une distance positive ou nulle en mètres est attendue, "
+                         f"reçu {tolerance_m}.")
     frames = {"corridors": (corridors, ("names", "kind")), "stations": (stations, ("nom", "ligne")),
               "experiments": (experiments, ("id", "title"))}
     if sides is not None:

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, current_app, flash, jsonify, redirect, request, url_for
 
-from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS, RefusedInputError
 from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict, sides_of, what_if
 from geoapp.errors import GeoappError
 from geoapp.layers import points_frame
@@ -98,7 +98,10 @@ def what_if_api(slug: str):
         raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) \
             from exc
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
-    result = what_if(cut_report(slug), get_atlas().study_area(slug), point)
+    try:
+        result = what_if(cut_report(slug), get_atlas().study_area(slug), point)
+    except RefusedInputError as exc:  # the user's point; any other ValueError is a bug (500)
+        raise GeoappError(str(exc), 422) from exc
     snapped = gpd.GeoSeries([result.snapped], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
     return jsonify({"avant": detour_dict(result.before), "apres": detour_dict(result.after),
                     "corridor_id": result.corridor_id, "ecart_m": round(result.offset_m, 1),

@@ -10,7 +10,7 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, Point, box
 
-from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis import ANALYSIS_CRS, RefusedInputError
 from geoapp.analysis.cuts import (
     assign_crossings,
     assign_sides,
@@ -20,7 +20,6 @@ from geoapp.analysis.cuts import (
     station_crossings,
 )
 from geoapp.analysis.detour import detour_factors, pair_detours, what_if_crossing
-from geoapp.errors import GeoappError
 
 SQUARE = box(0, 0, 1000, 1000)  # 100 ha
 
@@ -279,17 +278,23 @@ def test_what_if_snaps_onto_the_corridor_and_helps():
     assert result.after.median < result.before.median
 
 
-def test_what_if_far_from_any_corridor_raises_422_and_leaves_inputs_unchanged():
+def test_what_if_far_from_any_corridor_is_refused_and_leaves_inputs_unchanged():
     corridors = cut_corridors(ACROSS, SQUARE)
     existing = crossings((100, 500))
     kept = corridors.copy(), existing.copy()
-    with pytest.raises(GeoappError) as caught:
+    with pytest.raises(RefusedInputError) as caught:
         what_if_crossing(SQUARE, corridors, existing, Point(500, 920))
-    assert caught.value.status == 422
-    assert caught.value.message == ("Le franchissement proposé est à 420 m de la coupure la "
-                                    "plus proche : placez-le sur une voie (50 m au plus).")
+    assert isinstance(caught.value, ValueError)  # analysis knows no HTTP status
+    assert str(caught.value) == ("Le franchissement proposé est à 420 m de la coupure la "
+                                 "plus proche : placez-le sur une voie (50 m au plus).")
     assert_geodataframe_equal(corridors, kept[0])
     assert_geodataframe_equal(existing, kept[1])
+
+
+def test_what_if_without_any_corridor_is_refused():
+    corridors = cut_corridors(ACROSS, SQUARE).iloc[:0]
+    with pytest.raises(RefusedInputError, match="^Aucune coupure cartographiée ici"):
+        what_if_crossing(SQUARE, corridors, crossings((100, 500)).iloc[:0], Point(500, 500))
 
 
 def test_subsampling_is_deterministic_and_capped():

@@ -159,7 +159,7 @@ def test_missing_crs_is_a_value_error(assess, stations):
 
 @pytest.mark.parametrize("tolerance", [-1.0, float("nan")])
 def test_bad_tolerance_is_a_value_error(assess, tolerance):
-    with pytest.raises(ValueError, match="tolerance_m"):
+    with pytest.raises(ValueError, match="^tolerance_m : une distance positive ou nulle"):
         assess(550, 500, tolerance_m=tolerance)
 
 
