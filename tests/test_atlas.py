@@ -1,9 +1,17 @@
-"""The atlas start-up checks on the district facts file."""
+"""The atlas: start-up checks on the district facts file, official perimeters."""
+
+import json
+import shutil
 
 import pytest
+from shapely.geometry import box, mapping
 
-from geoapp.atlas import load_facts
+from geoapp import create_app
+from geoapp.atlas import build_atlas, load_facts
+from geoapp.config import PROJECT_ROOT
 from geoapp.layers import LayerError
+
+BLAGIS = "sceaux-les-blagis"
 
 
 def test_deeply_nested_facts_file_is_refused_by_name(tmp_path):
@@ -11,3 +19,47 @@ def test_deeply_nested_facts_file_is_refused_by_name(tmp_path):
     path.write_text('{"quartiers": ' + "[" * 100_000 + "]" * 100_000 + "}")
     with pytest.raises(LayerError, match="quartiers.json : .*imbriqué"):
         load_facts(path)
+
+
+@pytest.fixture(scope="module")
+def official(tmp_path_factory, atlas):
+    """A copy of data/ where Sceaux has published Les Blagis: a 600 m x 500 m rectangle
+    (30 ha) around the indicative perimeter's centre, in Lambert-93."""
+    data = tmp_path_factory.mktemp("official") / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    centre = atlas.district(BLAGIS).geometry.representative_point()
+    rectangle = box(centre.x - 300, centre.y - 250, centre.x + 300, centre.y + 250)
+    (data / "geo" / f"perimetre_{BLAGIS}.geojson").write_text(json.dumps({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+        "features": [{"type": "Feature", "properties": {"nom": "Les Blagis (officiel)"},
+                      "geometry": mapping(rectangle)}]}))
+    return data
+
+
+def test_official_perimeter_replaces_the_rule(official, atlas):
+    changed = build_atlas(official)
+    blagis = changed.district(BLAGIS)
+    assert blagis["perimetre_source"] == "officiel"
+    assert blagis["area_ha"] == pytest.approx(30.0, abs=1e-6)
+    assert atlas.district(BLAGIS)["perimetre_source"] == "indicatif"
+    assert atlas.district(BLAGIS)["area_ha"] != pytest.approx(30.0, abs=1)
+    for slug in atlas.slugs:  # the other districts keep their rule
+        if slug != BLAGIS:
+            assert changed.district(slug)["perimetre_source"] == "indicatif"
+            assert changed.district(slug)["area_ha"] == atlas.district(slug)["area_ha"]
+    assert changed.corridors[BLAGIS]["length_in_m"].sum() != pytest.approx(
+        atlas.corridors[BLAGIS]["length_in_m"].sum(), abs=1)  # measured on the new shape
+
+
+def test_official_perimeter_reaches_the_pages(official, tmp_path):
+    app = create_app({"TESTING": True, "DATA_DIR": str(official), "SECRET_KEY": "test",
+                      "DATABASE": str(tmp_path / "db.sqlite3"),
+                      "EXPORT_CACHE_DIR": str(tmp_path / "exports")})
+    client = app.test_client()
+    features = client.get("/api/quartiers.geojson").get_json()["features"]
+    props = {f["properties"]["slug"]: f["properties"] for f in features}
+    assert props[BLAGIS]["perimetre_source"] == "officiel"
+    assert props[BLAGIS]["area_ha"] == 30.0
+    html = client.get(f"/quartiers/{BLAGIS}").get_data(as_text=True)
+    assert "Périmètre officiel" in html
