@@ -181,3 +181,16 @@ def test_unusable_layer_stops_the_cli_with_a_clean_message(tmp_path, monkeypatch
     assert result.exit_code == 1
     assert f"QMI Atlas ne peut pas démarrer : {message}" in result.output
     assert "Traceback" not in result.output
+
+
+def test_unusable_database_stops_the_cli_with_a_clean_message(tmp_path, monkeypatch):
+    folder = tmp_path / "qmi.sqlite3"
+    folder.mkdir()  # a folder where the database file should be
+    monkeypatch.setenv("GEOAPP_DATABASE", str(folder))
+    result = CliRunner().invoke(main, ["users", "list"])
+    assert result.exit_code == 1
+    assert (
+        f"QMI Atlas ne peut pas démarrer : La base de données « {folder} » ne peut pas être "
+        "ouverte, créée ou mise à jour : le fichier de la base ne peut pas être ouvert ni créé."
+    ) in result.output
+    assert "Traceback" not in result.output

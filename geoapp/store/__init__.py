@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from geoapp.errors import GeoappError
 from geoapp.registry import validate_position
 from geoapp.store import crossings, experiments, users
-from geoapp.store.db import connect, data_version, transaction
+from geoapp.store.db import StorageError, connect, data_version, storage_errors, transaction
 from geoapp.store.migrations import migrate
 from geoapp.store.seed import Anchors, load_seed
 
@@ -43,16 +44,25 @@ class Store:
     def __init__(self, path: str | Path, *, now: Callable[[], datetime] = utc_now):
         self.path = Path(path)
         self._now = now
-        with self._connect() as conn:
-            migrate(conn)
+        try:
+            with self._connect() as conn:
+                migrate(conn)
+        except StorageError as exc:  # at start-up: say which file, for the admin
+            raise GeoappError(
+                f"La base de données « {self.path} » ne peut pas être ouverte, créée ou mise "
+                f"à jour : {exc.reason}.",
+                503,
+            ) from exc
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
-        try:
-            yield conn
-        finally:
-            conn.close()
+        """A connection for one call; storage failures come out as a French 503."""
+        with storage_errors():
+            conn = connect(self.path)
+            try:
+                yield conn
+            finally:
+                conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
