@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS, RefusedInputError
 from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
 from geoapp.analysis.districts import derive_perimeter
 from geoapp.errors import DEEP_JSON, GeoappError
@@ -88,6 +88,10 @@ def load_facts(path: Path | str) -> dict:
         missing = [f for f in _FACT_FIELDS if f not in entry]
         if missing:
             raise LayerError(path, f"quartier n° {i + 1} : champ « {missing[0]} » manquant.")
+        rule = entry["perimetre"]
+        if not isinstance(rule, dict) or not isinstance(rule.get("regle"), str):
+            raise LayerError(path, f"quartier « {entry['slug']} », périmètre : un objet JSON "
+                                   "avec sa « regle » (la phrase affichée) est attendu.")
     if not facts.get("quartiers"):
         raise LayerError(path, "aucun quartier décrit.")
     return facts
@@ -98,7 +102,7 @@ def build_atlas(data_dir: Path | str) -> Atlas:
     data_dir = Path(data_dir)
     layers = load_layers(data_dir / "geo")
     facts = load_facts(data_dir / "quartiers.json")
-    districts = _districts(facts["quartiers"], layers, data_dir / "geo")
+    districts = _districts(facts["quartiers"], layers, data_dir)
     context = districts.buffer(CONTEXT_RADIUS_M).union_all()
     cuts = _cut_features(layers["rail"], context)
     corridors = {row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
@@ -109,17 +113,25 @@ def build_atlas(data_dir: Path | str) -> Atlas:
                  programme)
 
 
-def _districts(entries: list[dict], layers: dict, geo_dir: Path) -> gpd.GeoDataFrame:
-    """One row per district: facts, perimeter (official file if any, else the rule)."""
+def _districts(entries: list[dict], layers: dict, data_dir: Path) -> gpd.GeoDataFrame:
+    """One row per district: facts, perimeter (official file if any, else the rule).
+
+    A rule the analysis refuses (an unknown station…) stops start-up like any other data
+    error, naming quartiers.json and the district.
+    """
     rows, geoms = [], []
     for entry in entries:
-        official = geo_dir / f"perimetre_{entry['slug']}.geojson"
+        official = data_dir / "geo" / f"perimetre_{entry['slug']}.geojson"
         if official.exists():
             geom = load_layer(official, geom_family="polygon").geometry.union_all()
             source = "officiel"
         else:
-            geom = derive_perimeter(entry["perimetre"], layers["communes"], layers["rail"],
-                                    layers["stations"])
+            try:
+                geom = derive_perimeter(entry["perimetre"], layers["communes"], layers["rail"],
+                                        layers["stations"])
+            except RefusedInputError as exc:  # the file's fault; other ValueErrors are bugs
+                raise LayerError(data_dir / "quartiers.json",
+                                 f"quartier « {entry['slug']} », périmètre : {exc}") from exc
             source = "indicatif"
         rows.append({**{k: v for k, v in entry.items() if k != "perimetre"},
                      "regle": entry["perimetre"]["regle"], "perimetre_source": source})

@@ -63,3 +63,53 @@ def test_official_perimeter_reaches_the_pages(official, tmp_path):
     assert props[BLAGIS]["area_ha"] == 30.0
     html = client.get(f"/quartiers/{BLAGIS}").get_data(as_text=True)
     assert "Périmètre officiel" in html
+
+
+def data_with_rule(tmp_path, slug: str, change):
+    """A copy of data/ where ``change(perimetre)`` replaced one district's rule."""
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    path = data / "quartiers.json"
+    facts = json.loads(path.read_text(encoding="utf-8"))
+    entry = next(q for q in facts["quartiers"] if q["slug"] == slug)
+    entry["perimetre"] = change(entry["perimetre"])
+    path.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    return data
+
+
+@pytest.mark.parametrize("slug, change, reason", [
+    ("meudon-la-foret", lambda r: {**r, "gares": ["Meudon-la-Forêt", "Gare fantôme"]},
+     "« gares » : gare(s) introuvable(s) sur TRAM 6 : « Gare fantôme »."),
+    ("noisy-mont-d-est", lambda r: {**r, "commune": "93999"},
+     "« commune » : aucune commune de code INSEE « 93999 »."),
+    ("aulnay-centre-gare", lambda r: {**r, "decoupe_par": ["RER Z"]},
+     "« decoupe_par » : aucune voie ferrée nommée « RER Z »."),
+    ("aulnay-centre-gare", lambda r: {**r, "garder": "sud"},
+     '« garder » : "nord" ou {"touchant": [codes INSEE]} est attendu.'),
+    (BLAGIS, lambda r: {**r, "garder": {"touchant": ["92999"]}},
+     "« garder » : aucune commune de code INSEE « 92999 »."),
+    ("meudon-la-foret", lambda r: {**r, "rayon_m": "800 m"},
+     "« rayon_m » : une distance positive en mètres est attendue, reçu '800 m'."),
+    ("meudon-la-foret", lambda r: {**r, "rayon_m": 20},
+     "la règle ne laisse aucune surface d’au moins 1 ha."),
+], ids=["gare", "commune", "voie", "garder", "touchant", "rayon", "vide"])
+def test_a_bad_perimeter_rule_stops_start_up_naming_file_and_district(tmp_path, slug, change,
+                                                                      reason):
+    data = data_with_rule(tmp_path, slug, change)
+    with pytest.raises(LayerError) as caught:
+        build_atlas(data)
+    assert caught.value.message == f"quartiers.json : quartier « {slug} », périmètre : {reason}"
+    assert caught.value.status == 500
+
+
+@pytest.mark.parametrize("change", [lambda r: "au nord des voies",
+                                    lambda r: {k: v for k, v in r.items() if k != "regle"},
+                                    lambda r: {**r, "regle": ["pas", "une", "phrase"]}],
+                         ids=["texte", "sans-regle", "regle-liste"])
+def test_a_perimeter_without_its_sentence_is_refused(tmp_path, change):
+    data = data_with_rule(tmp_path, "meudon-la-foret", change)
+    with pytest.raises(LayerError) as caught:
+        build_atlas(data)
+    assert caught.value.message == (
+        "quartiers.json : quartier « meudon-la-foret », périmètre : un objet JSON avec sa "
+        "« regle » (la phrase affichée) est attendu.")

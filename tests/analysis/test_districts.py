@@ -7,7 +7,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point, box
 
-from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis import ANALYSIS_CRS, RefusedInputError
 from geoapp.analysis.districts import derive_perimeter
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import load_layers
@@ -44,17 +44,50 @@ def test_rule_side_touching_a_neighbour():
     assert perimeter.bounds[3] == pytest.approx(500.0)
 
 
-def test_wrong_crs_is_refused():
+def test_wrong_crs_is_a_caller_mistake_not_a_refused_rule():
     communes, rail, stations = toy_layers()
-    with pytest.raises(ValueError, match="communes"):
+    with pytest.raises(ValueError, match="^communes : le CRS") as caught:
         derive_perimeter({"commune": "1"}, communes.set_crs(4326, allow_override=True),
                          rail, stations)
+    assert not isinstance(caught.value, RefusedInputError)
 
 
-def test_unknown_station_is_refused():
-    rule = {"commune": "1", "gares": ["Nulle part"], "lignes_gares": ["RER X"], "rayon_m": 300}
-    with pytest.raises(ValueError, match="Nulle part"):
+DISC = {"commune": "1", "gares": ["Gare"], "lignes_gares": ["RER X"], "rayon_m": 300}
+SPLIT = {"commune": "1", "decoupe_par": ["RER X"], "garder": "nord"}
+NOT_A_DISTANCE = "« rayon_m » : une distance positive en mètres est attendue"
+
+
+@pytest.mark.parametrize("rule, message", [
+    ("au nord des voies", "la règle doit être un objet JSON."),
+    ({}, "« commune » : le code INSEE de la commune (texte) est attendu."),
+    ({"commune": 1}, "« commune » : le code INSEE de la commune (texte) est attendu."),
+    ({"commune": "9"}, "« commune » : aucune commune de code INSEE « 9 »."),
+    ({**DISC, "gares": ["Nulle part", "Gare"]},
+     "« gares » : gare(s) introuvable(s) sur RER X : « Nulle part »."),
+    ({**DISC, "lignes_gares": ["RER Y"]},
+     "« gares » : gare(s) introuvable(s) sur RER Y : « Gare »."),
+    ({**DISC, "gares": "Gare"}, "« gares » : une liste non vide de textes est attendue."),
+    ({**DISC, "lignes_gares": []}, "« lignes_gares » : une liste non vide de textes est attendue."),
+    ({"commune": "1", "gares": ["Gare"]},
+     "« gares » demande aussi « lignes_gares » et « rayon_m »."),
+    ({**DISC, "rayon_m": "300"}, f"{NOT_A_DISTANCE}, reçu '300'."),
+    ({**DISC, "rayon_m": -300}, f"{NOT_A_DISTANCE}, reçu -300."),
+    ({**DISC, "rayon_m": float("nan")}, f"{NOT_A_DISTANCE}, reçu nan."),
+    ({**DISC, "rayon_m": True}, f"{NOT_A_DISTANCE}, reçu True."),
+    ({**DISC, "rayon_m": 10}, "la règle ne laisse aucune surface d’au moins 1 ha."),
+    ({**SPLIT, "decoupe_par": ["RER Z"]}, "« decoupe_par » : aucune voie ferrée nommée « RER Z »."),
+    ({**SPLIT, "decoupe_par": "RER X"},
+     "« decoupe_par » : une liste non vide de textes est attendue."),
+    ({"commune": "1", "decoupe_par": ["RER X"]}, "« decoupe_par » demande aussi « garder »."),
+    ({**SPLIT, "garder": "sud"}, '« garder » : "nord" ou {"touchant": [codes INSEE]} est attendu.'),
+    ({**SPLIT, "garder": {"touchant": "2"}}, '« garder » : "nord" ou {"touchant": [codes INSEE]}'),
+    ({**SPLIT, "garder": {"touchant": ["7"]}}, "« garder » : aucune commune de code INSEE « 7 »."),
+    ({"commune": "1", "garder": "nord"}, "« garder » n’a de sens qu’avec « decoupe_par »."),
+])
+def test_a_bad_rule_is_refused_in_french_naming_its_key(rule, message):
+    with pytest.raises(RefusedInputError) as caught:
         derive_perimeter(rule, *toy_layers())
+    assert str(caught.value).startswith(message)
 
 
 @pytest.fixture(scope="module")
