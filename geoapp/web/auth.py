@@ -77,6 +77,9 @@ def _session_account() -> dict | None:
 def load_user_and_check_csrf() -> None:
     """Attach the logged-in account to ``g.user``; refuse unsafe requests without token."""
     g.user = _session_account()
+    refusal = getattr(current_app.view_functions.get(request.endpoint), "account_only", None)
+    if refusal and g.user is None:  # before anything reads the body (see account_only)
+        raise GeoappError(refusal, 401)
     if request.method in _UNSAFE:
         sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
         expected = session.get("csrf", "")
@@ -102,6 +105,17 @@ def can_edit(user: dict | None, district) -> bool:
     if not user:
         return False
     return user["role"] == ADMIN or user.get("commune") == district["code_insee"]
+
+
+def account_only(message: str):
+    """Mark a view (an upload) refused with 401 and ``message`` to anonymous clients
+    before its body is read: neither parsed nor even received (no 413 for a big one)."""
+
+    def mark(view):
+        view.account_only = message
+        return view
+
+    return mark
 
 
 def require_editor(district) -> dict:

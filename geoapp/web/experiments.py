@@ -32,7 +32,7 @@ from geoapp.registry import (
 )
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
 from geoapp.web import expected_version, get_atlas
-from geoapp.web.auth import get_store, require_editor
+from geoapp.web.auth import account_only, get_store, require_editor
 from geoapp.web.cuts import cut_report
 from geoapp.web.pages import (
     filter_context,
@@ -43,6 +43,8 @@ from geoapp.web.pages import (
 )
 
 bp = Blueprint("experiments", __name__)
+
+IMPORT_NEEDS_ACCOUNT = "Connectez-vous pour importer des expérimentations."
 
 
 def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None
@@ -240,7 +242,10 @@ def export_geojson():
 
 
 @bp.post("/experimentations/import")
+@account_only(IMPORT_NEEDS_ACCOUNT)
 def import_file():
+    if not g.get("user"):  # account_only already refused it before the body was read
+        raise GeoappError(IMPORT_NEEDS_ACCOUNT, 401)
     upload = request.files.get("fichier")
     if not upload or not upload.filename:
         raise GeoappError("Choisissez un fichier CSV ou GeoJSON à importer.", 400)
@@ -261,7 +266,7 @@ def import_file():
 def check_import(rows: list[dict], *, first: int) -> tuple[list[dict], list[dict]]:
     """Clean every row; return (clean rows, report of bad rows). Nothing is stored here."""
     if not g.get("user"):
-        raise GeoappError("Connectez-vous pour importer des expérimentations.", 401)
+        raise GeoappError(IMPORT_NEEDS_ACCOUNT, 401)
     if not rows:
         raise GeoappError("Le fichier ne contient aucune ligne.", 400)
     atlas = get_atlas()

@@ -825,6 +825,29 @@ def test_oversized_upload_is_413_in_french(app_factory, atlas):
     assert snapshot(store) == before
 
 
+@pytest.mark.parametrize("content, filename", [
+    (b"{ceci n'est pas du json", "lot.json"),
+    (b"[" * 100_000 + b"]" * 100_000, "profond.geojson"),
+    (f"district;title\n{SCEAUX};{'x' * 131_073}\n".encode(), "cellule.csv"),
+], ids=["malformed", "deep", "huge-cell"])
+def test_anonymous_import_is_401_before_the_file_is_read(anon, store, content, filename):
+    before = snapshot(store)
+    r = upload(anon, content, filename)
+    assert r.status_code == 401
+    assert "Connectez-vous pour importer des expérimentations." in html.unescape(body(r))
+    assert snapshot(store) == before
+
+
+def test_anonymous_import_over_the_size_limit_is_401_not_413(app_factory):
+    small = app_factory(MAX_CONTENT_LENGTH=4096)
+    store = small.extensions["qmi_store"]
+    before = snapshot(store)
+    r = upload(client_as(small, None), b"district;title\n" + b"x" * 8192, "gros.csv")
+    assert r.status_code == 401
+    assert "Connectez-vous pour importer des expérimentations." in html.unescape(body(r))
+    assert snapshot(store) == before
+
+
 def test_import_form_is_only_for_accounts(anon, sceaux):
     assert 'action="/experimentations/import"' not in body(anon.get("/experimentations"))
     assert 'action="/experimentations/import"' in body(sceaux.get("/experimentations"))
