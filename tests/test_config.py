@@ -40,3 +40,8 @@ def test_frame_ancestors_setting(tmp_path):
     assert settings(tmp_path, GEOAPP_FRAME_ANCESTORS=raw)["FRAME_ANCESTORS"] == (
         "'self' https://intranet.grand-paris.example"
     )
+
+
+def test_trusted_proxies_setting(tmp_path):
+    assert settings(tmp_path)["TRUSTED_PROXIES"] == 0
+    assert settings(tmp_path, GEOAPP_TRUSTED_PROXIES="2")["TRUSTED_PROXIES"] == 2

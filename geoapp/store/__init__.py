@@ -262,10 +262,16 @@ class Store:
             return users.add(conn, username, password, role=role, commune=commune, at=self._stamp())
 
     def authenticate(self, username: str, password: str, *, ip: str) -> Row | None:
-        """The account if the password matches, else ``None``; 429 after 5 failures
-        for this name or IP within 15 minutes (even with the right password)."""
+        """The account if the password matches, else ``None``; a French 429 with
+        ``details["retry_after"]`` (seconds) while recent failures ask for a wait
+        (`geoapp.store.users`: waits grow with failures, nothing locks an account)."""
         with self._connect() as conn:
             return users.authenticate(conn, username, password, ip=ip, now=self._now().timestamp())
+
+    def login_wait(self, username: str, *, ip: str) -> int:
+        """Whole seconds before ``username`` may try to log in from ``ip`` (0: now)."""
+        with self._connect() as conn:
+            return users.required_wait(conn, username, ip, now=self._now().timestamp())
 
     def get_user(self, username: str) -> Row | None:
         """``{username, role, commune, created_at}`` or ``None``; never the hash."""

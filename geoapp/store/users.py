@@ -1,14 +1,31 @@
-"""SQL for accounts and login attempts, with the brute-force limit.
+"""SQL for accounts and login attempts, with the brute-force throttle.
 
 Two roles: an ``editeur`` edits the experiments of one commune (INSEE code), an
 ``administrateur`` edits everything and manages accounts. Passwords are stored only as
 werkzeug hashes (scrypt by default). Write functions run inside the caller's
 transaction, except `authenticate`, which must not hold the write lock while hashing.
+
+Failed logins slow down further attempts; nothing ever locks an account. Each failure
+belongs to three scopes: its (account, address) pair, its address (whatever the name)
+and its account (whatever the address). In each scope the failures of the current
+streak (no quiet hour between them, none followed by a success of the same account —
+from the same address for the pair and address scopes) ask for a wait after the latest:
+
+* pair: 3 free, then 1 s, 2 s, 4 s… up to 15 minutes;
+* address: 5 free, then the same doubling up to 15 minutes;
+* account: 3 free, then the same doubling up to **30 s** only, and not at all from an
+  address the account logged in from within 30 days: failures made by strangers
+  elsewhere cannot keep the real user out.
+
+An attempt that comes before the longest wait is over is refused with a 429 that says
+how long to wait, without checking the password nor being recorded. Nothing sleeps.
 """
 
+import math
 import re
 import secrets
 import sqlite3
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -19,15 +36,35 @@ from geoapp.store.db import transaction
 
 ROLES = ("editeur", "administrateur")
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-WINDOW_S = 15 * 60
-KEEP_ATTEMPTS_S = 24 * 3600
+KEEP_FAILURES_S = 24 * 3600
+KEEP_SUCCESSES_S = 30 * 24 * 3600  # how long an address stays "known" for its account
+QUIET_S = 3600  # an hour without failure ends a streak
 MAX_KEY = 100
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,40}")
 _INSEE = re.compile(r"\d{5}|2[AB]\d{3}")
 _PUBLIC = "username, role, commune, created_at"
 NOT_FOUND = "Utilisateur introuvable."
-LOCKED = "Trop de tentatives de connexion. Réessayez dans 15 minutes."
+THROTTLED = "Trop de tentatives de connexion : réessayez dans {wait}."
+
+
+@dataclass(frozen=True)
+class Slowdown:
+    """Waits asked by one scope: ``free`` failures cost nothing, then 1 s doubling."""
+
+    free: int
+    cap_s: float
+
+    def wait_after(self, failures: int) -> float:
+        if failures <= self.free:
+            return 0.0
+        return min(self.cap_s, 2.0 ** (failures - self.free - 1))
+
+
+PAIR = Slowdown(free=3, cap_s=15 * 60)
+ADDRESS = Slowdown(free=5, cap_s=15 * 60)
+ACCOUNT = Slowdown(free=3, cap_s=30)
+# Enough failures of a streak to reach every cap (2**10 s > 15 minutes).
+_STREAK_LIMIT = 20
 
 
 def add(
@@ -110,19 +147,20 @@ def delete(conn: sqlite3.Connection, username: str) -> None:
 def authenticate(
     conn: sqlite3.Connection, username: str, password: str, *, ip: str, now: float
 ) -> dict[str, Any] | None:
-    """The account if the password matches, else ``None``; 429 while locked out.
+    """The account if the password matches, else ``None``; 429 if the attempt is early.
 
-    Locked when, within the last 15 minutes, 5 attempts failed for this username (counting
-    only failures after its last successful login) or 5 failed from this IP address.
-    A locked attempt is refused even with the right password and is not recorded, so
-    the lock lifts 15 minutes after the failures that caused it. ``now`` is epoch seconds.
-    Unknown names are hashed against a dummy hash so timing does not reveal which exist.
-    The hash is checked outside any transaction; two simultaneous guesses may therefore
-    both pass the check, which bounds the overshoot to the number of parallel requests.
+    ``now`` is epoch seconds. An early attempt (see the module doc) is refused even with
+    the right password, is not recorded, and its 429 carries ``details["retry_after"]``
+    (whole seconds). Unknown names are hashed against a dummy hash so timing does not
+    reveal which exist. The hash is checked outside any transaction; simultaneous
+    guesses may therefore all pass the wait check, at most one per server thread.
     """
     username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]  # bound what a guesser stores
-    if _recent_failures(conn, username, ip, since=now - WINDOW_S) >= MAX_FAILURES:
-        raise GeoappError(LOCKED, 429)
+    wait = required_wait(conn, username, ip, now=now)
+    if wait > 0:
+        raise GeoappError(
+            THROTTLED.format(wait=_french_wait(wait)), 429, details={"retry_after": wait}
+        )
     row = conn.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
     ok = check_password_hash(row[0] if row else _dummy_hash(), password) and row is not None
     with transaction(conn):
@@ -130,23 +168,69 @@ def authenticate(
             "INSERT INTO login_attempts (username, ip, at, success) VALUES (?, ?, ?, ?)",
             (username, ip, now, int(ok)),
         )
-        conn.execute("DELETE FROM login_attempts WHERE at < ?", (now - KEEP_ATTEMPTS_S,))
+        conn.execute(
+            "DELETE FROM login_attempts WHERE at < ? AND (success = 0 OR at < ?)",
+            (now - KEEP_FAILURES_S, now - KEEP_SUCCESSES_S),
+        )
     return get(conn, username) if ok else None
 
 
-def _recent_failures(conn: sqlite3.Connection, username: str, ip: str, *, since: float) -> int:
-    """The larger of the username's and the IP's failure counts since ``since``."""
-    by_user = conn.execute(
-        "SELECT count(*) FROM login_attempts WHERE username = ? AND success = 0 AND at >= ?"
-        " AND at > coalesce((SELECT max(at) FROM login_attempts"
-        "                    WHERE username = ? AND success = 1), 0)",
-        (username, since, username),
-    ).fetchone()[0]
-    by_ip = conn.execute(
-        "SELECT count(*) FROM login_attempts WHERE ip = ? AND success = 0 AND at >= ?",
-        (ip, since),
-    ).fetchone()[0]
-    return max(by_user, by_ip)
+def required_wait(conn: sqlite3.Connection, username: str, ip: str, *, now: float) -> int:
+    """Whole seconds before ``username`` may try again from ``ip`` (0: now)."""
+    username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]
+    since = now - KEEP_FAILURES_S
+    # Failures not followed by a success of the same account (from the same address
+    # for the pair and the address scopes): a user who got it right is forgiven.
+    pair = conn.execute(
+        "SELECT f.at FROM login_attempts f WHERE f.username = ? AND f.ip = ?"
+        " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
+        "  WHERE s.username = f.username AND s.ip = f.ip AND s.success = 1 AND s.at > f.at)"
+        " ORDER BY f.at DESC LIMIT ?",
+        (username, ip, since, _STREAK_LIMIT),
+    )
+    address = conn.execute(
+        "SELECT f.at FROM login_attempts f WHERE f.ip = ?"
+        " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
+        "  WHERE s.username = f.username AND s.ip = f.ip AND s.success = 1 AND s.at > f.at)"
+        " ORDER BY f.at DESC LIMIT ?",
+        (ip, since, _STREAK_LIMIT),
+    )
+    scopes = [(PAIR, pair), (ADDRESS, address)]
+    known = conn.execute(
+        "SELECT 1 FROM login_attempts WHERE username = ? AND ip = ? AND success = 1",
+        (username, ip),
+    ).fetchone()
+    if not known:
+        account = conn.execute(
+            "SELECT f.at FROM login_attempts f WHERE f.username = ?"
+            " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
+            "  WHERE s.username = f.username AND s.success = 1 AND s.at > f.at)"
+            " ORDER BY f.at DESC LIMIT ?",
+            (username, since, _STREAK_LIMIT),
+        )
+        scopes.append((ACCOUNT, account))
+    wait = 0.0
+    for slowdown, rows in scopes:
+        times = [r[0] for r in rows]
+        wait = max(wait, _remaining(slowdown, times, now))
+    return math.ceil(wait)
+
+
+def _remaining(slowdown: Slowdown, times: list[float], now: float) -> float:
+    """Seconds left of the wait that the streak ending at ``times[0]`` asks for."""
+    if not times or now - times[0] >= QUIET_S:
+        return 0.0
+    streak = 1
+    while streak < len(times) and times[streak - 1] - times[streak] < QUIET_S:
+        streak += 1
+    return max(0.0, times[0] + slowdown.wait_after(streak) - now)
+
+
+def _french_wait(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} seconde{'s' if seconds > 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"
 
 
 @cache

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 TILE_SERVER = "https://tile.openstreetmap.org"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -65,8 +66,16 @@ def _frame_options(frame_ancestors: str) -> str | None:
 
 
 def init_security(app: Flask) -> None:
-    """Attach talisman (before the blueprints, so every page has its nonce)."""
+    """Attach talisman (before the blueprints, so every page has its nonce).
+
+    Behind ``TRUSTED_PROXIES`` reverse proxies, the client address and scheme are read
+    from their ``X-Forwarded-For``/``-Proto`` headers (werkzeug's ProxyFix); with none
+    (the default) those headers, which anyone can send, are ignored.
+    """
     config = app.config
+    hops = int(config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     frame_ancestors = config.get("FRAME_ANCESTORS") or "'self'"
     secure = bool(config.get("SESSION_COOKIE_SECURE"))
     app.extensions["talisman"] = Talisman(

@@ -84,52 +84,100 @@ def test_set_password_and_delete_user(store, editor):
         assert caught.value.status == 404
 
 
-def fail(store, times, *, username="ana", ip="10.0.0.1"):
+def fail(store, times=1, *, username="ana", ip="10.0.0.1"):
     for _ in range(times):
         assert store.authenticate(username, "wrong password", ip=ip) is None
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(store, editor, clock):
-    fail(store, 5)
-    clock.advance(minutes=14)
+def wait_of(store, *, username="ana", ip="10.0.0.1") -> int:
+    """The seconds the next attempt must wait (asking changes nothing)."""
+    return store.login_wait(username, ip=ip)
+
+
+def waits(store, clock, count, **where) -> list[int]:
+    """Fail ``count`` times, each as soon as allowed: the wait imposed after each one."""
+    imposed = []
+    for _ in range(count):
+        clock.advance(seconds=wait_of(store, **where))
+        fail(store, **where)
+        imposed.append(wait_of(store, **where))
+    return imposed
+
+
+def refusal(store, *, username="ana", ip="10.0.0.1", password=PASSWORD) -> GeoappError:
     with pytest.raises(GeoappError) as caught:
-        store.authenticate("ana", PASSWORD, ip="10.0.0.2")  # another IP: still locked
+        store.authenticate(username, password, ip=ip)
     assert caught.value.status == 429
-    assert caught.value.message == "Trop de tentatives de connexion. Réessayez dans 15 minutes."
+    return caught.value
 
 
-def test_lock_lifts_after_15_minutes(store, editor, clock):
-    fail(store, 5)
-    clock.advance(minutes=15, seconds=1)
+def test_three_failures_cost_nothing_then_waits_double_up_to_15_minutes(store, editor, clock):
+    assert waits(store, clock, 16) == [0, 0, 0] + [2**k for k in range(10)] + [900] * 3
+
+
+def test_an_early_attempt_is_refused_in_french_and_not_checked(store, editor, clock):
+    waits(store, clock, 6)
+    error = refusal(store)  # even with the right password
+    assert error.message == "Trop de tentatives de connexion : réessayez dans 4 secondes."
+    assert error.details == {"retry_after": 4}
+    clock.advance(seconds=3)
+    assert refusal(store).details == {"retry_after": 1}  # refusals did not add to the wait
+    clock.advance(seconds=1)
     assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
 
 
-def test_four_failures_do_not_lock(store, editor):
-    fail(store, 4)
+def test_wait_messages_say_minutes_when_long(store, editor, clock):
+    waits(store, clock, 14)
+    error = refusal(store)
+    assert error.message == "Trop de tentatives de connexion : réessayez dans 15 minutes."
+    assert error.details == {"retry_after": 900}
+    clock.advance(minutes=13, seconds=30)
+    assert refusal(store).message == ("Trop de tentatives de connexion : réessayez dans 2 minutes.")
+    clock.advance(seconds=89)
+    assert refusal(store).message == ("Trop de tentatives de connexion : réessayez dans 1 seconde.")
+
+
+def test_a_stranger_cannot_lock_the_real_user_out(store, editor, clock):
+    """A guesser on one address, then a botnet of 40: the user waits 30 s at most."""
+    assert waits(store, clock, 30, ip="203.0.113.9")[-1] == 900  # the guesser is slowed
+    botnet = [waits(store, clock, 1, ip=f"198.51.100.{n}")[0] for n in range(40)]
+    assert max(botnet) == 30  # the account's own wait is capped at 30 s
+    assert wait_of(store, ip="10.0.0.1") == 30  # so is the user's
+    clock.advance(seconds=30)
     assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
 
 
-def test_failures_older_than_the_window_do_not_count(store, editor, clock):
-    fail(store, 3)
-    clock.advance(minutes=16)
-    fail(store, 4)
+def test_an_address_the_account_logged_in_from_skips_the_account_wait(store, editor, clock):
+    assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
+    clock.advance(days=6)
+    for n in range(40):
+        waits(store, clock, 1, ip=f"198.51.100.{n}")
+    assert wait_of(store, ip="192.0.2.7") == 30  # an address never seen waits 30 s
+    assert wait_of(store, ip="10.0.0.1") == 0  # the user's usual address does not
     assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
 
 
-def test_a_successful_login_clears_the_username_count(store, editor):
-    fail(store, 4, ip="10.0.0.1")
-    assert store.authenticate("ana", PASSWORD, ip="10.0.0.2") == editor
-    fail(store, 4, ip="10.0.0.3")
-    assert store.authenticate("ana", PASSWORD, ip="10.0.0.4") == editor
-
-
-def test_five_failures_from_one_ip_lock_that_ip(store, editor):
+def test_one_address_guessing_many_names_is_slowed_for_all_names(store, editor, clock):
     for n in range(5):
-        fail(store, 1, username=f"guess{n}", ip="203.0.113.9")
-    with pytest.raises(GeoappError) as caught:
-        store.authenticate("ana", PASSWORD, ip="203.0.113.9")
-    assert caught.value.status == 429
+        fail(store, username=f"guess{n}", ip="203.0.113.9")
+    assert wait_of(store, ip="203.0.113.9") == 0  # five free guesses per address
+    fail(store, username="guess5", ip="203.0.113.9")
+    assert wait_of(store, ip="203.0.113.9") == 1  # then the waits double
+    assert wait_of(store, username="guess6", ip="203.0.113.9") == 1
+    assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor  # others are not
+
+
+def test_a_successful_login_clears_the_account_and_pair_counts(store, editor, clock):
+    waits(store, clock, 5)
+    clock.advance(seconds=2)
     assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
+    assert waits(store, clock, 4) == [0, 0, 0, 1]
+
+
+def test_failures_older_than_an_hour_do_not_count(store, editor, clock):
+    waits(store, clock, 6)
+    clock.advance(hours=1, seconds=1)
+    assert waits(store, clock, 4) == [0, 0, 0, 1]
 
 
 def test_session_epoch_changes_when_sessions_must_end(store, editor):

@@ -97,22 +97,66 @@ def test_login_ko_is_a_french_401(client, editor, username, password):
         assert "user" not in session
 
 
-def test_login_is_rate_limited_after_five_failures(client, editor):
-    for _ in range(5):
+def test_an_early_attempt_is_a_french_429_with_retry_after(client, editor, clock):
+    for _ in range(4):
         assert login(client, "sceaux-editeur", "mauvais-mot-de-passe").status_code == 401
     r = login(client, "sceaux-editeur", PASSWORD)  # even the right password is refused
     assert r.status_code == 429
+    assert r.headers["Retry-After"] == "1"
     body = text(r)
-    assert "Trop de tentatives de connexion. Réessayez dans 15 minutes." in body
+    assert "Trop de tentatives de connexion : réessayez dans 1 seconde." in body
     assert '<html lang="fr">' in body and "Traceback" not in body
+    assert 'value="sceaux-editeur"' in body  # the form is there to try again
     with client.session_transaction() as session:
         assert "user" not in session
+    clock.advance(seconds=1)
+    assert login(client, "sceaux-editeur", PASSWORD).status_code == 302
 
 
-def test_rate_limit_counts_guesses_from_one_address_across_names(client, store, editor):
-    for name in ("alpha", "bravo", "charlie", "delta", "echo"):
+def test_waits_grow_but_never_lock(client, editor, clock):
+    for wait in (0, 0, 0, 1, 2, 4, 8):
+        assert login(client, "sceaux-editeur", "mauvais-mot-de-passe").status_code == 401
+        if wait:
+            early = login(client, "sceaux-editeur", PASSWORD)
+            assert (early.status_code, early.headers["Retry-After"]) == (429, str(wait))
+            clock.advance(seconds=wait)
+    assert login(client, "sceaux-editeur", PASSWORD).status_code == 302
+
+
+def test_guesses_from_one_address_across_names_slow_that_address(app, client, editor):
+    for name in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot"):
         assert login(client, name, "devine-devine").status_code == 401
     assert login(client, "sceaux-editeur", PASSWORD).status_code == 429
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.44"
+    assert login(elsewhere, "sceaux-editeur", PASSWORD).status_code == 302
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(client, editor):
+    for n in range(6):
+        headers = {"X-Forwarded-For": f"198.51.100.{n}"}
+        data = {"csrf_token": page_token(client), "username": f"nom{n}", "password": "x"}
+        assert client.post("/connexion", data=data, headers=headers).status_code == 401
+    # Six failures from one address, whatever the header claimed.
+    assert login(client, "sceaux-editeur", PASSWORD).status_code == 429
+
+
+def test_forwarded_for_is_the_address_behind_a_trusted_proxy(app_factory, clock):
+    app = app_factory(CLOCK=clock, TRUSTED_PROXIES=1)
+    app.extensions["qmi_store"].add_user(
+        "sceaux-editeur", PASSWORD, role="editeur", commune="92071"
+    )
+    client = app.test_client()
+
+    def attempt(name, password, address):
+        data = {"csrf_token": page_token(client), "username": name, "password": password}
+        return client.post("/connexion", data=data, headers={"X-Forwarded-For": address})
+
+    for n in range(6):
+        assert attempt(f"nom{n}", "x", "203.0.113.9").status_code == 401
+    assert attempt("sceaux-editeur", PASSWORD, "203.0.113.9").status_code == 429
+    # The proxy's own address (the test client's) is not the one slowed down.
+    assert attempt("sceaux-editeur", PASSWORD, "192.0.2.44").status_code == 302
 
 
 def test_logout_ends_the_session(client, editor):
