@@ -154,6 +154,11 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
+    """The login form; an attempt made too soon after failures is a 429 with Retry-After.
+
+    The address is ``request.remote_addr``: the client's, or the one the trusted proxies
+    forwarded (``TRUSTED_PROXIES``, applied by werkzeug's ProxyFix in `geoapp.web`).
+    """
     error = None
     username = ""
     if request.method == "POST":
@@ -161,9 +166,14 @@ def login():
         store = get_store()
         # Read before the check: a password changed meanwhile yields a dead session.
         epoch = store.session_epoch(username)
-        user = store.authenticate(
-            username, request.form.get("password", ""), ip=request.remote_addr or "?"
-        )
+        try:
+            user = store.authenticate(
+                username, request.form.get("password", ""), ip=request.remote_addr or "?"
+            )
+        except GeoappError as exc:
+            if exc.status != 429:
+                raise
+            return _login_form(exc.message, username, 429, retry_after=exc.details["retry_after"])
         if user and epoch is not None:
             session.clear()  # a new session: nothing planted before the login survives
             session.permanent = True
@@ -171,10 +181,15 @@ def login():
             flash(f"Bienvenue, {user['username']}.", "info")
             return redirect(_safe_next(request.form.get("next")))
         error = "Identifiant ou mot de passe incorrect."
-    status = 401 if error else 200
-    return render_template(
+    return _login_form(error, username, 401 if error else 200)
+
+
+def _login_form(error: str | None, username: str, status: int, *, retry_after: int = 0):
+    page = render_template(
         "auth/login.html", error=error, username=username, next=request.values.get("next", "")
-    ), status
+    )
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    return page, status, headers
 
 
 @bp.post("/deconnexion")
