@@ -56,6 +56,18 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SCALE_UP = {"": None, "oui": True, "non": False}
 _LINE_BREAKS = "\n\t"
 _MISSING_KIND = "Le type de structure est obligatoire."
+# Bidirectional embeddings, overrides and isolates reorder the text shown after them: a
+# title could then read on screen otherwise than it is stored (and sorted, and exported).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and symbols that draw nothing (Hangul fillers, blank Braille, the combining
+# grapheme joiner); the format characters (category Cf: zero-width space and joiners,
+# word joiner, BOM, soft hyphen, direction marks…) draw nothing either.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
+
+def _invisible(char: str) -> bool:
+    """True for a character that shows nothing on screen (spaces included)."""
+    return char.isspace() or unicodedata.category(char) == "Cf" or char in _BLANK_GLYPHS
 
 
 class ValidationError(GeoappError):
@@ -103,6 +115,13 @@ class _Checker:
         allowed = _LINE_BREAKS if multiline else ""
         if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
             self.fail(field, f"{label} contient des caractères de contrôle interdits.")
+        elif not _BIDI_CONTROLS.isdisjoint(value):
+            self.fail(
+                field,
+                f"{label} contient des caractères qui inversent le sens d’écriture (interdits).",
+            )
+        elif all(_invisible(c) for c in value):
+            self.fail(field, f"{label} ne contient que des caractères invisibles.")
         elif len(value) > limit:
             self.fail(field, f"{label} dépasse {limit} caractères.")
         return value

@@ -265,3 +265,67 @@ def test_summarise_counts_per_district_and_status():
     }
     assert summary["districts"]["sceaux"]["deployment_rate"] == 0.0
     assert set(summary["themes"]) <= set(THEMES)
+
+
+INVISIBLE = "Le titre ne contient que des caractères invisibles."
+BIDI = "Le titre contient des caractères qui inversent le sens d’écriture (interdits)."
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "\u200b",
+        "\u200b\u200c\u200d",
+        " \u2060 \ufeff ",
+        "\u00ad\u00ad",
+        "\u00a0\u200b\u3000",
+        "\u3164",
+        "\u2800\u2800",
+        "\u200e\u200f",
+        "\t\u200b",
+    ],
+    ids=[
+        "zwsp",
+        "zw-joiners",
+        "word-joiner-bom",
+        "soft-hyphens",
+        "nbsp-ideographic",
+        "hangul-filler",
+        "braille-blank",
+        "lrm-rlm",
+        "tab",
+    ],
+)
+def test_a_title_of_invisible_characters_is_refused(title):
+    assert errors_of(form(title=title)) == {"title": INVISIBLE}
+
+
+@pytest.mark.parametrize("char", list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+def test_bidirectional_overrides_and_isolates_are_refused(char):
+    assert errors_of(form(title=f"Jardin{char}nidraj")) == {"title": BIDI}
+    assert errors_of(form(description=f"Un {char}jardin.")) == {
+        "description": BIDI.replace("Le titre", "La description")
+    }
+
+
+def test_the_same_rules_hold_for_organisation_and_crossing_names():
+    assert errors_of(form(organisation="\u200b\u200b")) == {
+        "organisation": "La structure ne contient que des caractères invisibles."
+    }
+    assert errors_of(form(organisation="Purple\u202e")) == {
+        "organisation": BIDI.replace("Le titre", "La structure")
+    }
+    crossing = {"kind": "passerelle", "status": "existant", "lon": "2.49", "lat": "48.93"}
+    for name, message in (
+        ("\ufeff", "ne contient que des caractères invisibles."),
+        ("Pont\u2067", "contient des caractères qui inversent"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            validate_crossing({**crossing, "name": name})
+        assert caught.value.errors["name"].startswith(f"Le nom {message}")
+
+
+def test_invisible_characters_inside_visible_text_are_kept():
+    """Joiners in emoji, soft hyphens in long words: legitimate inside a real title."""
+    for title in ("Atelier 👩\u200d💻 numérique", "Anti\u00adconstitutionnellement", "Café\u200b"):
+        assert validate_experiment(form(title=title), objectives=OBJECTIVES)["title"] == title

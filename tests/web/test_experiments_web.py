@@ -276,6 +276,11 @@ REFUSALS = {
     "huge title": ({"title": "Titre " + "x" * 120}, "title", "Le titre dépasse 120 caractères."),
     "control characters": ({"title": "Jardin\x07 partagé"}, "title",
                            "Le titre contient des caractères de contrôle interdits."),
+    "invisible title": ({"title": "\u200b\u2060\ufeff"}, "title",
+                        "Le titre ne contient que des caractères invisibles."),
+    "bidi override": ({"title": "Jardin \u202epartagé"}, "title",
+                      "Le titre contient des caractères qui inversent le sens d’écriture "
+                      "(interdits)."),
     "bad status": ({"status": "en rêve"}, "status", "Statut inconnu : « en rêve »."),
     "end before start": ({"start_date": "2025-06-01", "end_date": "2025-05-01"}, "end_date",
                          "La date de fin doit être postérieure ou égale à la date de début."),
