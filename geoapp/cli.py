@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -13,12 +14,38 @@ from geoapp import create_app
 from geoapp.errors import GeoappError
 
 
+class Refusal(click.ClickException):
+    """A domain error for the terminal: ``Erreur : <message>`` on stderr, exit code 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", file=file, err=True)
+
+
+def clean_errors(command):
+    """Run ``command``, turning a `GeoappError` (refused input, conflict, unusable data file)
+    into a `Refusal`: its French message, no traceback, exit code 1.
+
+    Only domain errors: any other exception is a bug and keeps its traceback. Every command
+    carries this decorator (a test checks it); start-up errors are caught once, in
+    `_app_for_cli`, since the app loads before any command runs.
+    """
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except GeoappError as exc:
+            raise Refusal(exc.message) from exc
+
+    run.geoapp_clean_errors = True
+    return run
+
+
 def _app_for_cli():
     """The app, or a clean French message (no traceback) when the data cannot load."""
     try:
         return create_app()
     except GeoappError as exc:
-        raise click.ClickException(f"QMI Atlas ne peut pas démarrer : {exc.message}") from exc
+        raise Refusal(f"QMI Atlas ne peut pas démarrer : {exc.message}") from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_app_for_cli, add_default_commands=False,
@@ -31,6 +58,7 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port d’écoute.")
 @click.option("--threads", default=4, show_default=True, type=int)
+@clean_errors
 def serve(host: str, port: int, threads: int) -> None:
     """Start QMI Atlas on waitress, a production WSGI server that also runs on Windows."""
     app = current_app._get_current_object()
@@ -40,11 +68,6 @@ def serve(host: str, port: int, threads: int) -> None:
 
 def _store():
     return current_app.extensions["qmi_store"]
-
-
-def _fail(exc) -> None:
-    """Turn a domain error into a clean French message and a non-zero exit."""
-    raise click.ClickException(exc.message) from exc
 
 
 @main.group("users")
@@ -60,6 +83,7 @@ def users() -> None:
 @click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
               envvar="GEOAPP_NEW_PASSWORD",
               help="Demandé si absent (ou variable GEOAPP_NEW_PASSWORD).")
+@clean_errors
 def users_add(username: str, role: str, commune: str | None, password: str) -> None:
     """Créer un compte."""
 
@@ -67,16 +91,14 @@ def users_add(username: str, role: str, commune: str | None, password: str) -> N
     atlas = current_app.extensions["qmi_atlas"]
     codes = list(atlas.districts["code_insee"])
     if commune and commune not in codes:
-        raise click.ClickException(f"La commune {commune} n’accueille pas de quartier QMI "
-                                   f"(codes possibles : {', '.join(codes)}).")
-    try:
-        _store().add_user(username, password, role=role, commune=commune)
-    except GeoappError as exc:
-        _fail(exc)
+        raise GeoappError(f"La commune {commune} n’accueille pas de quartier QMI "
+                          f"(codes possibles : {', '.join(codes)}).", 422)
+    _store().add_user(username, password, role=role, commune=commune)
     click.echo(f"Compte « {username} » créé ({role}{' de ' + commune if commune else ''}).")
 
 
 @users.command("list")
+@clean_errors
 def users_list() -> None:
     """Lister les comptes."""
     for user in _store().list_users():
@@ -87,25 +109,21 @@ def users_list() -> None:
 @click.argument("username")
 @click.option("--password", prompt="Nouveau mot de passe", hide_input=True,
               confirmation_prompt=True, envvar="GEOAPP_NEW_PASSWORD")
+@clean_errors
 def users_passwd(username: str, password: str) -> None:
     """Changer le mot de passe d’un compte."""
 
-    try:
-        _store().set_password(username, password)
-    except GeoappError as exc:
-        _fail(exc)
+    _store().set_password(username, password)
     click.echo(f"Mot de passe de « {username} » changé.")
 
 
 @users.command("remove")
 @click.argument("username")
+@clean_errors
 def users_remove(username: str) -> None:
     """Supprimer un compte."""
 
-    try:
-        _store().delete_user(username)
-    except GeoappError as exc:
-        _fail(exc)
+    _store().delete_user(username)
     click.echo(f"Compte « {username} » supprimé.")
 
 
@@ -122,6 +140,7 @@ def users_remove(username: str) -> None:
               help="Tous les exports de chaque quartier et du programme, dans le dossier --out.")
 @click.option("--out", "out", required=True, type=click.Path(),
               help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).")
+@clean_errors
 def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
     """Exporter cartes, fiches et données (mêmes fichiers que le menu « Exporter »)."""
 
@@ -130,22 +149,19 @@ def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
     atlas = current_app.extensions["qmi_atlas"]
     cache = ExportCache(current_app.config.get("EXPORT_CACHE_DIR"))
     filters = {"theme": theme, "status": statut}
-    try:
-        if not tout:
-            if not target or not fmt:
-                raise GeoappError("Indiquez --quartier et --format (ou --tout).", 400)
-            made = make_export(atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs,
-                               cache=cache, **filters)
-            path = write_export(made, Path(out))
-            click.echo(f"Export écrit : {path} ({len(made.data) // 1024 + 1} Kio)")
-            return
-        jobs = batch_jobs(atlas, target=target, fmt=fmt)
-        with click.progressbar(jobs, label=f"{len(jobs)} exports", show_pos=True,
-                               item_show_func=lambda j: j and f"{j[0]} {j[1]}") as bar:
-            for job_target, job_fmt, options in bar:
-                made = make_export(atlas, _store(), target=job_target, fmt=job_fmt,
-                                   cache=cache, **options, **filters)
-                write_export(made, Path(out), directory=True)
-        click.echo(f"{len(jobs)} fichiers écrits dans {out}")
-    except GeoappError as exc:
-        _fail(exc)
+    if not tout:
+        if not target or not fmt:
+            raise GeoappError("Indiquez --quartier et --format (ou --tout).", 400)
+        made = make_export(atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs,
+                           cache=cache, **filters)
+        path = write_export(made, Path(out))
+        click.echo(f"Export écrit : {path} ({len(made.data) // 1024 + 1} Kio)")
+        return
+    jobs = batch_jobs(atlas, target=target, fmt=fmt)
+    with click.progressbar(jobs, label=f"{len(jobs)} exports", show_pos=True,
+                           item_show_func=lambda j: j and f"{j[0]} {j[1]}") as bar:
+        for job_target, job_fmt, options in bar:
+            made = make_export(atlas, _store(), target=job_target, fmt=job_fmt,
+                               cache=cache, **options, **filters)
+            write_export(made, Path(out), directory=True)
+    click.echo(f"{len(jobs)} fichiers écrits dans {out}")

@@ -85,8 +85,8 @@ def test_batch_can_be_narrowed_to_one_format(runner, tmp_path):
 ])
 def test_bad_arguments_give_a_french_message_and_fail(runner, tmp_path, args, message):
     result = run(runner, *args, "--out", str(tmp_path))
-    assert result.exit_code != 0
-    assert message in result.output
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Erreur : {message}")
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
 
@@ -96,7 +96,7 @@ def test_unwritable_path_is_a_clean_error(runner, tmp_path):
     blocker.write_text("pas un dossier")
     result = run(runner, "--quartier", "all", "--format", "csv", "--out",
                  str(blocker / "sous" / "x.csv"))
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert (f"Impossible d’écrire « {blocker / 'sous' / 'x.csv'} » : un élément du chemin "
             "n’est pas un dossier.") in result.output
     assert "Traceback" not in result.output
@@ -105,6 +105,6 @@ def test_unwritable_path_is_a_clean_error(runner, tmp_path):
 def test_read_only_folder_is_a_clean_error(runner):
     # /sys is mounted read-only: refused even to root, unlike a chmod'ed folder.
     result = run(runner, "--quartier", "all", "--format", "csv", "--out", "/sys/qmi.csv")
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "Impossible d’écrire « /sys/qmi.csv » : permission refusée." in result.output
     assert "Traceback" not in result.output

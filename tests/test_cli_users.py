@@ -28,8 +28,8 @@ def users(runner, monkeypatch):
 
 
 def assert_refused(result, message: str) -> None:
-    assert result.exit_code != 0
-    assert message in result.output
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Erreur : {message}")
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
 
