@@ -230,7 +230,7 @@ def experiments_geojson():
 @bp.get("/experimentations/export.csv")
 def export_csv():
     rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(write_csv(rows), mimetype="text/csv; charset=utf-8", headers={
+    return Response(write_csv(rows), content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": "attachment; filename=experimentations-qmi.csv"})
 
 

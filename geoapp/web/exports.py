@@ -48,7 +48,9 @@ def download(name: str):
         status=args.get("statut") or None,
         district=(args.get("quartier") or None) if target == ALL else None,
         cache=ExportCache(current_app.config.get("EXPORT_CACHE_DIR")))
-    response = Response(export.data, mimetype=export.mimetype)
+    # content_type, not mimetype: werkzeug appends "; charset=utf-8" to a text/* mimetype,
+    # and ours already carry it (the header ended with it twice).
+    response = Response(export.data, content_type=export.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-cache"
     return response

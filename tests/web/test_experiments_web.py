@@ -677,6 +677,7 @@ def test_csv_export(anon, filtered):
     with anon.get("/experimentations/export.csv") as r:
         assert r.status_code == 200
         assert r.mimetype == "text/csv"
+        assert r.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset
         assert "attachment" in r.headers["Content-Disposition"]
         assert r.headers["Content-Disposition"].endswith(".csv")
         data = r.data

@@ -50,6 +50,7 @@ def test_every_format_downloads(client, target, suffix):
     assert response.status_code == 200
     mimetype, name = EXPECTED[suffix]
     assert response.mimetype == mimetype
+    assert response.headers["Content-Type"].count("charset") <= 1, response.headers
     label = "programme" if target == "all" else target
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{name.format(t=label)}"')
