@@ -24,6 +24,7 @@ def users(runner, monkeypatch):
 
     def run(*args, input=None):
         return runner.invoke(main, ["users", *args], input=input)
+
     return run
 
 
@@ -35,8 +36,9 @@ def assert_refused(result, message: str) -> None:
 
 
 def test_add_editor_with_password_option(users, store):
-    result = users("add", "editeur-sceaux", "--role", "editeur", "--commune", "92071",
-                   "--password", PASSWORD)
+    result = users(
+        "add", "editeur-sceaux", "--role", "editeur", "--commune", "92071", "--password", PASSWORD
+    )
     assert result.exit_code == 0, result.output
     assert "Compte « editeur-sceaux » créé (editeur de 92071)." in result.output
     assert store.get_user("editeur-sceaux")["commune"] == "92071"
@@ -44,8 +46,9 @@ def test_add_editor_with_password_option(users, store):
 
 
 def test_add_admin_with_prompted_password(users, store):
-    result = users("add", "admin-mgp", "--role", "administrateur",
-                   input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = users(
+        "add", "admin-mgp", "--role", "administrateur", input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Mot de passe" in result.output
     assert PASSWORD not in result.output  # hidden input is not echoed
@@ -56,8 +59,13 @@ def test_add_admin_with_prompted_password(users, store):
 
 
 def test_prompted_passwords_must_match(users, store):
-    result = users("add", "admin-mgp", "--role", "administrateur",
-                   input=f"{PASSWORD}\nautre-chose-long\n{PASSWORD}\n{PASSWORD}\n")
+    result = users(
+        "add",
+        "admin-mgp",
+        "--role",
+        "administrateur",
+        input=f"{PASSWORD}\nautre-chose-long\n{PASSWORD}\n{PASSWORD}\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Error: The two entered values do not match." in result.output
     assert store.authenticate("admin-mgp", PASSWORD, ip="cli") is not None
@@ -71,21 +79,42 @@ def test_password_from_the_environment(users, store, monkeypatch):
 
 
 def test_commune_without_a_district_is_refused(users, store):
-    result = users("add", "editeur-paris", "--role", "editeur", "--commune", "75056",
-                   "--password", PASSWORD)
-    assert_refused(result, "La commune 75056 n’accueille pas de quartier QMI (codes possibles : "
-                           "93005, 92048, 93051, 92071).")
+    result = users(
+        "add", "editeur-paris", "--role", "editeur", "--commune", "75056", "--password", PASSWORD
+    )
+    assert_refused(
+        result,
+        "La commune 75056 n’accueille pas de quartier QMI (codes possibles : "
+        "93005, 92048, 93051, 92071).",
+    )
     assert store.list_users() == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--role", "editeur", "--commune", "92071", "--password", "court"],
-     "Le mot de passe doit contenir au moins 10 caractères."),
-    (["--role", "editeur", "--password", PASSWORD],
-     "Un éditeur doit être rattaché à une commune (code INSEE)."),
-    (["--role", "administrateur", "--commune", "92071", "--password", PASSWORD],
-     "Un administrateur n'est rattaché à aucune commune."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--role", "editeur", "--commune", "92071", "--password", "onze-signes"],
+            "Le mot de passe doit contenir au moins 12 caractères.",
+        ),
+        (
+            ["--role", "editeur", "--commune", "92071", "--password", "Nouveau-Compte-2025"],
+            "Le mot de passe ne doit pas contenir l’identifiant.",
+        ),
+        (
+            ["--role", "editeur", "--commune", "92071", "--password", "password1234"],
+            "Ce mot de passe fait partie des plus courants : choisissez-en un autre",
+        ),
+        (
+            ["--role", "editeur", "--password", PASSWORD],
+            "Un éditeur doit être rattaché à une commune (code INSEE).",
+        ),
+        (
+            ["--role", "administrateur", "--commune", "92071", "--password", PASSWORD],
+            "Un administrateur n'est rattaché à aucune commune.",
+        ),
+    ],
+)
 def test_bad_accounts_are_refused_in_french(users, store, args, message):
     assert_refused(users("add", "nouveau-compte", *args), message)
     assert store.list_users() == []
@@ -105,10 +134,22 @@ def test_unknown_role_is_refused_by_the_option(users, store):
 
 
 def test_duplicate_username_is_refused(users, store):
-    assert users("add", "editeur-sceaux", "--role", "editeur", "--commune", "92071",
-                 "--password", PASSWORD).exit_code == 0
-    result = users("add", "editeur-sceaux", "--role", "administrateur",
-                   "--password", "un-autre-mot-de-passe")
+    assert (
+        users(
+            "add",
+            "editeur-sceaux",
+            "--role",
+            "editeur",
+            "--commune",
+            "92071",
+            "--password",
+            PASSWORD,
+        ).exit_code
+        == 0
+    )
+    result = users(
+        "add", "editeur-sceaux", "--role", "administrateur", "--password", "un-autre-mot-de-passe"
+    )
     assert_refused(result, "L'identifiant « editeur-sceaux » est déjà utilisé.")
     assert store.get_user("editeur-sceaux")["role"] == "editeur"
     assert store.authenticate("editeur-sceaux", PASSWORD, ip="cli") is not None
@@ -116,26 +157,38 @@ def test_duplicate_username_is_refused(users, store):
 
 def test_users_list(users):
     assert users("list").output == ""
-    users("add", "editeur-sceaux", "--role", "editeur", "--commune", "92071",
-          "--password", PASSWORD)
+    users(
+        "add", "editeur-sceaux", "--role", "editeur", "--commune", "92071", "--password", PASSWORD
+    )
     users("add", "admin-mgp", "--role", "administrateur", "--password", PASSWORD)
     result = users("list")
     assert result.exit_code == 0
-    assert result.output.splitlines() == ["admin-mgp\tadministrateur\t—",
-                                          "editeur-sceaux\tediteur\t92071"]
+    assert result.output.splitlines() == [
+        "admin-mgp\tadministrateur\t—",
+        "editeur-sceaux\tediteur\t92071",
+    ]
     assert "scrypt" not in result.output and PASSWORD not in result.output
 
 
 def test_passwd_and_remove(users, store):
-    users("add", "editeur-sceaux", "--role", "editeur", "--commune", "92071",
-          "--password", PASSWORD)
+    users(
+        "add", "editeur-sceaux", "--role", "editeur", "--commune", "92071", "--password", PASSWORD
+    )
     result = users("passwd", "editeur-sceaux", "--password", "nouveau-mot-de-passe")
     assert result.exit_code == 0 and "Mot de passe de « editeur-sceaux » changé." in result.output
     assert store.authenticate("editeur-sceaux", "nouveau-mot-de-passe", ip="cli") is not None
-    assert_refused(users("passwd", "editeur-sceaux", "--password", "court"),
-                   "Le mot de passe doit contenir au moins 10 caractères.")
-    assert_refused(users("passwd", "personne", "--password", "nouveau-mot-de-passe"),
-                   "Utilisateur introuvable.")
+    assert_refused(
+        users("passwd", "editeur-sceaux", "--password", "court"),
+        "Le mot de passe doit contenir au moins 12 caractères.",
+    )
+    assert_refused(
+        users("passwd", "editeur-sceaux", "--password", "123456789abc"),
+        "Ce mot de passe fait partie des plus courants",
+    )
+    assert_refused(
+        users("passwd", "personne", "--password", "nouveau-mot-de-passe"),
+        "Utilisateur introuvable.",
+    )
     assert users("remove", "editeur-sceaux").exit_code == 0
     assert store.get_user("editeur-sceaux") is None
     assert_refused(users("remove", "editeur-sceaux"), "Utilisateur introuvable.")

@@ -21,12 +21,14 @@ An attempt that comes before the longest wait is over is refused with a 429 that
 how long to wait, without checking the password nor being recorded. Nothing sleeps.
 """
 
+import gzip
 import math
 import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -35,7 +37,8 @@ from geoapp.errors import GeoappError
 from geoapp.store.db import transaction
 
 ROLES = ("editeur", "administrateur")
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
 KEEP_FAILURES_S = 24 * 3600
 KEEP_SUCCESSES_S = 30 * 24 * 3600  # how long an address stays "known" for its account
 QUIET_S = 3600  # an hour without failure ends a streak
@@ -78,7 +81,7 @@ def add(
 ) -> dict[str, Any]:
     """Create an account; 422 for a bad name, role, commune or password, 409 if taken."""
     _check_account(username, role, commune)
-    _check_password(password)
+    _check_password(password, username)
     try:
         conn.execute(
             "INSERT INTO users (username, password_hash, role, commune, created_at,"
@@ -102,8 +105,8 @@ def list_all(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
-    """Replace a password and end the account's sessions; 422 if too short, 404 if unknown."""
-    _check_password(password)
+    """Replace a password and end the account's sessions; 422 if too weak, 404 if unknown."""
+    _check_password(password, username)
     cursor = conn.execute(
         "UPDATE users SET password_hash = ?, session_epoch = ? WHERE username = ?",
         (generate_password_hash(password), _new_epoch(), username),
@@ -253,6 +256,23 @@ def _check_account(username: str, role: str, commune: str | None) -> None:
         raise GeoappError("Un administrateur n'est rattaché à aucune commune.", 422)
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
+def _check_password(password: str, username: str) -> None:
+    """ASVS level 1: 12 characters or more, not the name, not a common password."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise GeoappError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD} caractères.", 422)
+    if username and username.casefold() in password.casefold():
+        raise GeoappError("Le mot de passe ne doit pas contenir l’identifiant.", 422)
+    if password.strip().lower() in _common_passwords():
+        raise GeoappError(
+            "Ce mot de passe fait partie des plus courants : choisissez-en un autre, par exemple "
+            "une phrase de plusieurs mots.",
+            422,
+        )
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """Django's list of about 20,000 common passwords, lowercased (see its LICENSE file)."""
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle)

@@ -57,10 +57,58 @@ def test_add_user_refusals(store, editor, username, password, role, commune, sta
     assert caught.value.status == status
 
 
-def test_short_password_message(store):
+def refused_password(call) -> str:
     with pytest.raises(GeoappError) as caught:
-        store.add_user("bob", "123456789", role="administrateur")
-    assert caught.value.message == "Le mot de passe doit contenir au moins 10 caractères."
+        call()
+    assert caught.value.status == 422
+    return caught.value.message
+
+
+def test_passwords_need_12_characters(store, editor):
+    message = refused_password(lambda: store.add_user("bob", "k7#vQ2!mZp4", role="administrateur"))
+    assert message == "Le mot de passe doit contenir au moins 12 caractères."
+    assert refused_password(lambda: store.set_password("ana", "k7#vQ2!mZp4")) == message
+    store.add_user("bob", "k7#vQ2!mZp4w", role="administrateur")  # 12 is enough
+
+
+@pytest.mark.parametrize("password", ["ana-est-la-meilleure", "mot de passe d'ANA", "xxxAnaxxxxxx"])
+def test_passwords_must_not_contain_the_username(store, editor, password):
+    message = refused_password(lambda: store.set_password("ana", password))
+    assert message == "Le mot de passe ne doit pas contenir l’identifiant."
+    message = refused_password(
+        lambda: store.add_user("Ana-93", f"{password}-ana-93", role="editeur", commune="93005")
+    )
+    assert message == "Le mot de passe ne doit pas contenir l’identifiant."
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password1234", "PassWord1234", "123456789abc", "1234567890qwertyuiop", " 000000000000 "],
+)
+def test_common_passwords_are_refused(store, editor, password):
+    message = refused_password(lambda: store.set_password("ana", password))
+    assert message == (
+        "Ce mot de passe fait partie des plus courants : choisissez-en un autre, par exemple "
+        "une phrase de plusieurs mots."
+    )
+    assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor  # unchanged
+
+
+def test_the_common_password_list_ships_with_the_package():
+    import gzip
+    import tomllib
+    from importlib.resources import files
+
+    from geoapp.config import PROJECT_ROOT
+
+    bundled = files("geoapp") / "data" / "common-passwords.txt.gz"
+    with gzip.open(bundled, "rt", encoding="utf-8") as handle:
+        words = {line.strip() for line in handle}
+    assert len(words) > 19000 and "password1234" in words
+    assert "motdepasse-tres-long" not in words  # tests/conftest.py's password is valid
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    data = pyproject["tool"]["setuptools"]["package-data"]["geoapp"]
+    assert "data/common-passwords.txt.gz" in data and "data/common-passwords.LICENSE" in data
 
 
 def test_authenticate(store, editor):
