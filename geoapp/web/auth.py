@@ -133,13 +133,6 @@ def require_editor(district) -> dict:
     return user
 
 
-def require_admin() -> dict:
-    user = g.get("user")
-    if not user or user["role"] != ADMIN:
-        raise GeoappError("Réservé aux administrateurs.", 403 if user else 401)
-    return user
-
-
 def _safe_next(target: str | None) -> str:
     """Only redirect to a path of this site after login (no open redirect)."""
     if (
