@@ -43,10 +43,11 @@ class Atlas:
 
     def district(self, slug: str) -> pd.Series:
         """The district row for ``slug``, or a French 404."""
-        match = self.districts[self.districts["slug"] == slug]
-        if match.empty:
-            raise GeoappError(f"Le quartier « {slug} » n’existe pas.", 404)
-        return match.iloc[0]
+        # Python's exact comparison first: numpy's ignores trailing NUL characters, so
+        # "slug\x00" matched the row, then missed every mapping keyed by the real slug.
+        if slug not in self.slugs:
+            raise GeoappError(f"Le quartier « {_shown(slug)} » n’existe pas.", 404)
+        return self.districts[self.districts["slug"] == slug].iloc[0]
 
     def study_area(self, slug: str):
         """Where a district's cut is measured: its perimeter buffered by 500 m."""
@@ -70,6 +71,11 @@ class Atlas:
         centres = centres.to_crs(DISPLAY_CRS)
         return {slug: (round(p.x, 6), round(p.y, 6))
                 for slug, p in zip(self.districts["slug"], centres, strict=True)}
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """``text`` cut for a message (a 5000-character slug is not worth echoing)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def load_facts(path: Path | str) -> dict:

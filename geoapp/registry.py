@@ -186,6 +186,8 @@ def _number(check: _Checker, field: str, label: str, bounds: tuple[float, float]
         check.fail(field, f"{label} est obligatoire.")
         return None
     try:
+        if not value.isascii() or "_" in value:  # float() also reads "٣" and "1_0"
+            raise ValueError(value)
         number = float(value.replace(",", ".") if "." not in value else value)
     except ValueError:
         check.fail(field, f"{label} doit être un nombre en degrés décimaux.")

@@ -100,6 +100,8 @@ def test_text_is_kept_as_typed_for_display_time_escaping():
         ("start_date", "0224-03-01", "La date de début doit être comprise entre 2000 et 2100."),
         ("lon", "", "La longitude est obligatoire."),
         ("lon", "est", "La longitude doit être un nombre en degrés décimaux."),
+        ("lon", "٣", "La longitude doit être un nombre en degrés décimaux."),  # Arabic-Indic 3
+        ("lat", "4_8", "La latitude doit être un nombre en degrés décimaux."),
         ("lat", "nan", f"La latitude {LAT_RANGE}"),
         ("lon", "inf", f"La longitude {LON_RANGE}"),
         # Swapped lon/lat: 48.9 is no longitude in France.

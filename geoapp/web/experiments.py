@@ -212,6 +212,8 @@ def registry():
 @bp.get("/api/placement")
 def placement_api():
     slug = request.args.get("quartier", "")
+    if not slug:
+        raise GeoappError("Indiquez le quartier (paramètre « quartier »).", 400)
     get_atlas().district(slug)
     try:
         values = validate_position(request.args.get("lon"), request.args.get("lat"))

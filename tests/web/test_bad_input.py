@@ -198,3 +198,101 @@ def test_registry_links_keep_only_the_known_filters(client, query):
 )
 def test_odd_vendor_paths_are_a_french_404(client, path):
     assert_french_refusal(client.get(path), 404)
+
+
+# Odd slugs, numbers and parameters on every route -----------------------------------------
+
+ODD_SLUGS = ["%00", "sceaux-les-blagis%00", "a" * 5000, "..", "%C3%A9", "%ff", "%3Cscript%3E"]
+ODD_NUMBERS = ["nan", "inf", "-inf", "1e400", "", "abc", "%00", "9" * 5000, "0x10", "٣"]
+GOOD = f"lon={IN_SCEAUX[0]}&lat={IN_SCEAUX[1]}"
+
+REFUSED = [
+    *[(f"/quartiers/{s}", 404) for s in ODD_SLUGS],
+    *[(f"/api/quartiers/{s}/coupures", 404) for s in ODD_SLUGS],
+    *[(f"/api/quartiers/{s}/what-if?{GOOD}", 404) for s in ODD_SLUGS],
+    *[(f"/api/placement?quartier={s}&{GOOD}", 404) for s in ODD_SLUGS],
+    *[(f"/exports/{s}.png", 404) for s in ODD_SLUGS],
+    *[(f"/exports/all.csv?quartier={s}", 404) for s in ODD_SLUGS],
+    *[(f"/api/placement?quartier={SCEAUX}&lon={IN_SCEAUX[0]}&lat={v}", 400) for v in ODD_NUMBERS],
+    *[(f"/api/placement?quartier={SCEAUX}&lon={v}&lat={IN_SCEAUX[1]}", 400) for v in ODD_NUMBERS],
+    *[(f"/api/quartiers/{SCEAUX}/what-if?lon={IN_SCEAUX[0]}&lat={v}", 400) for v in ODD_NUMBERS],
+    *[(f"/api/quartiers/{SCEAUX}/what-if?lon={v}&lat={IN_SCEAUX[1]}", 400) for v in ODD_NUMBERS],
+    *[(f"/exports/{SCEAUX}.gpkg?crs={v}", 400) for v in ODD_NUMBERS if v],
+    *[(f"/exports/{SCEAUX}.png?taille={v}", 400) for v in ODD_NUMBERS if v],
+    *[(f"/exports/all.csv?theme={v}", 400) for v in ODD_NUMBERS if v],
+    *[(f"/exports/all.csv?statut={v}", 400) for v in ODD_NUMBERS if v],
+    ("/api/placement", 400),
+    (f"/api/placement?{GOOD}", 400),
+    (f"/api/placement?quartier={SCEAUX}", 400),
+    (f"/api/quartiers/{SCEAUX}/what-if", 400),
+    ("/exports/", 404),
+    ("/exports/.png", 404),
+    (f"/exports/{SCEAUX}.", 404),
+    (f"/exports/{SCEAUX}..png", 404),
+    (f"/exports/{SCEAUX}.exe", 404),
+    ("/experimentations/0", 404),
+    ("/experimentations/-1", 404),
+    ("/experimentations/%C3%A9", 404),
+    ("/api/experimentations/0", 404),
+]
+
+
+@pytest.mark.parametrize("url, status", REFUSED, ids=[u[:70] for u, _ in REFUSED])
+def test_odd_values_are_a_french_4xx(client, url, status):
+    assert_french_refusal(client.get(url), status)
+
+
+# Filters of the pages and lists: an unknown value is ignored, as if absent.
+IGNORED = [
+    *[f"/experimentations?quartier={v}&theme={v}&statut={v}" for v in ODD_NUMBERS[:7]],
+    *[f"/api/experimentations.geojson?quartier={v}&theme={v}&statut={v}" for v in ODD_NUMBERS],
+    *[f"/experimentations/export.csv?quartier={v}&theme={v}" for v in ODD_NUMBERS[:7]],
+    *[f"/api/placement?quartier={SCEAUX}&{GOOD}&exclure={v}" for v in ODD_NUMBERS],
+    "/?theme=%00&statut=" + "x" * 5000 + "&quartier=%ff",
+    f"/quartiers/{SCEAUX}?theme=%00&statut=nan",
+    "/connexion?next=%00",
+    "/connexion?next=//ailleurs.example",
+]
+
+
+@pytest.mark.parametrize("url", IGNORED, ids=[u[:70] for u in IGNORED])
+def test_odd_filters_are_ignored(client, url):
+    r = client.get(url)
+    assert r.status_code == 200, (r.status_code, text(r)[:300])
+
+
+ODD_POSTS = [
+    (
+        f"/quartiers/{SCEAUX}/franchissements",
+        {"kind": "pont", "status": "existant", "lon": "nan", "lat": "1e400"},
+        422,
+    ),
+    (
+        f"/quartiers/{SCEAUX}/franchissements",
+        {"kind": "\x00", "status": "\x00", "name": "\u202e", "lon": "2.3", "lat": "48.78"},
+        422,
+    ),
+    ("/quartiers/%00/franchissements", {}, 404),
+    ("/quartiers/sceaux-les-blagis%00/experimentations", {}, 404),
+    (
+        f"/quartiers/{SCEAUX}/experimentations",
+        {
+            "objectives": "\x00",
+            "lon": "1e400",
+            "lat": "nan",
+            "start_date": "9999-99-99",
+            "evaluation_scale_up": "\x00",
+        },
+        422,
+    ),
+    ("/experimentations/import", {}, 400),
+]
+
+
+@pytest.mark.parametrize("url, data, status", ODD_POSTS, ids=[u[:60] for u, _, _ in ODD_POSTS])
+def test_odd_writes_are_a_french_4xx_and_store_nothing(admin, store, url, data, status):
+    before = snapshot(store)
+    r = admin.post(url, data={"csrf_token": TOKEN, **data})
+    assert r.status_code == status, text(r)[:300]
+    assert '<html lang="fr">' in text(r)
+    assert snapshot(store) == before
