@@ -2,20 +2,14 @@
 
 import pytest
 
+from tests.browser import click_feature, open_map
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def _open_map(page, url: str) -> dict:
-    page.goto(url)
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    page.wait_for_timeout(300)
-    return page.evaluate("QMI.countFeatures()")
-
-
 def test_overview_draws_districts_and_cuts_offline(page, live_server):
-    counts = _open_map(page, live_server + "/")
+    counts = open_map(page, live_server + "/")
     assert page.evaluate("L.version") == "1.9.3"
     assert counts.get("quartier") == 4
     assert counts.get("coupure", 0) >= 10
@@ -33,7 +27,7 @@ def test_overview_draws_districts_and_cuts_offline(page, live_server):
 
 
 def test_district_page_offline(page, live_server):
-    counts = _open_map(page, live_server + "/quartiers/sceaux-les-blagis")
+    counts = open_map(page, live_server + "/quartiers/sceaux-les-blagis")
     assert counts.get("quartier") == 4
     assert counts.get("coupure", 0) >= 1
     assert "périmètre indicatif" in page.content().lower()
@@ -43,9 +37,7 @@ def test_district_page_offline(page, live_server):
 
 
 def test_click_on_district_opens_its_page(page, live_server):
-    _open_map(page, live_server + "/")
-    page.evaluate("""() => { let done = false; QMI.map.eachLayer(l => {
-        if (!done && l.feature && l.feature.properties.slug === 'noisy-mont-d-est') {
-          l.fire('click'); done = true; } }); }""")
+    open_map(page, live_server + "/")
+    click_feature(page, "quartier", "slug", "noisy-mont-d-est")
     page.wait_for_url("**/quartiers/noisy-mont-d-est")
     assert "Mont d" in page.locator("h1").inner_text()

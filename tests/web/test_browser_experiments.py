@@ -13,6 +13,7 @@ from shapely.geometry import Point
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.registry import validate_experiment
+from tests.browser import click_feature, map_point, open_map
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -41,43 +42,12 @@ def stored(live_app, atlas, *, title: str, lon: float, lat: float, **fields) -> 
     return store_of(live_app).create_experiment(values, district=SCEAUX, user="test-navigateur")
 
 
-def open_map(page, url: str) -> dict:
-    page.goto(url)
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    page.wait_for_timeout(300)
-    return page.evaluate("QMI.countFeatures()")
-
-
-def map_point(page, lon: float, lat: float) -> tuple[float, float]:
-    """Viewport pixel where (lon, lat) is drawn, the map scrolled into view."""
-    page.evaluate("QMI.map.getContainer().scrollIntoView({block: 'center'})")
-    point = page.evaluate(
-        """([lat, lon]) => {
-             const p = QMI.map.latLngToContainerPoint(L.latLng(lat, lon));
-             const r = QMI.map.getContainer().getBoundingClientRect();
-             return {x: p.x, y: p.y, left: r.left, top: r.top, w: r.width, h: r.height}; }""",
-        [lat, lon])
-    assert 0 < point["x"] < point["w"] and 0 < point["y"] < point["h"], "point off the map"
-    x, y = point["left"] + point["x"], point["top"] + point["y"]
-    on_map = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)"
-                           ".closest('.leaflet-map-pane')", [x, y])
-    assert on_map, "a control covers the point"
-    return x, y
-
-
-def experiment_layer_js(action: str) -> str:
-    """JS calling ``action`` on the experiment layer whose feature id is the argument."""
-    return ("(id) => { let found = false; QMI.map.eachLayer(l => { if (l.feature && "
-            "l.feature.properties.couche === 'experimentation' && l.feature.properties.id === id)"
-            f" {{ found = true; {action} }} }}); return found; }}")
-
-
 def open_popup(page, experiment_id: int) -> str:
+    """Zoom in on the experiment, as a user tells close markers apart, and click it."""
     # A closed popup fades out for 200 ms before leaving the DOM: wait for it to go.
     page.evaluate("QMI.map.closePopup()")
-    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
-    assert page.evaluate(experiment_layer_js("l.fire('click', {latlng: l.getLatLng()});"),
-                         experiment_id)
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-popup').length === 0")
+    click_feature(page, "experimentation", "id", experiment_id, zoom=17)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible")
     return popup.inner_text()
@@ -110,6 +80,11 @@ def start_placing(page, live_server) -> None:
     page.click("#placement-toggle")
     assert page.get_attribute("#placement-toggle", "aria-pressed") == "true"
     assert page.locator("#experiment-form").is_visible()
+
+
+def wait_for_verdict(page) -> None:
+    """Wait for the placement panel to say whether the point is inside the district."""
+    page.wait_for_function("() => document.querySelector('[data-field=inside]').textContent")
 
 
 def fill_form(page, title: str) -> None:
@@ -187,7 +162,7 @@ def test_placement_info_shows_nearby_hostile_titles_as_text(page, live_server, l
     page.mouse.click(*map_point(page, near["lon"] + 0.0003, near["lat"]))  # ~22 m east
     info = page.locator("#placement-info")
     info.wait_for(state="visible")
-    page.wait_for_function("document.querySelector('[data-field=nearby]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-field=nearby]').textContent"
                            ".includes('doublon')")
     nearby = info.locator('[data-field="nearby"]').inner_text()
     assert f"« {near['title']} »" in nearby
@@ -212,7 +187,7 @@ def test_place_an_experiment_by_clicking_the_map(page, live_server, live_app, at
     assert float(form.locator("input[name=lon]").input_value()) == pytest.approx(lon, abs=1e-4)
     info = page.locator("#placement-info")
     info.wait_for(state="visible")
-    page.wait_for_function("document.querySelector('[data-field=inside]').textContent !== ''")
+    wait_for_verdict(page)
     assert "Dans le périmètre" in info.inner_text()
     assert "Coupure la plus proche : RER B" in info.inner_text()
     assert page.locator(".leaflet-marker-draggable").count() == 1
@@ -255,7 +230,7 @@ def test_placing_outside_the_district_is_refused(page, live_server, live_app, at
     lon, lat = outside_sceaux(atlas)
     page.mouse.click(*map_point(page, lon, lat))
     info = page.locator("#placement-info")
-    page.wait_for_function("document.querySelector('[data-field=inside]').textContent !== ''")
+    wait_for_verdict(page)
     text = info.inner_text()
     assert "Hors du quartier" in text and "L’enregistrement sera refusé." in text
     assert "is-outside" in info.get_attribute("class")
@@ -276,7 +251,7 @@ def test_placing_outside_the_district_is_refused(page, live_server, live_app, at
         "Un banc-bibliothèque\nau pied des immeubles.")
     assert form.locator("input[name=lat]").input_value() == typed_lat
     # the marker is back where it was, with the same warning
-    page.wait_for_function("document.querySelector('[data-field=inside]').textContent !== ''")
+    wait_for_verdict(page)
     assert "Hors du quartier" in page.locator("#placement-info").inner_text()
     assert page.locator(".leaflet-marker-draggable").count() == 1
     screenshot(page, "experiments-placement-refused")
