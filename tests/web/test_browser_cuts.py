@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry import Point
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.browser import click_map_at, open_map, wait_for_map
 from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
@@ -43,31 +44,13 @@ def far_from_rer_b(atlas) -> tuple[float, float]:
     return lonlat(point)
 
 
-def open_district(page, url: str) -> dict:
-    page.goto(url)
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    page.wait_for_timeout(300)
-    return page.evaluate("QMI.countFeatures()")
-
-
-def click_map_at(page, lon: float, lat: float) -> None:
-    """Click the map where (lon, lat) is drawn, like a planner would."""
-    page.evaluate("QMI.map.getContainer().scrollIntoView({block: 'center'})")
-    x, y = page.evaluate("([lat, lon]) => { const p = QMI.map.latLngToContainerPoint("
-                         "L.latLng(lat, lon)); return [p.x, p.y]; }", [lat, lon])
-    box = page.evaluate("() => { const r = QMI.map.getContainer().getBoundingClientRect();"
-                        " return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
-    assert 0 < x < box["width"] and 0 < y < box["height"], "the point is off the map"
-    page.mouse.click(box["x"] + x, box["y"] + y)
-
-
 def cell(page, key: str) -> float:
     text = page.locator(f'#whatif-result [data-k="{key}"]').inner_text()
     return float(text.replace("\u202f", "").replace(",", "."))
 
 
 def test_what_if_crossing_in_the_browser(page, live_server, atlas):
-    counts = open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    counts = open_map(page, f"{live_server}/quartiers/{SCEAUX}")
     assert counts.get("cote", 0) >= 2
     assert counts.get("franchissement", 0) >= 1
     assert counts.get("coupure", 0) >= 1
@@ -116,11 +99,11 @@ def login(page, live_server, live_app, commune: str) -> str:
 
 def test_editor_adds_a_crossing_by_clicking_the_map(page, live_server, live_app, atlas):
     login(page, live_server, live_app, "92071")
-    before = open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    before = open_map(page, f"{live_server}/quartiers/{SCEAUX}")
     name = f"Passerelle test {uuid.uuid4().hex[:6]}"
 
     page.click("#crossing-add summary")
-    page.wait_for_function("QMI.tool === 'crossing'")  # set by the <details> toggle event
+    page.wait_for_function("() => QMI.tool === 'crossing'")  # set by the <details> toggle event
     lon, lat = on_rer_b(atlas, 0.3)
     click_map_at(page, lon, lat)
     form = page.locator("#crossing-form")
@@ -133,7 +116,7 @@ def test_editor_adds_a_crossing_by_clicking_the_map(page, live_server, live_app,
         form.locator("button[type=submit]").click()
 
     assert page.url.endswith(f"/quartiers/{SCEAUX}#coupures")
-    page.wait_for_function("window.QMI && window.QMI.map")
+    wait_for_map(page)
     assert f"{name} — passerelle (existant, saisi)" in page.locator("#crossings-list").inner_text()
     after = page.evaluate("QMI.countFeatures()")
     assert after["franchissement"] == before["franchissement"] + 1
@@ -157,12 +140,14 @@ def test_editor_adds_a_crossing_by_clicking_the_map(page, live_server, live_app,
 def test_what_if_works_after_opening_the_crossing_form(page, live_server, live_app, atlas):
     """Switching from the crossing tool to the what-if tool leaves the what-if on."""
     login(page, live_server, live_app, "92071")
-    open_district(page, f"{live_server}/quartiers/{SCEAUX}")
+    open_map(page, f"{live_server}/quartiers/{SCEAUX}")
     page.click("#crossing-add summary")
-    page.wait_for_function("QMI.tool === 'crossing'")  # set by the <details> toggle event
+    page.wait_for_function("() => QMI.tool === 'crossing'")  # set by the <details> toggle event
+    page.evaluate("() => { window.__closed = new Promise(done => document.getElementById("
+                  "'crossing-add').addEventListener('toggle', done, {once: true})); }")
     page.click("#whatif-toggle")
-    page.wait_for_function("!document.getElementById('crossing-add').open")
-    page.wait_for_timeout(200)  # let the closing <details> fire its toggle event
+    page.evaluate("() => window.__closed")  # the closing <details> has fired its toggle
+    assert not page.evaluate("() => document.getElementById('crossing-add').open")
     assert page.evaluate("QMI.tool") == "whatif"
     assert page.get_attribute("#whatif-toggle", "aria-pressed") == "true"
     click_map_at(page, *on_rer_b(atlas, 0.6))
