@@ -12,6 +12,7 @@ from waitress import serve as waitress_serve
 
 from geoapp import create_app
 from geoapp.errors import GeoappError
+from geoapp.vocabulary import ROLES
 
 
 class Refusal(click.ClickException):
@@ -77,7 +78,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["editeur", "administrateur"]), required=True,
+@click.option("--role", type=click.Choice(ROLES), required=True,
               help="editeur : un seul quartier (celui de --commune) ; administrateur : tout.")
 @click.option("--commune", help="Code INSEE de la commune de l’éditeur (ex. 92071 pour Sceaux).")
 @click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,

@@ -19,6 +19,7 @@ import shapely
 
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.errors import DEEP_JSON, GeoappError
+from geoapp.vocabulary import EXPERIMENT_FIELDS
 
 # Bounds of plausible lon/lat coordinates for a file with no declared CRS (RFC 7946).
 _LONLAT_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
@@ -266,19 +267,13 @@ def points_frame(rows: list[dict], *, columns: list[str] | None = None) -> gpd.G
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326").to_crs(ANALYSIS_CRS)
 
 
-EXPERIMENT_COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme",
-                      "objectives", "description", "status", "start_date", "end_date",
-                      "lon", "lat", "precision", "location_note", "evaluation_outcome",
-                      "evaluation_scale_up", "source"]
-
-
 def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     """Experiments as the store lists them -> points in Lambert-93 (EPSG:2154).
 
     ``rows`` are dicts with WGS84 ``lon``/``lat`` (decimal degrees) and the registry
-    fields; extra keys are kept. Every column of `EXPERIMENT_COLUMNS` is present, even
+    fields; extra keys are kept. Every field of `EXPERIMENT_FIELDS` is present, even
     for an empty list, so maps and exports can say "Aucune expérimentation".
     """
-    frame = points_frame(list(rows), columns=EXPERIMENT_COLUMNS)
-    missing = [c for c in EXPERIMENT_COLUMNS if c not in frame]
+    frame = points_frame(list(rows), columns=EXPERIMENT_FIELDS)
+    missing = [c for c in EXPERIMENT_FIELDS if c not in frame]
     return frame.assign(**{c: None for c in missing}) if missing else frame

@@ -26,15 +26,22 @@ from jinja2 import Template
 
 from geoapp.analysis import DISPLAY_CRS
 from geoapp.assets import AssetUrl, map_resources
+from geoapp.vocabulary import (
+    CROSSING_COLOURS,
+    CUT_STYLES,
+    DISTRICT_COLOUR,
+    PRECISION_LABELS,
+    SIDE_COLOURS,
+    STATUS_STYLES,
+    THEME_COLOURS,
+    fr_num,
+)
 
 ATTRIBUTION = ("IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités (ODbL) · "
                "périmètres indicatifs")
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = "Fond © OpenStreetMap"
-DISTRICT_COLOUR = "#6a1b9a"
 DISPLAY_GRID_DEG = 1e-5
-CUT_STYLE = {"voie ferrée": {"weight": 5, "dashArray": None},
-             "tramway": {"weight": 3, "dashArray": "6 4"}}
 
 Link = Callable[..., str]
 """``link(endpoint, **values) -> url`` (Flask's ``url_for``); ``None`` for offline files."""
@@ -146,8 +153,8 @@ def add_qpv(view: MapView, qpv: gpd.GeoDataFrame, *, show: bool = False) -> None
 def district_popup(d, link: Link | None) -> dict:
     """Popup of a district row: facts, computed figures, and the perimeter caveat."""
     rows = [("Commune", f"{d.commune} ({d.code_dep})"), ("EPT", d.ept),
-            ("Maire", d.maire), ("Population", f"{d.population:,} hab.".replace(",", " ")),
-            ("Surface", f"{d.area_ha:.1f} ha".replace(".", ",")),
+            ("Maire", d.maire), ("Population", f"{fr_num(d.population, 0)} hab."),
+            ("Surface", f"{fr_num(d.area_ha)} ha"),
             ("Coupures cartographiées", d.cut_names or "aucune")]
     note = f"Périmètre {d.perimetre_source} : {d.regle}"
     target = (link("pages.district", slug=d.slug), "Ouvrir la fiche du quartier") \
@@ -178,7 +185,7 @@ def add_cuts(view: MapView, cuts: gpd.GeoDataFrame) -> None:
     layer = _annotated(cuts, "coupure", popups, labels, kind=cuts["kind"].tolist(),
                        color=cuts["couleur"].tolist())
     add_layer(view, layer, "Coupures urbaines (voies ferrées, tramway)", style_by="kind",
-              styles=CUT_STYLE, style={"opacity": 0.9, "className": "qmi-cut"})
+              styles=CUT_STYLES, style={"opacity": 0.9, "className": "qmi-cut"})
 
 
 def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
@@ -201,28 +208,10 @@ def add_stations(view: MapView, stations: gpd.GeoDataFrame) -> None:
                      "fillOpacity": 1, "className": "qmi-station"})
 
 
-THEME_COLOURS = {
-    "mobilité": "#1565c0",
-    "nature en ville et îlots de fraîcheur": "#2e7d32",
-    "énergie et bâti": "#f9a825",
-    "déchets et économie circulaire": "#6d4c41",
-    "commerce et attractivité": "#c2185b",
-    "lien social et culture": "#7b1fa2",
-    "espaces publics": "#00838f",
-}
-STATUS_STYLES = {
-    "proposée": {"fillOpacity": 0.15, "dashArray": "3 3", "weight": 2},
-    "sélectionnée": {"fillOpacity": 0.45, "weight": 2},
-    "déployée": {"fillOpacity": 0.95, "weight": 2},
-    "terminée": {"fillOpacity": 0.95, "weight": 4},
-    "abandonnée": {"fillOpacity": 0.1, "dashArray": "1 4", "weight": 2},
-}
-
-
 def experiment_popup(e, link: Link | None) -> dict:
     """Popup of one experiment: every value stays text, whatever users typed."""
     dates = " → ".join(d for d in (e.start_date, e.end_date) if not blank(d)) or "non renseignées"
-    precision = "exacte" if e.precision == "exacte" else "indicative (site exact non publié)"
+    precision = PRECISION_LABELS.get(e.precision, e.precision)
     target = (link("experiments.detail", experiment_id=int(e.id)),
               "Voir la fiche de l’expérimentation") if link else None
     return popup(e.title, [("Structure", f"{e.organisation} ({e.org_kind})"),
@@ -244,16 +233,12 @@ def add_experiments(view: MapView, experiments: gpd.GeoDataFrame, *,
                                            "className": "qmi-experiment"})
 
 
-SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")
-CROSSING_COLOURS = {"existant": "#2e7d32", "projeté": "#ef6c00"}
-
-
 def add_sides(view: MapView, sides: gpd.GeoDataFrame) -> None:
     """Sides of the study area cut by the corridors, shaded one colour each."""
-    popups = [popup(f"Côté n° {s.side_id}", [("Surface", f"{s.area_ha:.1f} ha")],
+    popups = [popup(f"Côté n° {s.side_id}", [("Surface", f"{fr_num(s.area_ha)} ha")],
                     note="Partie de la zone d’étude (quartier + 500 m) délimitée par "
                          "les coupures.") for s in sides.itertuples()]
-    tips = [f"Côté n° {s.side_id} ({s.area_ha:.0f} ha)" for s in sides.itertuples()]
+    tips = [f"Côté n° {s.side_id} ({fr_num(s.area_ha, 0)} ha)" for s in sides.itertuples()]
     colours = [SIDE_COLOURS[i % len(SIDE_COLOURS)] for i in range(len(sides))]
     layer = _annotated(sides, "cote", popups, tips, color=colours)
     add_layer(view, layer, "Côtés de la coupure (zone d’étude)",

@@ -1,4 +1,4 @@
-"""The experiment vocabulary and the checks a submitted experiment must pass.
+"""The checks a submitted experiment or crossing must pass, against `geoapp.vocabulary`.
 
 Pure on purpose: no database, no Flask. The web form, the CSV import, the seed loader and
 the CLI all clean their input here, so one rule lives in one place and every message a
@@ -17,31 +17,15 @@ from datetime import date
 from typing import Any
 
 from geoapp.errors import GeoappError
-
-THEMES = [
-    "mobilité",
-    "nature en ville et îlots de fraîcheur",
-    "énergie et bâti",
-    "déchets et économie circulaire",
-    "commerce et attractivité",
-    "lien social et culture",
-    "espaces publics",
-]
-STATUSES = ["proposée", "sélectionnée", "déployée", "terminée", "abandonnée"]
-ORG_KINDS = ["startup", "association", "entreprise"]
-PRECISIONS = ["exacte", "indicative"]
-CROSSING_KINDS = ["passerelle", "souterrain", "pont", "passage à niveau"]
-CROSSING_STATUSES = ["existant", "projeté"]
-
-# French names of the fields, for the history shown on an experiment's page.
-FIELD_LABELS = {
-    "district": "quartier", "title": "titre", "organisation": "structure",
-    "org_kind": "type de structure", "theme": "thème", "objectives": "objectifs",
-    "description": "description", "status": "statut", "start_date": "début",
-    "end_date": "fin", "lon": "longitude", "lat": "latitude", "precision": "précision",
-    "location_note": "note de localisation", "evaluation_outcome": "bilan",
-    "evaluation_scale_up": "passage à l’échelle", "withdrawn": "retirée", "source": "source",
-}
+from geoapp.vocabulary import (
+    CROSSING_KINDS,
+    CROSSING_STATUSES,
+    ORG_KINDS,
+    PRECISIONS,
+    STATUSES,
+    THEMES,
+    fr_num,
+)
 
 # Metropolitan France, Corsica included (degrees, EPSG:4326). A point outside is a typo
 # (swapped lon/lat, a missing minus sign), never a real QMI site.
@@ -194,7 +178,7 @@ def _number(check: _Checker, field: str, label: str, bounds: tuple[float, float]
         return None
     low, high = bounds
     if not math.isfinite(number) or not low <= number <= high:
-        french = f"{low:g} et {high:g}".replace(".", ",")
+        french = f"{fr_num(low, trim=True)} et {fr_num(high, trim=True)}"
         check.fail(field, f"{label} doit être comprise entre {french} (France métropolitaine).")
         return None
     return number

@@ -12,11 +12,10 @@ import io
 import json
 
 from geoapp.errors import DEEP_JSON, GeoappError
+from geoapp.vocabulary import EXPERIMENT_FIELDS, LIST_SEPARATOR, fr_num
 
-COLUMNS = ["id", "district", "title", "organisation", "org_kind", "theme", "objectives",
-           "description", "status", "start_date", "end_date", "lon", "lat", "precision",
-           "location_note", "evaluation_outcome", "evaluation_scale_up"]
-LIST_SEPARATOR = " | "
+# Every registry field but ``source``, which only the seed and the store set.
+COLUMNS = [f for f in EXPERIMENT_FIELDS if f != "source"]
 _SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
 # Free-text columns: a cell starting like a formula gets a leading apostrophe on export
 # (Excel then shows it as text instead of running it) and loses it again on import. A
@@ -78,7 +77,7 @@ def read_csv(data: bytes) -> list[dict]:
 def _csv_error(line: int, exc: csv.Error) -> str:
     """French reason for a CSV the reader gave up on (a giant cell, broken quoting)."""
     if "field larger than field limit" in str(exc):
-        limit = f"{csv.field_size_limit():,}".replace(",", " ")
+        limit = fr_num(csv.field_size_limit(), 0)
         return f"CSV illisible à la ligne {line} : une cellule dépasse {limit} caractères."
     return f"CSV illisible à la ligne {line} : guillemets ou séparateurs mal formés."
 

@@ -1,4 +1,4 @@
-"""The experiment vocabulary, field validation, deployment rate and summaries."""
+"""Field validation against the vocabulary, deployment rate and summaries."""
 
 import math
 
@@ -7,8 +7,6 @@ from werkzeug.datastructures import MultiDict
 
 from geoapp.errors import GeoappError
 from geoapp.registry import (
-    STATUSES,
-    THEMES,
     ValidationError,
     deployment_rate,
     summarise,
@@ -16,6 +14,7 @@ from geoapp.registry import (
     validate_experiment,
     validate_position,
 )
+from geoapp.vocabulary import STATUSES, THEMES
 
 OBJECTIVES = [
     "Renforcer l’attractivité du quartier en tant que centralité économique et résidentielle.",

@@ -183,4 +183,4 @@ def test_csv_cell_over_the_field_limit_is_a_400():
         read_csv(data)
     assert info.value.status == 400
     assert info.value.message == ("CSV illisible à la ligne 2 : une cellule dépasse "
-                                  "131 072 caractères.")
+                                  "131\u202f072 caractères.")

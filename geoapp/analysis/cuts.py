@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.analysis.checks import check_area, check_distance, check_frame
+from geoapp.vocabulary import CROSSING_KINDS, CROSSING_STATUSES, STATION_KIND
 
 _CRS = pyproj.CRS(ANALYSIS_CRS)
 
@@ -30,8 +31,8 @@ KIND_BY_MODE = {"RER": "voie ferrée", "TRAIN": "voie ferrée", "TER": "voie fer
                 "TRAMWAY": "tramway"}
 # Pieces smaller than this (1 ha) are slivers of generalised boundaries, not sides.
 MIN_SIDE_M2 = 10_000.0
-CROSSING_KINDS = ("passerelle", "souterrain", "pont", "passage à niveau", "gare")
-CROSSING_STATUSES = ("existant", "projeté")
+# Crossings are those planners enter plus the stations found on a corridor.
+_KINDS = (*CROSSING_KINDS, STATION_KIND)
 # Corridor lines are kept this far beyond the study zone, so that a zone still cut by them
 # (e.g. the study area itself, split by `split_sides`) is fully crossed.
 CLIP_MARGIN_M = 100.0
@@ -371,7 +372,7 @@ def station_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *
     found = found.sort_values(["corridor_id", "offset_m"], kind="stable")
     key = found["id_zdc"].where(found["id_zdc"].notna(), found["name"])
     found = found[~pd.DataFrame({"c": found["corridor_id"], "k": key}).duplicated()]
-    found = found.assign(kind="gare", status="existant", source="IDFM gares")
+    found = found.assign(kind=STATION_KIND, status="existant", source="IDFM gares")
     return gpd.GeoDataFrame(found[[*_STATION_COLUMNS, "geometry"]].reset_index(drop=True),
                             geometry="geometry", crs=_CRS)
 
@@ -379,11 +380,12 @@ def station_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *
 def assign_crossings(crossings: gpd.GeoDataFrame,
                      corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of ``crossings`` with every missing ``corridor_id`` set to the nearest
-    corridor's. Points in EPSG:2154 with ``kind`` in `CROSSING_KINDS` and ``status`` in
-    `CROSSING_STATUSES`; ``corridor_id`` may be absent or null."""
+    corridor's. Points in EPSG:2154 with ``kind`` in `CROSSING_KINDS` (or a
+    station's `STATION_KIND`) and ``status`` in `CROSSING_STATUSES`; ``corridor_id`` may
+    be absent or null."""
     check_frame(crossings, "crossings", ("kind", "status"))
     check_frame(corridors, "corridors", ("corridor_id",))
-    for column, allowed in (("kind", CROSSING_KINDS), ("status", CROSSING_STATUSES)):
+    for column, allowed in (("kind", _KINDS), ("status", CROSSING_STATUSES)):
         bad = set(crossings[column]) - set(allowed)
         if bad:
             raise ValueError(f"crossings : valeur(s) inconnue(s) dans « {column} » : "

@@ -25,7 +25,8 @@ from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
-from geoapp.exports.style import FONT, INK, fr_number
+from geoapp.exports.style import FONT, INK
+from geoapp.vocabulary import fr_num
 
 _TO_L93 = pyproj.Transformer.from_crs(DISPLAY_CRS, ANALYSIS_CRS, always_xy=True)
 _TO_WGS84 = pyproj.Transformer.from_crs(ANALYSIS_CRS, DISPLAY_CRS, always_xy=True)
@@ -145,7 +146,7 @@ def draw_scale_bar(ax: Axes, *, scale: float, fraction: float = 0.22) -> None:
 def _length_label(metres: float, *, unit: bool, km: bool) -> str:
     """Scale tick label: metres below 1 km, else kilometres (French decimal comma)."""
     if km:
-        value = fr_number(metres / 1000, 0 if metres % 1000 == 0 else 1)
+        value = fr_num(metres / 1000, 0 if metres % 1000 == 0 else 1)
         return f"{value} km" if unit else value
     return f"{metres:g} m" if unit else f"{metres:g}"
 

@@ -33,16 +33,16 @@ from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.atlas import CONTEXT_RADIUS_M
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import BRAND
-from geoapp.layers import EXPERIMENT_COLUMNS
-from geoapp.maps import THEME_COLOURS
 from geoapp.registry_files import write_csv
+from geoapp.vocabulary import (
+    CUT_FIELDS,
+    DISTRICT_FIELDS,
+    EXPERIMENT_FIELDS,
+    LIST_SEPARATOR,
+    STATION_FIELDS,
+    THEME_COLOURS,
+)
 
-LIST_SEPARATOR = " | "
-DISTRICT_FIELDS = ["slug", "nom", "commune", "code_insee", "departement", "code_dep", "ept",
-                   "maire", "population", "contexte", "objectifs", "regle", "perimetre_source",
-                   "area_ha", "cut_length_in_m", "cut_length_near_m", "cut_names"]
-CUT_FIELDS = ["nom", "kind", "mode", "couleur"]
-STATION_FIELDS = ["nom", "ligne", "mode"]
 CRS_CHOICES = {2154: ANALYSIS_CRS, 4326: DISPLAY_CRS}
 
 
@@ -62,7 +62,7 @@ def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
         "quartiers": districts[DISTRICT_FIELDS + ["geometry"]].reset_index(drop=True),
         "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
         "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
-        "experimentations": exps[["numero"] + EXPERIMENT_COLUMNS + ["geometry"]].rename(
+        "experimentations": exps[["numero"] + EXPERIMENT_FIELDS + ["geometry"]].rename(
             columns={"id": "id_experimentation"}),
     }
 

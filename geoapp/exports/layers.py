@@ -44,7 +44,7 @@ from geoapp.exports.style import (
     STATION_EDGE,
     text_colour_on,
 )
-from geoapp.maps import THEME_COLOURS
+from geoapp.vocabulary import THEME_COLOURS, THEMES
 
 _REGIONS = {"HAUTS-DE-FRANCE": "Hauts-de-France", "GRAND-EST": "Grand Est"}
 
@@ -101,7 +101,7 @@ def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float
         "nom").sort_values("nom").itertuples(index=False)}
     drawn.stations, drawn.experiments = len(stations), len(experiments)
     drawn.context_rail = detail == "overview"
-    drawn.themes = [t for t in THEME_COLOURS if t in set(experiments.get("theme", []))]
+    drawn.themes = [t for t in THEMES if t in set(experiments.get("theme", []))]
     if furniture:
         draw_scale_bar(ax, scale=scale)
         draw_north_arrow(ax, scale=scale)

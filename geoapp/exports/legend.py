@@ -27,7 +27,7 @@ from geoapp.exports.style import (
     RAIL_CONTEXT,
     STATION_EDGE,
 )
-from geoapp.maps import THEME_COLOURS
+from geoapp.vocabulary import THEME_COLOURS, THEME_LABELS
 
 
 def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]:
@@ -49,7 +49,7 @@ def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]
                                  markeredgewidth=1.8 * scale), "Gare ou station"))
     themes = [(Line2D([], [], linestyle="none", marker="o", markersize=12 * scale,
                       markerfacecolor=THEME_COLOURS[t], markeredgecolor="white"),
-               t[:1].upper() + t[1:]) for t in drawn.themes]
+               THEME_LABELS[t]) for t in drawn.themes]
     if not themes:
         themes = [(Line2D([], [], linestyle="none"), NO_EXPERIMENT)]
     sections = [("Quartiers et communes", base)]

@@ -18,7 +18,7 @@ from geoapp.analysis import ANALYSIS_CRS
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.style import filter_caption
-from geoapp.registry import STATUSES, THEMES
+from geoapp.vocabulary import STATUSES, THEMES
 
 ALL = "all"
 def check_filters(theme: str | None, status: str | None) -> None:

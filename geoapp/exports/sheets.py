@@ -37,11 +37,11 @@ from geoapp.exports.style import (
     NO_EXPERIMENT,
     PERIMETER_NOTE,
     SUBTITLE,
-    fr_number,
     french_date,
 )
 from geoapp.exports.typeset import MARGIN_IN, Column, Flow, wrap_lines
-from geoapp.registry import STATUSES, deployment_rate
+from geoapp.registry import deployment_rate
+from geoapp.vocabulary import STATUSES, fr_num
 
 SHEET_SCALE = 0.72  # map type and line sizes relative to the slide
 _EXPERIMENT_HEADERS = ("N°", "Expérimentation", "Thème", "Statut", "Période", "Description")
@@ -107,11 +107,11 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
     flow.facts([("Commune", f"{d['commune']} ({d['code_insee']})"),
                 ("Département", f"{d['departement']} ({d['code_dep']})"),
                 ("EPT", d["ept"]), ("Maire", d["maire"]),
-                ("Population", f"{fr_number(d['population'], 0)} habitants")])
+                ("Population", f"{fr_num(d['population'], 0)} habitants")])
     flow.heading("Chiffres calculés")
-    flow.facts([("Surface du quartier", f"{fr_number(d['area_ha'])} ha"),
-                ("Coupures dans le quartier", f"{fr_number(d['cut_length_in_m'] / 1000, 2)} km"),
-                ("… à moins de 500 m", f"{fr_number(d['cut_length_near_m'] / 1000, 2)} km"),
+    flow.facts([("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
+                ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
+                ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
                 ("Lignes", ", ".join(line_label(n) for n in d["cut_names"].split(", ") if n)
                  or "aucune voie ferrée cartographiée"),
                 ("Expérimentations", _status_counts(scene))])
@@ -192,14 +192,14 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
     flow.heading("Registre QMI Atlas")
     flow.facts([("Expérimentations", _status_counts(scene)),
                 ("Taux de déploiement calculé", "—" if rate is None
-                 else f"{fr_number(rate * 100, 0)} %")], label_width=1.9)
+                 else f"{fr_num(rate * 100, 0)} %")], label_width=1.9)
     flow.paragraph("Taux calculé : (déployées + terminées) / (sélectionnées ou au-delà, "
                    "abandonnées comprises).", colour=MUTED, size=8)
     flow.heading("Les quatre quartiers")
     rows = []
     for i, d in enumerate(atlas.districts.itertuples(), 1):
         count = int((scene.experiments["district"] == d.slug).sum())
-        rows.append([f"{i}. {d.nom}", d.commune, f"{fr_number(d.area_ha)} ha",
-                     f"{fr_number(d.cut_length_in_m / 1000, 2)} km", str(count)])
+        rows.append([f"{i}. {d.nom}", d.commune, f"{fr_num(d.area_ha)} ha",
+                     f"{fr_num(d.cut_length_in_m / 1000, 2)} km", str(count)])
     flow.table(("Quartier", "Commune", "Surface", "Coupures", "Expér."),
                (0.30, 0.26, 0.15, 0.16, 0.13), rows, size=8.5)

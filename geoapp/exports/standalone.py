@@ -24,7 +24,8 @@ from geoapp.config import PROJECT_ROOT
 from geoapp.exports.layers import line_label
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import NO_EXPERIMENT, PERIMETER_NOTE, SUBTITLE, french_date
-from geoapp.maps import THEME_COLOURS, build_district_map, build_overview_map, map_parts
+from geoapp.maps import build_district_map, build_overview_map, map_parts
+from geoapp.vocabulary import THEME_COLOURS, THEME_LABELS, THEMES
 
 _CSS_URL = re.compile(r"url\((['\"]?)(?!data:|#|https?:)([^)'\"]+)\1\)")
 
@@ -94,14 +95,14 @@ def _legend(scene: Scene) -> list[dict[str, str | None]]:
     if not scene.is_programme:
         near = scene.atlas.corridors[scene.target]["names"].str.split(", ").explode()
         lines = [line for line in lines if line[0] in set(near)]
-    themes = [t for t in THEME_COLOURS if t in set(scene.experiments["theme"])]
+    themes = [t for t in THEMES if t in set(scene.experiments["theme"])]
     items = [{"kind": "d", "colour": None, "label": "Quartier (périmètre indicatif)"}]
     items += [{"kind": "l", "colour": c, "label": line_label(n)} for n, c, _ in lines]
     if scene.is_programme:
         items.append({"kind": "l", "colour": "#5091cb",
                       "label": "Voie ferrée ou tramway (couleur de la ligne)"})
     items.append({"kind": "g", "colour": None, "label": "Gare ou station"})
-    items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": t[:1].upper() + t[1:]}
+    items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": THEME_LABELS[t]}
               for t in themes]
     if not themes:
         items.append({"kind": "none", "colour": None, "label": NO_EXPERIMENT})

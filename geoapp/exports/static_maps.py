@@ -35,12 +35,10 @@ from geoapp.exports.style import (
     MUTED,
     PERIMETER_NOTE,
     SIZES,
-    STATUS_LABELS,
     SUBTITLE,
-    fr_number,
     french_date,
 )
-from geoapp.maps import THEME_COLOURS
+from geoapp.vocabulary import STATUS_LABELS, THEMES, fr_num
 
 # Titles, names and notes are user and data text, drawn as typed: "$…$" is no mathtext
 # formula (an unknown command made the export fail) and TeX is never run. A text reads
@@ -157,10 +155,10 @@ def bounds_with_experiments(scene: Scene):
 
 
 def _district_facts(d, scene: Scene) -> list[tuple[str, str]]:
-    return [("Surface du quartier", f"{fr_number(d['area_ha'])} ha"),
-            ("Coupures dans le quartier", f"{fr_number(d['cut_length_in_m'] / 1000, 2)} km"),
-            ("… à moins de 500 m", f"{fr_number(d['cut_length_near_m'] / 1000, 2)} km"),
-            ("Population (commune)", f"{fr_number(d['population'], 0)} hab."),
+    return [("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
+            ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
+            ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
+            ("Population (commune)", f"{fr_num(d['population'], 0)} hab."),
             ("Expérimentations", str(len(scene.experiments)))]
 
 
@@ -227,7 +225,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
         drawn.lines.update(part.lines)
         drawn.stations += part.stations
-        drawn.themes = [t for t in THEME_COLOURS if t in set(drawn.themes) | set(part.themes)]
+        drawn.themes = [t for t in THEMES if t in set(drawn.themes) | set(part.themes)]
         ax.set_title(f"{i + 1}  {d.nom} — {d.commune}", loc="left", fontsize=12 * scale,
                      fontweight="bold", color=INK, family=FONT, pad=4 * scale)
     drawn.lines = dict(sorted(drawn.lines.items()))

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from geoapp.maps import DISTRICT_COLOUR
-from geoapp.registry import STATUSES
+from geoapp.vocabulary import DISTRICT_COLOUR
 
 INK = "#1f2430"
 MUTED = "#5b6270"
@@ -25,8 +24,7 @@ RAIL_CONTEXT = "#c5c8ce"
 STATION_EDGE = "#263238"
 FONT = "DejaVu Sans"  # shipped with matplotlib: the same metrics on every machine
 
-# Experiment points use the web map's theme colours: geoapp.maps.THEME_COLOURS.
-STATUS_LABELS = {s: s.capitalize() for s in STATUSES}
+# Experiment points use the web map's theme colours: geoapp.vocabulary.THEME_COLOURS.
 
 # name -> ((width, height) in inches, dpi, type scale); PNG pixel size = inches × dpi.
 # diapo: a 16:9 slide (1920×1080 px); a4: A4 landscape (297×210 mm) at 300 dpi.
@@ -52,12 +50,6 @@ def french_date(day: date) -> str:
     """``date(2025, 3, 1)`` -> ``"1er mars 2025"`` (no locale needed)."""
     first = "1er" if day.day == 1 else str(day.day)
     return f"{first} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def fr_number(value: float, digits: int = 1) -> str:
-    """French number: decimal comma, narrow no-break space between thousands."""
-    text = f"{float(value):,.{digits}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def text_colour_on(hex_colour: str) -> str:

@@ -13,25 +13,10 @@ from typing import Any
 from geoapp.errors import ConflictError, GeoappError
 from geoapp.store import history
 from geoapp.store.db import bump_data_version
+from geoapp.vocabulary import EXPERIMENT_FIELDS
 
-EDITABLE = (
-    "title",
-    "organisation",
-    "org_kind",
-    "theme",
-    "objectives",
-    "description",
-    "status",
-    "start_date",
-    "end_date",
-    "lon",
-    "lat",
-    "precision",
-    "location_note",
-    "evaluation_outcome",
-    "evaluation_scale_up",
-    "source",
-)
+# The id is the row's, the district is chosen once at creation.
+EDITABLE = tuple(f for f in EXPERIMENT_FIELDS if f not in ("id", "district"))
 NOT_FOUND = "Expérimentation introuvable."
 CONFLICT = (
     "Cette expérimentation a été modifiée par quelqu'un d'autre depuis que vous l'avez "

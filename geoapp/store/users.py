@@ -35,8 +35,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from geoapp.errors import GeoappError
 from geoapp.store.db import transaction
+from geoapp.vocabulary import ADMIN, EDITOR, ROLES
 
-ROLES = ("editeur", "administrateur")
 MIN_PASSWORD = 12
 COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
 KEEP_FAILURES_S = 24 * 3600
@@ -250,9 +250,9 @@ def _check_account(username: str, role: str, commune: str | None) -> None:
         )
     if role not in ROLES:
         raise GeoappError(f"Rôle inconnu : « {role} ».", 422)
-    if role == "editeur" and not _INSEE.fullmatch(commune or ""):
+    if role == EDITOR and not _INSEE.fullmatch(commune or ""):
         raise GeoappError("Un éditeur doit être rattaché à une commune (code INSEE).", 422)
-    if role == "administrateur" and commune is not None:
+    if role == ADMIN and commune is not None:
         raise GeoappError("Un administrateur n'est rattaché à aucune commune.", 422)
 
 

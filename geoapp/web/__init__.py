@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
+from geoapp.vocabulary import fr_num
 
 _HTTP_MESSAGES = {
     400: "La requête est incorrecte.",
@@ -76,12 +77,6 @@ class NumpyJSONProvider(DefaultJSONProvider):
         if isinstance(o, np.generic):
             return o.item()
         return DefaultJSONProvider.default(o)
-
-
-def fr_num(value: float, digits: int = 1) -> str:
-    """French number: comma decimal separator, narrow no-break space thousands."""
-    text = f"{float(value):,.{digits}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def register(app: Flask) -> None:

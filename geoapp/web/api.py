@@ -5,15 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from geoapp.analysis import DISPLAY_CRS
+from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
 from geoapp.web import get_atlas
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-DISTRICT_FIELDS = ["slug", "nom", "commune", "code_insee", "departement", "code_dep", "ept",
-                   "maire", "population", "contexte", "objectifs", "regle",
-                   "perimetre_source", "area_ha", "cut_length_in_m", "cut_length_near_m",
-                   "cut_names"]
-CUT_FIELDS = ["nom", "kind", "mode", "couleur"]
 
 
 def geojson_response(gdf) -> Response:

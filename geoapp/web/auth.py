@@ -30,11 +30,10 @@ from flask import (
 )
 
 from geoapp.errors import GeoappError
+from geoapp.vocabulary import ADMIN
 
 bp = Blueprint("auth", __name__)
 
-ADMIN = "administrateur"
-EDITOR = "editeur"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _SESSION_KEYS = ("user", "epoch", "login_at")
 _CLOCK_SKEW_S = 60  # a login stamped this far in the future is still accepted

@@ -24,13 +24,13 @@ from geoapp.errors import GeoappError
 from geoapp.layers import points_frame
 from geoapp.maps import build_district_map, map_parts
 from geoapp.registry import (
-    FIELD_LABELS,
     ValidationError,
     summarise,
     validate_experiment,
     validate_position,
 )
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
+from geoapp.vocabulary import FIELD_LABELS
 from geoapp.web import expected_version, get_atlas
 from geoapp.web.auth import account_only, get_store, require_editor
 from geoapp.web.cuts import cut_report

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from geoapp.analysis.cut_report import detour_dict
 from geoapp.layers import LAYERS, experiments_frame
 from geoapp.maps import build_district_map, build_overview_map, map_parts
-from geoapp.registry import STATUSES, THEMES
+from geoapp.vocabulary import STATUSES, THEMES
 from geoapp.web import asset_url, get_atlas
 from geoapp.web.auth import get_store
 from geoapp.web.cuts import cut_report, points_with_sides

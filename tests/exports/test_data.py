@@ -10,9 +10,6 @@ import pyogrio
 import pytest
 
 from geoapp.exports.data import (
-    CUT_FIELDS,
-    DISTRICT_FIELDS,
-    STATION_FIELDS,
     export_layers,
     write_experiments_csv,
     write_geojson,
@@ -21,6 +18,7 @@ from geoapp.exports.data import (
 )
 from geoapp.registry import validate_experiment
 from geoapp.registry_files import COLUMNS, read_csv
+from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS, STATION_FIELDS
 
 LAYERS = ["quartiers", "coupures", "gares", "experimentations"]
 

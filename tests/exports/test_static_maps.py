@@ -20,7 +20,7 @@ from geoapp.exports.layers import _spread, line_label
 from geoapp.exports.static_maps import render_map
 from geoapp.exports.style import DISTRICT_FILL, french_date
 from geoapp.layers import experiments_frame
-from geoapp.maps import THEME_COLOURS
+from geoapp.vocabulary import THEME_COLOURS
 from tests.exports.conftest import experiment_row
 
 RER_B = "#5091cb"

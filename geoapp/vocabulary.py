@@ -1,0 +1,117 @@
+"""Every controlled word of QMI Atlas, once: the values, their French labels, their colours.
+
+The registry's checks, the store's schema constraints, the folium maps, the drawn and data
+exports and the templates all read their lists here, so a theme added or renamed is added
+or renamed everywhere at once (``tests/test_vocabulary.py`` compares the database's CHECK
+constraints with these lists). Plain constants and one formatting function: no Flask, no
+folium, no database, so every layer may import it.
+
+Values are French because they are shown as typed and stored as such; identifiers stay
+English.
+"""
+
+from __future__ import annotations
+
+# Experiments ------------------------------------------------------------------------
+
+THEMES = [
+    "mobilité",
+    "nature en ville et îlots de fraîcheur",
+    "énergie et bâti",
+    "déchets et économie circulaire",
+    "commerce et attractivité",
+    "lien social et culture",
+    "espaces publics",
+]
+# Point colours of the experiments, by theme, on the web map and in every drawn export.
+THEME_COLOURS = {
+    "mobilité": "#1565c0",
+    "nature en ville et îlots de fraîcheur": "#2e7d32",
+    "énergie et bâti": "#f9a825",
+    "déchets et économie circulaire": "#6d4c41",
+    "commerce et attractivité": "#c2185b",
+    "lien social et culture": "#7b1fa2",
+    "espaces publics": "#00838f",
+}
+# Legend text: the theme as a heading ("Mobilité").
+THEME_LABELS = {t: t[:1].upper() + t[1:] for t in THEMES}
+
+STATUSES = ["proposée", "sélectionnée", "déployée", "terminée", "abandonnée"]
+STATUS_LABELS = {s: s.capitalize() for s in STATUSES}
+# Leaflet path options by status: the fill tells how far an experiment got.
+STATUS_STYLES = {
+    "proposée": {"fillOpacity": 0.15, "dashArray": "3 3", "weight": 2},
+    "sélectionnée": {"fillOpacity": 0.45, "weight": 2},
+    "déployée": {"fillOpacity": 0.95, "weight": 2},
+    "terminée": {"fillOpacity": 0.95, "weight": 4},
+    "abandonnée": {"fillOpacity": 0.1, "dashArray": "1 4", "weight": 2},
+}
+
+ORG_KINDS = ["startup", "association", "entreprise"]
+PRECISIONS = ["exacte", "indicative"]
+PRECISION_LABELS = {"exacte": "exacte", "indicative": "indicative (site exact non publié)"}
+
+# The fields of an experiment, in the order of the registry's files and frames.
+EXPERIMENT_FIELDS = ["id", "district", "title", "organisation", "org_kind", "theme",
+                     "objectives", "description", "status", "start_date", "end_date",
+                     "lon", "lat", "precision", "location_note", "evaluation_outcome",
+                     "evaluation_scale_up", "source"]
+# French names of the fields, for the history shown on an experiment's page.
+FIELD_LABELS = {
+    "district": "quartier", "title": "titre", "organisation": "structure",
+    "org_kind": "type de structure", "theme": "thème", "objectives": "objectifs",
+    "description": "description", "status": "statut", "start_date": "début",
+    "end_date": "fin", "lon": "longitude", "lat": "latitude", "precision": "précision",
+    "location_note": "note de localisation", "evaluation_outcome": "bilan",
+    "evaluation_scale_up": "passage à l’échelle", "withdrawn": "retirée", "source": "source",
+}
+# How a list (an experiment's objectives, a district's) is written in one text cell.
+LIST_SEPARATOR = " | "
+
+# Crossings of a rail corridor ----------------------------------------------------------
+
+# What planners enter; stations found on the corridor are crossings of kind STATION_KIND.
+CROSSING_KINDS = ["passerelle", "souterrain", "pont", "passage à niveau"]
+STATION_KIND = "gare"
+CROSSING_STATUSES = ["existant", "projeté"]
+CROSSING_COLOURS = {"existant": "#2e7d32", "projeté": "#ef6c00"}
+
+# Districts, cuts, stations -----------------------------------------------------------
+
+# The fields of a district, cut and station given to other tools (GeoJSON API, exports).
+DISTRICT_FIELDS = ["slug", "nom", "commune", "code_insee", "departement", "code_dep", "ept",
+                   "maire", "population", "contexte", "objectifs", "regle", "perimetre_source",
+                   "area_ha", "cut_length_in_m", "cut_length_near_m", "cut_names"]
+CUT_FIELDS = ["nom", "kind", "mode", "couleur"]
+STATION_FIELDS = ["nom", "ligne", "mode"]
+
+DISTRICT_COLOUR = "#6a1b9a"
+# Leaflet line options by cut kind (the kinds of `geoapp.analysis.cuts.KIND_BY_MODE`).
+CUT_STYLES = {"voie ferrée": {"weight": 5, "dashArray": None},
+              "tramway": {"weight": 3, "dashArray": "6 4"}}
+# Sides of a cut, shaded in turn.
+SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")
+
+# Accounts ----------------------------------------------------------------------------
+
+EDITOR = "editeur"  # edits the district of one commune
+ADMIN = "administrateur"  # edits everything, manages accounts
+ROLES = (EDITOR, ADMIN)
+ROLE_LABELS = {EDITOR: "éditeur", ADMIN: "administrateur"}
+
+# Numbers -----------------------------------------------------------------------------
+
+_NARROW_NBSP = "\u202f"
+
+
+def fr_num(value: float, digits: int = 1, *, trim: bool = False) -> str:
+    """A number written the French way: decimal comma, narrow no-break space thousands.
+
+    ``fr_num(12345.678)`` -> ``"12 345,7"``; ``digits`` decimals are always written
+    (``fr_num(2, 2)`` -> ``"2,00"``) unless ``trim`` drops trailing zeros
+    (``fr_num(10.0, 1, trim=True)`` -> ``"10"``).
+    """
+    text = f"{float(value):,.{digits}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", _NARROW_NBSP).replace(".", ",")
