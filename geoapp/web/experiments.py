@@ -41,14 +41,14 @@ from geoapp.web.pages import (
     render_district,
     stored_experiments,
 )
+from geoapp.web.public import public_experiment, public_history
 
 bp = Blueprint("experiments", __name__)
 
 IMPORT_NEEDS_ACCOUNT = "Connectez-vous pour importer des expérimentations."
 
 
-def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None
-                  ) -> Placement:
+def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
     """What the geometry says about (lon, lat) in district ``slug``."""
     atlas = get_atlas()
     district = atlas.district(slug)
@@ -56,15 +56,23 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
     if exclude is not None:
         others = others[others["id"] != exclude]
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
-    return assess_placement(point, district.geometry, tolerance_m=float(district["tolerance_m"]),
-                            corridors=atlas.corridors[slug], stations=atlas.stations,
-                            experiments=others, sides=cut_report(slug).study_sides)
+    return assess_placement(
+        point,
+        district.geometry,
+        tolerance_m=float(district["tolerance_m"]),
+        corridors=atlas.corridors[slug],
+        stations=atlas.stations,
+        experiments=others,
+        sides=cut_report(slug).study_sides,
+    )
 
 
 def _outside_message(district, placement: Placement) -> str:
-    return (f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
-            f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
-            "l’expérimentation dans le périmètre du quartier.")
+    return (
+        f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
+        f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
+        "l’expérimentation dans le périmètre du quartier."
+    )
 
 
 def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
@@ -118,8 +126,9 @@ def _typed() -> dict:
     return typed
 
 
-def render_detail(experiment_id: int, *, form: dict | None = None,
-                  errors: dict | None = None, status: int = 200):
+def render_detail(
+    experiment_id: int, *, form: dict | None = None, errors: dict | None = None, status: int = 200
+):
     atlas = get_atlas()
     store = get_store()
     experiment = store.get_experiment(experiment_id)
@@ -127,10 +136,17 @@ def render_detail(experiment_id: int, *, form: dict | None = None,
     district = atlas.district(slug)
     everything = stored_experiments(district=slug)
     view = build_district_map(atlas, slug, everything, **map_options())
-    return render_template("experiments/detail.html", e=experiment, d=district,
-                           history=store.history(experiment_id), map=map_parts(view),
-                           form=form or experiment, errors=errors or {},
-                           field_labels=FIELD_LABELS, **filter_context({})), status
+    return render_template(
+        "experiments/detail.html",
+        e=experiment,
+        d=district,
+        history=public_history(store.history(experiment_id), with_accounts=_is_admin()),
+        map=map_parts(view),
+        form=form or experiment,
+        errors=errors or {},
+        field_labels=FIELD_LABELS,
+        **filter_context({}),
+    ), status
 
 
 @bp.get("/experimentations/<id:experiment_id>")
@@ -141,8 +157,17 @@ def detail(experiment_id: int):
 @bp.get("/api/experimentations/<id:experiment_id>")
 def detail_json(experiment_id: int):
     store = get_store()
-    return jsonify({"experimentation": store.get_experiment(experiment_id),
-                    "historique": store.history(experiment_id)})
+    return jsonify(
+        {
+            "experimentation": public_experiment(store.get_experiment(experiment_id)),
+            "historique": public_history(store.history(experiment_id)),
+        }
+    )
+
+
+def _is_admin() -> bool:
+    """Administrators see account names in the history too (the audit trail)."""
+    return bool(g.get("user")) and g.user["role"] == "administrateur"
 
 
 @bp.post("/experimentations/<id:experiment_id>")
@@ -150,15 +175,15 @@ def update(experiment_id: int):
     experiment, user = _editable(experiment_id)
     try:
         values = clean_experiment(request.form, experiment["district"], exclude=experiment_id)
-        get_store().update_experiment(experiment_id, values, expected_version=_version(),
-                                      user=user["username"])
+        get_store().update_experiment(
+            experiment_id, values, expected_version=_version(), user=user["username"]
+        )
     except ValidationError as exc:
         return render_detail(experiment_id, form=_typed(), errors=exc.errors, status=422)
     except GeoappError as exc:
         if exc.status != 409:
             raise
-        return render_detail(experiment_id, form=_typed(), errors={"_": exc.message},
-                             status=409)
+        return render_detail(experiment_id, form=_typed(), errors={"_": exc.message}, status=409)
     flash("Modifications enregistrées.", "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
@@ -168,16 +193,22 @@ def move(experiment_id: int):
     experiment, user = _editable(experiment_id)
     moved = {**experiment, "lon": request.form.get("lon"), "lat": request.form.get("lat")}
     values = clean_experiment(moved, experiment["district"], exclude=experiment_id)
-    get_store().move_experiment(experiment_id, values["lon"], values["lat"],
-                                expected_version=_version(), user=user["username"])
+    get_store().move_experiment(
+        experiment_id,
+        values["lon"],
+        values["lat"],
+        expected_version=_version(),
+        user=user["username"],
+    )
     flash("Expérimentation déplacée.", "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
 
 @bp.post("/experimentations/<id:experiment_id>/retirer")
 def withdraw(experiment_id: int):
-    return _set_withdrawn(experiment_id, True, "Expérimentation retirée des cartes "
-                                               "(rétablissable).")
+    return _set_withdrawn(
+        experiment_id, True, "Expérimentation retirée des cartes (rétablissable)."
+    )
 
 
 @bp.post("/experimentations/<id:experiment_id>/retablir")
@@ -204,9 +235,15 @@ def registry():
     everything = store.list_experiments(include_withdrawn=True)
     withdrawn = [e for e in everything if e["withdrawn"]] if g.user else []
     summary = summarise([e for e in everything if not e["withdrawn"]], districts=atlas.slugs)
-    return render_template("experiments/registry.html", experiments=rows, summary=summary,
-                           withdrawn=withdrawn, districts=atlas.districts,
-                           programme=atlas.programme, **filter_context(filters))
+    return render_template(
+        "experiments/registry.html",
+        experiments=rows,
+        summary=summary,
+        withdrawn=withdrawn,
+        districts=atlas.districts,
+        programme=atlas.programme,
+        **filter_context(filters),
+    )
 
 
 @bp.get("/api/placement")
@@ -232,15 +269,21 @@ def experiments_geojson():
 @bp.get("/experimentations/export.csv")
 def export_csv():
     rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(write_csv(rows), content_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": "attachment; filename=experimentations-qmi.csv"})
+    return Response(
+        write_csv(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": "attachment; filename=experimentations-qmi.csv"},
+    )
 
 
 @bp.get("/experimentations/export.geojson")
 def export_geojson():
     rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(write_geojson(rows), mimetype="application/geo+json", headers={
-        "Content-Disposition": "attachment; filename=experimentations-qmi.geojson"})
+    return Response(
+        write_geojson(rows),
+        mimetype="application/geo+json",
+        headers={"Content-Disposition": "attachment; filename=experimentations-qmi.geojson"},
+    )
 
 
 @bp.post("/experimentations/import")
@@ -258,8 +301,9 @@ def import_file():
     first, unit = (1, "Entité") if is_geojson else (2, "Ligne")
     cleaned, report = check_import(rows, first=first)
     if report:
-        return render_template("experiments/import_report.html", report=report,
-                               n_rows=len(rows), unit=unit), 422
+        return render_template(
+            "experiments/import_report.html", report=report, n_rows=len(rows), unit=unit
+        ), 422
     count = get_store().import_experiments(cleaned, user=g.user["username"])
     flash(f"{count} expérimentation(s) importée(s).", "info")
     return redirect(url_for(".registry"))
@@ -283,6 +327,7 @@ def check_import(rows: list[dict], *, first: int) -> tuple[list[dict], list[dict
         except ValidationError as exc:
             report.append({"line": number, "title": row.get("title"), "errors": exc.errors})
         except GeoappError as exc:
-            report.append({"line": number, "title": row.get("title"),
-                           "errors": {"district": exc.message}})
+            report.append(
+                {"line": number, "title": row.get("title"), "errors": {"district": exc.message}}
+            )
     return cleaned, report
