@@ -7,6 +7,7 @@ import re
 import pytest
 
 from geoapp.exports.standalone import render_standalone
+from tests.browser import click_feature, wait_for_map
 from tests.conftest import screenshot
 
 
@@ -56,8 +57,7 @@ def _open_offline(browser, path):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(path.as_uri())
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    page.wait_for_timeout(200)
+    wait_for_map(page)
     return context, page, requested, errors
 
 
@@ -92,7 +92,8 @@ def test_district_html_opens_on_its_district(browser, scene_of, tmp_path):
         centre = page.evaluate("[QMI.map.getCenter().lat, QMI.map.getCenter().lng]")
         assert centre[0] == pytest.approx(48.77, abs=0.02)
         assert centre[1] == pytest.approx(2.29, abs=0.03)
-        page.locator("path.qmi-district").first.click(force=True)
+        click_feature(page, "quartier", "slug", "sceaux-les-blagis")
+        page.locator(".leaflet-popup-content").wait_for(state="visible")  # a popup, no link
         assert requested == [] and errors == []
         assert page.url.startswith("file://") and page.url.endswith("sceaux.html")
     finally:

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.browser import wait_for_map
+
 pytestmark = pytest.mark.browser
 
 # Recorded by the browser itself, before any page script runs.
@@ -17,9 +19,7 @@ def open_map(page, url: str) -> dict:
     page.add_init_script(RECORD_VIOLATIONS)
     response = page.goto(url)
     assert "'nonce-" in response.headers["content-security-policy"]
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    page.wait_for_timeout(300)
-    return page.evaluate("QMI.countFeatures()")
+    return wait_for_map(page)
 
 
 @pytest.mark.parametrize("path", ["/", "/quartiers/sceaux-les-blagis", "/experimentations/1"])
@@ -34,9 +34,8 @@ def test_a_script_without_the_nonce_is_blocked(page, live_server):
     open_map(page, live_server + "/")
     page.evaluate("""() => { const s = document.createElement('script');
         s.textContent = 'window.__injected = true;'; document.body.appendChild(s); }""")
-    page.wait_for_timeout(100)
+    page.wait_for_function("() => window.__cspViolations.some(v => v.startsWith('script-src'))")
     assert page.evaluate("window.__injected === undefined")
-    assert any("script-src" in v for v in page.evaluate("window.__cspViolations"))
     page.watch.errors.clear()  # the refusal is logged as a console error, as it should
 
 
@@ -58,8 +57,7 @@ def test_the_html_export_runs_in_its_sandbox(page, live_server):
     )
     page.add_init_script(RECORD_VIOLATIONS)
     page.goto(preview)
-    page.wait_for_function("window.QMI && window.QMI.map && window.L")
-    assert page.evaluate("QMI.countFeatures()").get("quartier") == 4
+    assert wait_for_map(page).get("quartier") == 4
     assert page.locator("path.qmi-district").count() == 4
     assert page.evaluate("window.origin") == "null"  # sandboxed: an opaque origin
     assert page.evaluate("window.__cspViolations") == []
