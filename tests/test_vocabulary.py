@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from geoapp import vocabulary
 from geoapp.analysis.cuts import KIND_BY_MODE
 from geoapp.config import PROJECT_ROOT
 from geoapp.store.db import connect
@@ -155,3 +156,22 @@ def test_exports_take_colours_from_the_vocabulary_not_the_folium_module(path):
     """Only the standalone HTML export, which is a folium map, imports `geoapp.maps`."""
     if path.name != "standalone.py":
         assert not {"geoapp.maps", "folium"} & _imports(path)
+
+
+# ``{% for x in ['a', 'b'] %}``: a list written in a template.
+_TEMPLATE_LIST = re.compile(r"{%-?\s*for\s[^%]*?\bin\s*\[(.*?)\]\s*-?%}", re.DOTALL)
+
+
+@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "templates").rglob("*.html")),
+                         ids=lambda p: p.name)
+def test_templates_take_their_lists_from_the_vocabulary(path):
+    words = {*THEMES, *STATUSES, *ORG_KINDS, *PRECISIONS, *CROSSING_KINDS,
+             *CROSSING_STATUSES, *ROLES}
+    for written in _TEMPLATE_LIST.findall(path.read_text(encoding="utf-8")):
+        assert not words & set(_literals(written)), f"{path.name}: use vocabulary.…"
+
+
+def test_templates_see_the_vocabulary(app):
+    with app.app_context():
+        assert app.jinja_env.globals["vocabulary"] is vocabulary
+        assert app.jinja_env.from_string("{{ 1234.5 | fr_num }}").render() == f"1{NNBSP}234,5"

@@ -8,9 +8,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from geoapp import vocabulary
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
-from geoapp.vocabulary import fr_num
 
 _HTTP_MESSAGES = {
     400: "La requête est incorrecte.",
@@ -91,8 +91,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(experiments.bp)
     app.register_blueprint(cuts.bp)
-    app.add_template_filter(fr_num, "fr_num")
-    app.add_template_filter(lambda v: fr_num(v, 0), "fr_int")
+    app.add_template_filter(vocabulary.fr_num, "fr_num")
+    app.add_template_filter(lambda v: vocabulary.fr_num(v, 0), "fr_int")
+    # Every template lists themes, statuses, kinds… from here: `vocabulary.THEMES`.
+    app.jinja_env.globals["vocabulary"] = vocabulary
 
     app.register_blueprint(assets.bp)
     app.register_blueprint(pages.bp)

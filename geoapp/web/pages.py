@@ -51,8 +51,6 @@ def filter_context(filters: dict) -> dict:
     return {
         "filters": filters,
         "filter_query": filter_query(filters),
-        "themes": THEMES,
-        "statuses": STATUSES,
     }
 
 

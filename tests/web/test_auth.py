@@ -76,7 +76,7 @@ def test_login_ok_opens_a_session(client, editor):
         assert session["user"] == "sceaux-editeur"
     body = text(client.get("/"))
     assert "Bienvenue, sceaux-editeur." in body
-    assert "sceaux-editeur (editeur)" in body and "Déconnexion" in body
+    assert "sceaux-editeur (éditeur)" in body and "Déconnexion" in body
 
 
 @pytest.mark.parametrize(
