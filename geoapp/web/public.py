@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-ROLE_LABELS = {"editeur": "éditeur", "administrateur": "administrateur"}
+from geoapp.vocabulary import ADMIN, ROLE_LABELS
+
 SEED_AUTHOR = "seed"  # geoapp.store: the author of the seeded experiments
 SEED_LABEL = "import initial"
 REMOVED_LABEL = "compte supprimé"
@@ -23,7 +24,7 @@ def role_label(role: str) -> str:
 
 def account_label(account: dict, communes: dict[str, str]) -> str:
     """« éditeur <commune> » or « administrateur Métropole »."""
-    if account["role"] == "administrateur":
+    if account["role"] == ADMIN:
         return f"{role_label(account['role'])} Métropole"
     commune = account.get("commune") or ""
     return f"{role_label(account['role'])} {communes.get(commune, commune)}".strip()
