@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from pyproj import Geod
+from shapely.geometry import shape
 
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.config import PROJECT_ROOT
@@ -27,8 +29,11 @@ def test_good_layer_loads_in_lambert93(tmp_path):
     gdf = load_layer(write(tmp_path, [feature()]), required=("nom",), geom_family="polygon")
     assert gdf.crs == ANALYSIS_CRS
     assert len(gdf) == 1
-    # 0.01° x 0.01° at 48.8° N is about 733 m x 1112 m
-    assert 75 < gdf.area.iloc[0] / 10_000 < 90
+    # 0.01° x 0.01° at 48.8° N (733 m x 1112 m): 81.69 ha on the ellipsoid; Lambert-93
+    # shrinks areas by 0.03 % there (scale factor 0.99985)
+    geodesic_ha = abs(Geod(ellps="GRS80").geometry_area_perimeter(shape(SQUARE))[0]) / 10_000
+    assert geodesic_ha == pytest.approx(81.69, abs=0.01)
+    assert gdf.area.iloc[0] / 10_000 == pytest.approx(geodesic_ha, rel=0.001)
 
 
 def test_missing_field_is_named(tmp_path):
