@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import simplekml
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
@@ -167,9 +168,7 @@ def write_kml(scene: Scene) -> bytes:
     layers = {k: v.to_crs(DISPLAY_CRS) for k, v in export_layers(scene).items()}
     folder = kml.newfolder(name="quartiers")
     for row in _flat(layers["quartiers"]).itertuples():
-        polygon = folder.newpolygon(name=_xml_text(row.nom), outerboundaryis=list(
-            row.geometry.exterior.coords), innerboundaryis=[list(r.coords)
-                                                            for r in row.geometry.interiors])
+        polygon = _new_area(folder, _xml_text(row.nom), row.geometry)
         polygon.style.linestyle.color = _kml_colour(BRAND)
         polygon.style.linestyle.width = 3
         polygon.style.polystyle.color = _kml_colour(BRAND, 0.25)
@@ -196,6 +195,27 @@ def write_kml(scene: Scene) -> bytes:
         # globally) and would write a CR back raw.
         body = kml.kml(format=False)
     return (_XML_DECLARATION + body).encode("utf-8")
+
+
+def _new_area(folder, name: str, geometry):
+    """One placemark for a district: a Polygon, or a MultiGeometry of its parts.
+
+    A derived perimeter is one polygon, but an official perimeter file may be a
+    MultiPolygon (a district on both sides of a park, say).
+    """
+    parts = shapely.get_parts(geometry)
+    if len(parts) == 1:
+        return _new_polygon(folder, parts[0], name=name)
+    multi = folder.newmultigeometry(name=name)
+    for part in parts:
+        _new_polygon(multi, part)
+    return multi
+
+
+def _new_polygon(parent, polygon, **options):
+    return parent.newpolygon(outerboundaryis=list(polygon.exterior.coords),
+                             innerboundaryis=[list(r.coords) for r in polygon.interiors],
+                             **options)
 
 
 def _extended(feature, row, fields: list[str]) -> None:

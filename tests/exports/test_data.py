@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 
 import geopandas as gpd
 import pyogrio
 import pytest
+from shapely.geometry import MultiPolygon, box, mapping
 
+from geoapp.atlas import build_atlas
+from geoapp.config import PROJECT_ROOT
 from geoapp.exports.data import (
     export_layers,
     write_experiments_csv,
@@ -16,9 +20,11 @@ from geoapp.exports.data import (
     write_geopackage,
     write_kml,
 )
+from geoapp.exports.scene import make_scene
 from geoapp.registry import validate_experiment
 from geoapp.registry_files import COLUMNS, read_csv
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS, STATION_FIELDS
+from tests.exports.conftest import TODAY
 
 LAYERS = ["quartiers", "coupures", "gares", "experimentations"]
 
@@ -95,6 +101,33 @@ def test_kml_has_a_folder_per_layer_readable_by_gdal(tmp_path, scene_of):
     assert sorted(exps["Name"]) == ["1. Îlot de fraîcheur", "2. Vélos partagés"]
     cuts = gpd.read_file(path, layer="coupures")
     assert len(cuts) > 0 and set(cuts["nom"]) >= {"RER B"}
+
+
+@pytest.fixture(scope="module")
+def two_part_atlas(tmp_path_factory, atlas):
+    """The atlas of a copy of data/ where Les Blagis has an official perimeter in two
+    parts (a MultiPolygon, as a published file can be): a 400 m x 300 m rectangle with a
+    100 m x 100 m hole, and a 200 m x 200 m square 300 m east of it (Lambert-93)."""
+    data = tmp_path_factory.mktemp("two-part") / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    x, y = atlas.district("sceaux-les-blagis").geometry.representative_point().coords[0]
+    holed = box(x - 200, y - 150, x + 200, y + 150).difference(box(x - 50, y - 50, x + 50, y + 50))
+    parts = MultiPolygon([holed, box(x + 500, y - 100, x + 700, y + 100)])
+    (data / "geo" / "perimetre_sceaux-les-blagis.geojson").write_text(json.dumps({
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+        "features": [{"type": "Feature", "properties": {}, "geometry": mapping(parts)}]}))
+    return build_atlas(data)
+
+
+def test_kml_of_a_district_in_two_parts_keeps_both(tmp_path, two_part_atlas, no_experiments):
+    scene = make_scene(two_part_atlas, no_experiments, "sceaux-les-blagis", today=TODAY)
+    assert scene.districts.geometry.iloc[0].geom_type == "MultiPolygon"
+    path = _saved(tmp_path, "qmi.kml", write_kml(scene))
+    (district,) = gpd.read_file(path, layer="quartiers").to_crs("EPSG:2154").geometry
+    assert district.geom_type == "MultiPolygon"
+    assert sorted(len(p.interiors) for p in district.geoms) == [0, 1]
+    assert district.area / 10_000 == pytest.approx(12 - 1 + 4, abs=0.01)  # hectares
 
 
 def test_csv_is_the_registry_format_for_excel(scene_of):
