@@ -38,6 +38,9 @@ class LayerSpec:
     licence: str
 
 
+# Only the layers something draws or measures: IRIS (iris_2022_aulnay_noisy.geojson) and the
+# town-hall points (chefs_lieux_communes.geojson) stay in data/geo/ (see SOURCES.md) but
+# nothing read them, so they are not parsed at every start-up.
 LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("communes", "communes_mgp.geojson", "Communes",
               ("code_insee", "nom", "code_dep"), "polygon",
@@ -50,9 +53,6 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("mgp", "mgp_perimetre.geojson", "Périmètre de la Métropole",
               ("nom",), "polygon", "Dérivé des communes IGN",
               "Licence Ouverte / Open Licence (Etalab)"),
-    LayerSpec("iris", "iris_2022_aulnay_noisy.geojson", "IRIS 2022 (Seine-Saint-Denis)",
-              ("code_iris", "nom_iris", "code_insee"), "polygon",
-              "IGN et INSEE, CONTOURS-IRIS 2022", "Licence Ouverte / Open Licence v2.0"),
     LayerSpec("qpv", "qpv_2024_communes_qmi.geojson", "Quartiers prioritaires (QPV 2024)",
               ("code_qp", "nom_qp"), "polygon", "ANCT (SIG Ville), QPV 2024",
               "Licence Ouverte / Open Licence v2.0"),
@@ -62,10 +62,6 @@ LAYERS: tuple[LayerSpec, ...] = (
     LayerSpec("stations", "gares_idfm.geojson", "Gares et stations",
               ("nom", "ligne", "mode", "id_zdc"), "point",
               "Île-de-France Mobilités, « Emplacement des gares IDF »", "ODbL"),
-    LayerSpec("town_halls", "chefs_lieux_communes.geojson", "Mairies (chefs-lieux)",
-              ("code_insee", "nom"), "point",
-              "IGN, ADMIN EXPRESS COG CARTO (via benoitdavidfr/comhisto)",
-              "Licence Ouverte / Open Licence (Etalab)"),
 )
 
 _FAMILIES = {
