@@ -81,5 +81,4 @@
   var lat = parseFloat(String(config.dataset.lat).replace(",", "."));
   var lon = parseFloat(String(config.dataset.lon).replace(",", "."));
   if (isFinite(lat) && isFinite(lon)) { setActive(true); place(L.latLng(lat, lon)); }
-  QMI.placement = {place: place, setActive: setActive};
 })();

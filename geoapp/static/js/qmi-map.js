@@ -6,7 +6,6 @@
 (function () {
   "use strict";
   var QMI = window.QMI || {};
-  QMI.maps = QMI.maps || [];
 
   /* An element holding ``text`` as text (never parsed as HTML). */
   function textNode(tag, text, className) {
@@ -21,7 +20,7 @@
   function escaped(text) { return textNode("span", text).innerHTML; }
 
   /* A popup's DOM from its data: {title, rows: [[label, value]], note, link: {href, label}}. */
-  QMI.popupContent = function (data) {
+  function popupContent(data) {
     var box = textNode("div", "", "qmi-popup");
     box.appendChild(textNode("strong", data.title));
     if (data.rows && data.rows.length) {
@@ -39,12 +38,12 @@
       box.appendChild(a);
     }
     return box;
-  };
+  }
 
   /* One click handler per feature: a page tool (placing a point) takes the click first;
    * otherwise the feature navigates (url) or opens its popup. Leaflet's bindPopup would
    * stop the click from reaching the map, which placement needs. */
-  QMI.bindFeature = function (feature, layer) {
+  function bindFeature(feature, layer) {
     var p = feature.properties || {};
     if (p.tooltip) { layer.bindTooltip(textNode("span", p.tooltip), {sticky: true}); }
     if (p.label) {
@@ -55,11 +54,11 @@
       if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
       if (p.url) { window.location.href = p.url; return; }
       if (p.popup) {
-        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(QMI.popupContent(p.popup))
+        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(popupContent(p.popup))
           .openOn(layer._map);
       }
     });
-  };
+  }
 
   /* A Leaflet GeoJSON layer from one layer spec of the server's data. */
   function buildLayer(spec) {
@@ -75,7 +74,7 @@
         return spec.point_radius ? L.circleMarker(latlng, {radius: spec.point_radius})
           : L.marker(latlng);
       },
-      onEachFeature: QMI.bindFeature
+      onEachFeature: bindFeature
     });
   }
 
@@ -102,11 +101,9 @@
     map.attributionControl.addAttribution(escaped(data.attribution || "") +
       (data.sources_url ? ' · <a href="' + escaped(data.sources_url) + '">Sources</a>' : ""));
     L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
-    QMI.maps.push(map);
     QMI.map = map;
     /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
     map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
-    document.dispatchEvent(new CustomEvent("qmi:map-ready", {detail: {map: map}}));
   };
 
   /* One map tool at a time (placing an experiment, a what-if crossing…): the active
@@ -118,10 +115,10 @@
     document.dispatchEvent(new CustomEvent("qmi:tool", {detail: QMI.tool}));
   };
 
-  /* Count drawn features per "couche" (layer tag): used by the pages and the tests. */
-  QMI.countFeatures = function (map) {
+  /* Count drawn features per "couche" (layer tag): what the browser tests check. */
+  QMI.countFeatures = function () {
     var counts = {};
-    (map || QMI.map).eachLayer(function (layer) {
+    QMI.map.eachLayer(function (layer) {
       var c = layer.feature && layer.feature.properties && layer.feature.properties.couche;
       if (c && (layer._path || layer._latlng)) { counts[c] = (counts[c] || 0) + 1; }
     });
