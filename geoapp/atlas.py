@@ -53,6 +53,10 @@ class Atlas:
         """Where a district's cut is measured: its perimeter buffered by 500 m."""
         return self.district(slug).geometry.buffer(STUDY_BUFFER_M)
 
+    def stations_near(self, slug: str) -> gpd.GeoDataFrame:
+        """The stations in a district's study area (where its cut is measured)."""
+        return self.stations[self.stations.intersects(self.study_area(slug))]
+
     @property
     def slugs(self) -> list[str]:
         return self.districts["slug"].tolist()

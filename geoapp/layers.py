@@ -17,7 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.errors import DEEP_JSON, GeoappError
 from geoapp.vocabulary import EXPERIMENT_FIELDS
 
@@ -273,3 +273,17 @@ def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:
     frame = points_frame(list(rows), columns=EXPERIMENT_FIELDS)
     missing = [c for c in EXPERIMENT_FIELDS if c not in frame]
     return frame.assign(**{c: None for c in missing}) if missing else frame
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, columns: list[str]) -> dict:
+    """``columns`` of ``gdf`` as a GeoJSON FeatureCollection dict in WGS84 (RFC 7946).
+
+    The one reprojection to display coordinates for JSON answers; missing values are null.
+    """
+    return gdf[columns + [gdf.geometry.name]].to_crs(DISPLAY_CRS).to_geo_dict(drop_id=True)
+
+
+def lonlat(point: shapely.Point) -> tuple[float, float]:
+    """A Lambert-93 point as WGS84 (lon, lat) decimal degrees, for JSON answers."""
+    reprojected = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
+    return reprojected.x, reprojected.y

@@ -185,8 +185,33 @@ def detour_factors(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFram
     return _stats(trips, _crossing_table(crossings, corridors))
 
 
+MAX_CROSSING_OFFSET_M = 50.0  # a crossing sits on a corridor: at most this far (metres)
+
+
+def nearest_corridor(corridors: gpd.GeoDataFrame, point: Point, *,
+                     max_offset_m: float = MAX_CROSSING_OFFSET_M) -> tuple[int, float]:
+    """Position in ``corridors`` of the corridor a crossing at ``point`` crosses, and its
+    distance in metres (EPSG:2154): the one rule for what-if and stored crossings.
+
+    Raises
+    ------
+    RefusedInputError
+        With no corridor, or none within ``max_offset_m`` metres (French message).
+    """
+    if corridors.empty:
+        raise RefusedInputError("Aucune coupure cartographiée ici : il n’y a rien à franchir.")
+    offsets = shapely.distance(corridors.geometry.values, point)
+    nearest = int(np.argmin(offsets))
+    offset = float(offsets[nearest])
+    if offset > max_offset_m:
+        raise RefusedInputError(f"Le franchissement est à {offset:.0f} m de la coupure "
+                                f"la plus proche : placez-le sur une voie ({max_offset_m:g} m "
+                                "au plus).")
+    return nearest, offset
+
+
 def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFrame,
-                     proposed: Point, *, max_offset_m: float = 50.0,
+                     proposed: Point, *, max_offset_m: float = MAX_CROSSING_OFFSET_M,
                      spacing_m: float = 100.0, max_pairs: int = MAX_PAIRS) -> WhatIf:
     """Detours before and after adding a crossing at ``proposed``.
 
@@ -208,15 +233,7 @@ def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFr
     check_area(area)
     check_frame(corridors, "corridors", ("corridor_id",))
     table = _crossing_table(crossings, corridors)
-    if corridors.empty:
-        raise RefusedInputError("Aucune coupure cartographiée ici : il n’y a rien à franchir.")
-    offsets = shapely.distance(corridors.geometry.values, proposed)
-    nearest = int(np.argmin(offsets))
-    offset = float(offsets[nearest])
-    if offset > max_offset_m:
-        raise RefusedInputError(f"Le franchissement proposé est à {offset:.0f} m de la coupure "
-                                f"la plus proche : placez-le sur une voie ({max_offset_m:g} m "
-                                "au plus).")
+    nearest, offset = nearest_corridor(corridors, proposed, max_offset_m=max_offset_m)
     snapped = snap_onto(proposed, corridors.geometry.values[nearest])
     corridor_id = int(corridors["corridor_id"].iloc[nearest])
     trips = _sample_trips(area, corridors, spacing_m, max_pairs)

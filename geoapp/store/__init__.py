@@ -2,15 +2,17 @@
 
 `Store` is the whole interface the web layer and the CLI use; the SQL lives in the
 modules it delegates to. A PostGIS backend would be another package exposing the same
-`Store` methods. Each call opens its own short-lived SQLite connection, so one `Store`
-is safe to share between the threads of a WSGI server; SQLite's WAL mode lets readers
-proceed while one writer commits.
+`Store` methods. Each call opens its own short-lived SQLite connection, or uses the one its
+thread opened with `Store.connection_scope` (one per web request), so one `Store` is safe
+to share between the threads of a WSGI server; SQLite's WAL mode lets readers proceed
+while one writer commits.
 
 Coordinates are WGS84 (EPSG:4326) longitude/latitude in decimal degrees. Timestamps
 are UTC ISO 8601 strings. Every write to experiments or crossings bumps `data_version`.
 """
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,6 +46,7 @@ class Store:
     def __init__(self, path: str | Path, *, now: Callable[[], datetime] = utc_now):
         self.path = Path(path)
         self._now = now
+        self._local = threading.local()
         try:
             with self._connect() as conn:
                 migrate(conn)
@@ -56,13 +59,34 @@ class Store:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection for one call; storage failures come out as a French 503."""
+        """The thread's open connection (see `connection_scope`), else one for this call;
+        storage failures come out as a French 503."""
         with storage_errors():
+            shared = getattr(self._local, "conn", None)
+            if shared is not None:
+                yield shared
+                return
             conn = connect(self.path)
             try:
                 yield conn
             finally:
                 conn.close()
+
+    @contextmanager
+    def connection_scope(self) -> Iterator[None]:
+        """Share one connection between the store calls of this thread until the block
+        ends: a web request opens one connection, not one per call. Autocommit mode keeps
+        each read its own snapshot and each write its own transaction, as before."""
+        if getattr(self._local, "conn", None) is not None:  # nested: the outer one serves
+            yield
+            return
+        with storage_errors():
+            self._local.conn = connect(self.path)
+        try:
+            yield
+        finally:
+            conn, self._local.conn = self._local.conn, None
+            conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -76,10 +100,11 @@ class Store:
     def _stamp(self) -> str:
         return self._now().astimezone(UTC).isoformat(timespec="seconds")
 
-    def data_version(self) -> int:
-        """A counter bumped by every experiment or crossing write (cache key for exports)."""
+    def data_version(self, table: str | None = None) -> int:
+        """A counter bumped by every experiment or crossing write, or by ``table``'s only
+        (``"experiments"``, ``"crossings"``): the keys of the caches."""
         with self._connect() as conn:
-            return data_version(conn)
+            return data_version(conn, table)
 
     # Experiments -------------------------------------------------------------------
 

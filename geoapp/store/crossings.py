@@ -50,7 +50,7 @@ def insert(
     history.record(
         conn, "crossings", created["id"], user=user, at=at, action="création", changes=changes
     )
-    bump_data_version(conn)
+    bump_data_version(conn, "crossings")
     return created
 
 
@@ -95,7 +95,7 @@ def delete(
     history.record(
         conn, "crossings", crossing_id, user=user, at=at, action="suppression", changes=changes
     )
-    bump_data_version(conn)
+    bump_data_version(conn, "crossings")
 
 
 def read_history(conn: sqlite3.Connection, crossing_id: int) -> list[dict[str, Any]]:

@@ -119,12 +119,19 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def data_version(conn: sqlite3.Connection) -> int:
-    """The write counter: it changes whenever experiments or crossings change."""
-    return conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0]
+def data_version(conn: sqlite3.Connection, table: str | None = None) -> int:
+    """A write counter: of every experiment or crossing write, or of ``table``'s alone.
+
+    Caches key on what they depend on: exports on the whole data, cut reports on
+    ``crossings`` only, so a new experiment does not recompute them.
+    """
+    key = f"{table}_version" if table else "data_version"
+    return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
 
-def bump_data_version(conn: sqlite3.Connection) -> None:
-    """Mark the data as changed, inside the caller's transaction, so caches keyed on the
-    version (exports) can never serve data older than a committed write."""
-    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'data_version'")
+def bump_data_version(conn: sqlite3.Connection, table: str) -> None:
+    """Mark ``table`` (``experiments`` or ``crossings``) and the data as changed, inside the
+    caller's transaction, so a cache keyed on a version never serves data older than a
+    committed write."""
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key IN ('data_version', ?)",
+                 (f"{table}_version",))

@@ -92,7 +92,7 @@ def insert(
     history.record(
         conn, "experiments", created["id"], user=user, at=at, action=action, changes=changes
     )
-    bump_data_version(conn)
+    bump_data_version(conn, "experiments")
     return created
 
 

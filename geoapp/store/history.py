@@ -93,7 +93,7 @@ def save(
         row = conn.execute(f"SELECT version FROM {table} WHERE id = ?", (current["id"],))
         raise conflict(stale, (row.fetchone() or current)["version"])
     record(conn, table, current["id"], user=user, at=at, action=action, changes=changes)
-    bump_data_version(conn)
+    bump_data_version(conn, table)
     return True
 
 

@@ -112,7 +112,18 @@ V2_CROSSINGS_AND_LOGIN = (
 # no session: those were started before sessions carried an epoch.
 V3_SESSION_EPOCH = ("ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",)
 
-MIGRATIONS: list[tuple[str, ...]] = [V1_BASE, V2_CROSSINGS_AND_LOGIN, V3_SESSION_EPOCH]
+# Per-table write counters beside ``data_version``: cut reports depend on crossings only.
+V4_TABLE_VERSIONS = (
+    "INSERT INTO meta (key, value) VALUES ('experiments_version', 0)",
+    "INSERT INTO meta (key, value) VALUES ('crossings_version', 0)",
+)
+
+MIGRATIONS: list[tuple[str, ...]] = [
+    V1_BASE,
+    V2_CROSSINGS_AND_LOGIN,
+    V3_SESSION_EPOCH,
+    V4_TABLE_VERSIONS,
+]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

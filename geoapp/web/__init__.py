@@ -1,16 +1,20 @@
-"""Web layer: thin blueprints over the atlas, one error handler, French pages."""
+"""Web layer: thin blueprints over `geoapp.web.context`, one error handler, French pages.
+
+Blueprints (``pages``, ``api``, ``experiments``, ``cuts``, ``exports``, ``auth``,
+``assets``) import shared helpers from `geoapp.web.context` and never from each other.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from flask import Flask, current_app, jsonify, render_template, request, url_for
+from flask import Flask, g, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from geoapp import vocabulary
-from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
+from geoapp.web.context import SQLITE_MAX_INT, get_atlas, get_store
 
 _HTTP_MESSAGES = {
     400: "La requête est incorrecte.",
@@ -20,10 +24,6 @@ _HTTP_MESSAGES = {
     413: "Le fichier envoyé est trop volumineux.",
     500: "Une erreur interne est survenue.",
 }
-
-
-# The largest id or version SQLite can store (a signed 64-bit integer).
-SQLITE_MAX_INT = 2**63 - 1
 
 
 class IdConverter(IntegerConverter):
@@ -37,27 +37,6 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, *args, **kwargs):
         super().__init__(map, min=1, max=SQLITE_MAX_INT)
-
-
-def get_atlas() -> Atlas:
-    """The atlas built at start-up."""
-    return current_app.extensions["qmi_atlas"]
-
-
-def asset_url(library: str, filename: str) -> str:
-    """URL of a vendored JS/CSS file served by the app (never a CDN)."""
-    return url_for("assets.vendor", library=library, filename=filename)
-
-
-def expected_version(what: str) -> int:
-    """The ``version`` a form was loaded with, for the store's conflict check."""
-    try:
-        version = int(request.form["version"])
-    except (KeyError, ValueError) as exc:
-        raise GeoappError(f"Version {what} absente : rechargez la page.", 400) from exc
-    if not 1 <= version <= SQLITE_MAX_INT:  # no row has it, and SQLite could not bind it
-        raise GeoappError(f"Version {what} invalide : rechargez la page.", 400)
-    return version
 
 
 def render_error(message: str, status: int, details: dict | None = None):
@@ -80,27 +59,54 @@ class NumpyJSONProvider(DefaultJSONProvider):
 
 
 def register(app: Flask) -> None:
-    """Attach the blueprints, the template filters and the single error handler."""
+    """Attach the hooks, the blueprints, the template helpers and the one error handler."""
     from geoapp.web import api, assets, auth, cuts, experiments, exports, pages
     from geoapp.web.security import init_security, isolate_exports
 
     init_security(app)  # first: its nonce exists before any other hook renders a page
-
+    _connection_per_request(app)  # before auth's hook, which reads the account
     app.json = NumpyJSONProvider(app)
     app.url_map.converters["id"] = IdConverter  # before the blueprints' rules use it
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(experiments.bp)
-    app.register_blueprint(cuts.bp)
+    for blueprint in (auth, experiments, cuts, assets, pages, api, exports):
+        app.register_blueprint(blueprint.bp)
+    isolate_exports(app)
+    _template_helpers(app)
+    _error_handlers(app)
+
+
+def _connection_per_request(app: Flask) -> None:
+    """One database connection for the whole request, closed at its teardown."""
+
+    @app.before_request
+    def _open() -> None:
+        scope = get_store().connection_scope()
+        scope.__enter__()  # a storage failure here is the French 503, and nothing to close
+        g.store_scope = scope
+
+    @app.teardown_request
+    def _close(exc: BaseException | None) -> None:
+        scope = g.pop("store_scope", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
+
+
+def _template_helpers(app: Flask) -> None:
+    """French number filters, the vocabulary and the navigation, for every template."""
     app.add_template_filter(vocabulary.fr_num, "fr_num")
     app.add_template_filter(lambda v: vocabulary.fr_num(v, 0), "fr_int")
     # Every template lists themes, statuses, kinds… from here: `vocabulary.THEMES`.
     app.jinja_env.globals["vocabulary"] = vocabulary
 
-    app.register_blueprint(assets.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(exports.bp)
-    isolate_exports(app)
+    @app.context_processor
+    def _navigation() -> dict:
+        """The districts for the navigation bar, from the atlas (never a typed list)."""
+        districts = get_atlas().districts
+        return {"nav_districts": list(zip(districts["slug"], districts["commune"],
+                                          strict=True))}
+
+
+def _error_handlers(app: Flask) -> None:
+    """Every failure rendered in one place: a French page, or JSON under ``/api/``."""
 
     @app.errorhandler(GeoappError)
     def _domain_error(exc: GeoappError):

@@ -1,12 +1,16 @@
-"""GeoJSON for other tools: the same data as the pages, in WGS84."""
+"""The JSON twins of the pages, and GeoJSON for other tools (WGS84).
+
+Each twin serialises the context its page renders (`geoapp.web.context`), so the two
+cannot drift.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, jsonify
 
 from geoapp.analysis import DISPLAY_CRS
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
-from geoapp.web import get_atlas
+from geoapp.web.context import cut_context, district_context, get_atlas, overview_context
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -26,3 +30,21 @@ def districts_geojson():
 @bp.get("/coupures.geojson")
 def cuts_geojson():
     return geojson_response(get_atlas().cuts[CUT_FIELDS + ["geometry"]])
+
+
+@bp.get("/comparaison")
+def overview_json():
+    """The overview's data: the districts and their cuts compared."""
+    return jsonify(overview_context()[0])
+
+
+@bp.get("/quartiers/<slug>")
+def district_json(slug: str):
+    """The district page's data: facts, experiments with their side, the measured cut."""
+    return jsonify(district_context(slug))
+
+
+@bp.get("/quartiers/<slug>/coupures")
+def cut_json(slug: str):
+    """The district page's cut section (corridors, sides, exposure, crossings, detour)."""
+    return jsonify(cut_context(slug))

@@ -14,7 +14,6 @@ however active the session is.
 from __future__ import annotations
 
 import hmac
-import secrets
 from urllib.parse import urlparse
 
 from flask import (
@@ -30,25 +29,13 @@ from flask import (
 )
 
 from geoapp.errors import GeoappError
-from geoapp.vocabulary import ADMIN
+from geoapp.web.context import can_edit, csrf_token, get_store
 
 bp = Blueprint("auth", __name__)
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _SESSION_KEYS = ("user", "epoch", "login_at")
 _CLOCK_SKEW_S = 60  # a login stamped this far in the future is still accepted
-
-
-def get_store():
-    """The storage backend opened at start-up."""
-    return current_app.extensions["qmi_store"]
-
-
-def csrf_token() -> str:
-    """The session's anti-forgery token, created on first use."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
 
 
 def _now() -> float:
@@ -97,39 +84,6 @@ def inject_auth() -> dict:
         "current_user": g.get("user"),
         "can_edit": lambda district: can_edit(g.get("user"), district),
     }
-
-
-def can_edit(user: dict | None, district) -> bool:
-    """True if ``user`` may write in ``district`` (a district row with ``code_insee``)."""
-    if not user:
-        return False
-    return user["role"] == ADMIN or user.get("commune") == district["code_insee"]
-
-
-def account_only(message: str):
-    """Mark a view (an upload) refused with 401 and ``message`` to anonymous clients
-    before its body is read: neither parsed nor even received (no 413 for a big one)."""
-
-    def mark(view):
-        view.account_only = message
-        return view
-
-    return mark
-
-
-def require_editor(district) -> dict:
-    """The current user if allowed to edit ``district``, else a French 401/403."""
-    user = g.get("user")
-    if not user:
-        raise GeoappError("Connectez-vous pour modifier les données.", 401)
-    if not can_edit(user, district):
-        raise GeoappError(
-            f"Votre compte ne permet pas de modifier le quartier "
-            f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
-            "que le quartier de sa commune.",
-            403,
-        )
-    return user
 
 
 def _safe_next(target: str | None) -> str:

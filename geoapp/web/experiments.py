@@ -1,6 +1,6 @@
 """The experiment registry on the web: place, edit, move, withdraw, list, import/export.
 
-Routes stay thin: parse the request, check the permission (`auth.require_editor`), clean
+Routes stay thin: parse the request, check the permission (`context.require_editor`), clean
 the input (`registry`), check the spot against the district (`analysis.placement`), call
 the store. A refused write re-renders the page with what the user typed, field by field.
 """
@@ -19,81 +19,27 @@ from flask import (
     url_for,
 )
 
-from geoapp.analysis.placement import Placement, assess_placement
-from geoapp.errors import GeoappError
-from geoapp.layers import points_frame
-from geoapp.maps import build_district_map, map_parts
-from geoapp.registry import (
-    ValidationError,
-    summarise,
-    validate_experiment,
-    validate_position,
-)
+from geoapp.errors import ConflictError, GeoappError
+from geoapp.registry import ValidationError, summarise, validate_position
 from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
-from geoapp.vocabulary import FIELD_LABELS
-from geoapp.web import expected_version, get_atlas
-from geoapp.web.auth import account_only, get_store, require_editor
-from geoapp.web.cuts import cut_report
-from geoapp.web.pages import (
+from geoapp.web.context import (
+    account_only,
+    clean_experiment,
+    district_page,
+    expected_version,
+    experiment_page,
     filter_context,
-    map_options,
+    get_atlas,
+    get_store,
+    placement_for,
     read_filters,
-    render_district,
-    stored_experiments,
+    require_editor,
 )
 from geoapp.web.public import public_experiment, public_history
 
 bp = Blueprint("experiments", __name__)
 
 IMPORT_NEEDS_ACCOUNT = "Connectez-vous pour importer des expérimentations."
-
-
-def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
-    """What the geometry says about (lon, lat) in district ``slug``."""
-    atlas = get_atlas()
-    district = atlas.district(slug)
-    others = stored_experiments(district=slug)
-    if exclude is not None:
-        others = others[others["id"] != exclude]
-    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
-    return assess_placement(
-        point,
-        district.geometry,
-        tolerance_m=float(district["tolerance_m"]),
-        corridors=atlas.corridors[slug],
-        stations=atlas.stations,
-        experiments=others,
-        sides=cut_report(slug).study_sides,
-    )
-
-
-def _outside_message(district, placement: Placement) -> str:
-    return (
-        f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
-        f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
-        "l’expérimentation dans le périmètre du quartier."
-    )
-
-
-def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
-    """Validate a submitted experiment for district ``slug``, every error at once."""
-    district = get_atlas().district(slug)
-    errors: dict[str, str] = {}
-    values: dict = {}
-    try:
-        values = validate_experiment(form, objectives=list(district["objectifs"]))
-    except ValidationError as exc:
-        errors.update(exc.errors)
-    if "lon" not in errors and "lat" not in errors:
-        # Valid coordinates are checked against the district even when other fields
-        # failed, so the planner sees every problem in one round trip.
-        lon, lat = validate_position(form.get("lon"), form.get("lat"))
-        placement = placement_for(slug, lon, lat, exclude=exclude)
-        if not placement.accepted:
-            errors["lat"] = _outside_message(district, placement)
-    if errors:
-        raise ValidationError(errors)
-    return values
 
 
 def _version() -> int:
@@ -113,7 +59,8 @@ def create(slug: str):
     try:
         values = clean_experiment(request.form, slug)
     except ValidationError as exc:
-        return render_district(slug, form=_typed(), errors=exc.errors, status=422)
+        page = district_page(slug, form=_typed(), errors=exc.errors)
+        return render_template("pages/district.html", **page), 422
     experiment = get_store().create_experiment(values, district=slug, user=user["username"])
     flash(f"Expérimentation « {experiment['title']} » enregistrée.", "info")
     return redirect(url_for(".detail", experiment_id=experiment["id"]))
@@ -126,27 +73,10 @@ def _typed() -> dict:
     return typed
 
 
-def render_detail(
-    experiment_id: int, *, form: dict | None = None, errors: dict | None = None, status: int = 200
-):
-    atlas = get_atlas()
-    store = get_store()
-    experiment = store.get_experiment(experiment_id)
-    slug = experiment["district"]
-    district = atlas.district(slug)
-    everything = stored_experiments(district=slug)
-    view = build_district_map(atlas, slug, everything, **map_options())
-    return render_template(
-        "experiments/detail.html",
-        e=experiment,
-        d=district,
-        history=public_history(store.history(experiment_id), with_accounts=_is_admin()),
-        map=map_parts(view),
-        form=form or experiment,
-        errors=errors or {},
-        field_labels=FIELD_LABELS,
-        **filter_context({}),
-    ), status
+def render_detail(experiment_id: int, *, form: dict | None = None,
+                  errors: dict | None = None, status: int = 200):
+    page = experiment_page(experiment_id, form=form, errors=errors)
+    return render_template("experiments/detail.html", **page), status
 
 
 @bp.get("/experimentations/<id:experiment_id>")
@@ -165,11 +95,6 @@ def detail_json(experiment_id: int):
     )
 
 
-def _is_admin() -> bool:
-    """Administrators see account names in the history too (the audit trail)."""
-    return bool(g.get("user")) and g.user["role"] == "administrateur"
-
-
 @bp.post("/experimentations/<id:experiment_id>")
 def update(experiment_id: int):
     experiment, user = _editable(experiment_id)
@@ -180,9 +105,7 @@ def update(experiment_id: int):
         )
     except ValidationError as exc:
         return render_detail(experiment_id, form=_typed(), errors=exc.errors, status=422)
-    except GeoappError as exc:
-        if exc.status != 409:
-            raise
+    except ConflictError as exc:
         return render_detail(experiment_id, form=_typed(), errors={"_": exc.message}, status=409)
     flash("Modifications enregistrées.", "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))

@@ -13,8 +13,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 
 from geoapp.errors import GeoappError
 from geoapp.exports import ALL, BY_SUFFIX, FORMATS, ExportCache, make_export
-from geoapp.web import get_atlas
-from geoapp.web.auth import get_store
+from geoapp.web.context import get_atlas, get_store
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 

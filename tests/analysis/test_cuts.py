@@ -285,7 +285,7 @@ def test_what_if_far_from_any_corridor_is_refused_and_leaves_inputs_unchanged():
     with pytest.raises(RefusedInputError) as caught:
         what_if_crossing(SQUARE, corridors, existing, Point(500, 920))
     assert isinstance(caught.value, ValueError)  # analysis knows no HTTP status
-    assert str(caught.value) == ("Le franchissement proposé est à 420 m de la coupure la "
+    assert str(caught.value) == ("Le franchissement est à 420 m de la coupure la "
                                  "plus proche : placez-le sur une voie (50 m au plus).")
     assert_geodataframe_equal(corridors, kept[0])
     assert_geodataframe_equal(existing, kept[1])

@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from tests.analysis.regenerate_golden import read_golden
 from tests.conftest import TOKEN, client_as, map_properties
+from tests.web.experiments_helpers import form_for
 
 SLUGS = ["aulnay-centre-gare", "meudon-la-foret", "noisy-mont-d-est", "sceaux-les-blagis"]
 SCEAUX = "sceaux-les-blagis"
@@ -221,7 +222,7 @@ def test_what_if_far_from_any_corridor_is_refused_in_french(client, store, atlas
     before = snapshot(store)
     data = get_json(client, f"/api/quartiers/{SCEAUX}/what-if?lat={lat}&lon={lon}", 422)
     assert data["statut"] == 422
-    match = re.fullmatch(r"Le franchissement proposé est à (\d+) m de la coupure la plus "
+    match = re.fullmatch(r"Le franchissement est à (\d+) m de la coupure la plus "
                          r"proche : placez-le sur une voie \(50 m au plus\)\.", data["erreur"])
     assert match, data["erreur"]
     assert int(match.group(1)) == pytest.approx(distance, abs=1)
@@ -356,16 +357,35 @@ def add_crossing(client, store, lon, lat) -> dict:
     return store.list_crossings(district=SCEAUX)[-1]
 
 
-def test_the_report_cache_keeps_only_the_current_data_version(app, sceaux_editor, store,
-                                                              atlas):
-    """Every edit bumps the data version: old reports (about 0.5 MB each) are dropped."""
+def test_the_report_cache_keeps_only_the_current_crossings_version(app, sceaux_editor, store,
+                                                                   atlas):
+    """Every crossing edit bumps its version: old reports (about 0.5 MB each) are dropped."""
     for fraction in (0.25, 0.5, 0.75):
         add_crossing(sceaux_editor, store, *on_corridor(atlas, SCEAUX, fraction))
         get_json(sceaux_editor, f"/api/quartiers/{SCEAUX}/coupures")
         get_json(sceaux_editor, "/api/quartiers/aulnay-centre-gare/coupures")
     cache = app.extensions["qmi_cut_reports"]
-    assert sorted(cache) == [("aulnay-centre-gare", store.data_version()),
-                             (SCEAUX, store.data_version())]
+    version = store.data_version("crossings")
+    assert cache.versions() == {"aulnay-centre-gare": version, SCEAUX: version}
+
+
+def test_a_new_experiment_does_not_recompute_the_cut_reports(app, sceaux_editor, store, atlas):
+    """Cut reports depend on crossings only: the same report object serves after a new
+    experiment, a new one after a crossing."""
+    from geoapp.web.context import cut_report
+
+    with app.test_request_context():
+        before = cut_report(SCEAUX)
+    data_before = store.data_version()
+    with sceaux_editor.post(f"/quartiers/{SCEAUX}/experimentations",
+                            data=form_for(atlas, SCEAUX)) as r:
+        assert r.status_code == 302
+    assert store.data_version() > data_before
+    with app.test_request_context():
+        assert cut_report(SCEAUX) is before
+    add_crossing(sceaux_editor, store, *on_corridor(atlas, SCEAUX, 0.3))
+    with app.test_request_context():
+        assert cut_report(SCEAUX) is not before
 
 
 def test_a_crossing_name_is_escaped_in_the_list_and_on_the_map(sceaux_editor, atlas):

@@ -1,0 +1,318 @@
+"""What every blueprint shares, and one context builder per page.
+
+Blueprints import from here and never from each other. A page and its ``/api/`` twin
+render the same context (datasette's pattern): ``district_context`` is the JSON of
+``/api/quartiers/<slug>`` and the data of the district page, ``cut_context`` the JSON of
+``/api/quartiers/<slug>/coupures`` and the data of the page's cut section. No geometry is
+computed here: this module asks the atlas, the analysis and the store.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import geopandas as gpd
+import pandas as pd
+from flask import current_app, g, request, session, url_for
+
+from geoapp.analysis import RefusedInputError
+from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict, sides_of
+from geoapp.analysis.detour import nearest_corridor
+from geoapp.analysis.placement import Placement, assess_placement
+from geoapp.atlas import Atlas
+from geoapp.cache import VersionedCache
+from geoapp.errors import GeoappError
+from geoapp.layers import experiments_frame, feature_collection, points_frame
+from geoapp.maps import build_district_map, build_overview_map, map_parts
+from geoapp.registry import ValidationError, validate_experiment, validate_position
+from geoapp.store import Store
+from geoapp.vocabulary import ADMIN, DISTRICT_FIELDS, FIELD_LABELS, STATUSES, THEMES
+from geoapp.web.public import public_history
+
+# The largest id or version SQLite can store (a signed 64-bit integer).
+SQLITE_MAX_INT = 2**63 - 1
+# `read_filters` keys -> the query string names they are read from.
+QUERY_NAMES = {"district": "quartier", "theme": "theme", "status": "statut"}
+CUT_MODEL = "Ligne droite via le meilleur franchissement ; ce n’est pas un réseau de rues."
+
+
+# The app's parts -----------------------------------------------------------------------
+
+def get_atlas() -> Atlas:
+    """The atlas built at start-up."""
+    return current_app.extensions["qmi_atlas"]
+
+
+def get_store() -> Store:
+    """The storage backend opened at start-up."""
+    return current_app.extensions["qmi_store"]
+
+
+def asset_url(library: str, filename: str) -> str:
+    """URL of a vendored JS/CSS file served by the app (never a CDN)."""
+    return url_for("assets.vendor", library=library, filename=filename)
+
+
+def map_options() -> dict:
+    """How pages build maps: the app's assets, tiles per the setting, links by url_for."""
+    return {"asset_url": asset_url, "tiles": current_app.config["TILES"], "link": url_for}
+
+
+# Accounts and permissions ----------------------------------------------------------------
+
+def csrf_token() -> str:
+    """The session's anti-forgery token, created on first use."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def can_edit(user: dict | None, district) -> bool:
+    """True if ``user`` may write in ``district`` (a district row with ``code_insee``)."""
+    if not user:
+        return False
+    return user["role"] == ADMIN or user.get("commune") == district["code_insee"]
+
+
+def require_editor(district) -> dict:
+    """The current user if allowed to edit ``district``, else a French 401/403."""
+    user = g.get("user")
+    if not user:
+        raise GeoappError("Connectez-vous pour modifier les données.", 401)
+    if not can_edit(user, district):
+        raise GeoappError(
+            f"Votre compte ne permet pas de modifier le quartier "
+            f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
+            "que le quartier de sa commune.",
+            403,
+        )
+    return user
+
+
+def account_only(message: str):
+    """Mark a view (an upload) refused with 401 and ``message`` to anonymous clients
+    before its body is read: neither parsed nor even received (no 413 for a big one)."""
+
+    def mark(view):
+        view.account_only = message
+        return view
+
+    return mark
+
+
+def is_admin() -> bool:
+    """Administrators see account names in the history too (the audit trail)."""
+    return bool(g.get("user")) and g.user["role"] == ADMIN
+
+
+def expected_version(what: str) -> int:
+    """The ``version`` a form was loaded with, for the store's conflict check."""
+    try:
+        version = int(request.form["version"])
+    except (KeyError, ValueError) as exc:
+        raise GeoappError(f"Version {what} absente : rechargez la page.", 400) from exc
+    if not 1 <= version <= SQLITE_MAX_INT:  # no row has it, and SQLite could not bind it
+        raise GeoappError(f"Version {what} invalide : rechargez la page.", 400)
+    return version
+
+
+# The request's filters ---------------------------------------------------------------------
+
+def read_filters(*, with_district: bool) -> dict:
+    """The commune/theme/status filters of the query string, unknown values ignored."""
+    theme, status = request.args.get("theme", ""), request.args.get("statut", "")
+    district = request.args.get("quartier", "") if with_district else ""
+    return {"district": district if district in get_atlas().slugs else None,
+            "theme": theme if theme in THEMES else None,
+            "status": status if status in STATUSES else None}
+
+
+def filter_query(filters: dict) -> dict:
+    """The query arguments giving ``filters`` back, for links that keep the page's filters.
+
+    Only known names with cleaned values: splatting ``request.args`` into ``url_for``
+    would hand it ``_method``, ``_external`` or ``_anchor`` from any visitor's URL.
+    """
+    return {QUERY_NAMES[k]: v for k, v in filters.items() if k in QUERY_NAMES and v}
+
+
+def filter_context(filters: dict) -> dict:
+    return {"filters": filters, "filter_query": filter_query(filters)}
+
+
+def stored_experiments(**filters) -> gpd.GeoDataFrame:
+    """The stored experiments (not withdrawn) matching ``filters``, in Lambert-93."""
+    return experiments_frame(get_store().list_experiments(**filters))
+
+
+# The cut of a district -----------------------------------------------------------------------
+
+def cut_report(slug: str) -> CutReport:
+    """The district's cut report, cached until the stored *crossings* change.
+
+    Experiments do not enter it, so creating one does not recompute it.
+    """
+    store = get_store()
+    cache = current_app.extensions.setdefault("qmi_cut_reports", VersionedCache())
+    return cache.get(slug, store.data_version("crossings"), lambda: _build_report(slug))
+
+
+def _build_report(slug: str) -> CutReport:
+    atlas = get_atlas()
+    stored = points_frame(get_store().list_crossings(district=slug),
+                          columns=["id", "kind", "status", "name", "version", "lon", "lat"])
+    return build_cut_report(atlas.district(slug).geometry, atlas.study_area(slug),
+                            atlas.corridors[slug], atlas.layers["stations"], stored)
+
+
+def with_sides(points: gpd.GeoDataFrame, report: CutReport, columns: list[str]) -> list[dict]:
+    """``columns`` of each point plus ``cote``: its side of the cut (None outside)."""
+    sides = sides_of(points, report)
+    rows = points[columns].to_dict("records")
+    return [{**row, "cote": None if pd.isna(side) else int(side)}
+            for row, side in zip(rows, sides, strict=True)]
+
+
+def cut_context(slug: str) -> dict:
+    """The measured cut of a district: the page's cut section and its JSON twin."""
+    report = cut_report(slug)
+    corridors = report.corridors.round({"length_in_m": 1, "length_near_m": 1})
+    return {
+        "quartier": slug,
+        "modele": CUT_MODEL,
+        "corridors": feature_collection(corridors, ["corridor_id", "kind", "names",
+                                                    "length_in_m", "length_near_m"]),
+        "cotes": {"quartier": report.sides["area_ha"].round(2).tolist(),
+                  "zone_etude": report.study_sides["area_ha"].round(2).tolist(),
+                  "nb_cotes_zone_etude_plus_1ha": report.n_sides,
+                  "nb_cotes_quartier": report.n_district_sides},
+        "exposition": {str(d): round(v, 4) for d, v in report.exposure.items()},
+        "franchissements": feature_collection(report.crossings.astype({"id": "object"}),
+                                              ["corridor_id", "name", "kind", "status",
+                                               "source", "id"]),
+        "gares": with_sides(get_atlas().stations_near(slug), report, ["nom", "ligne"]),
+        "detour": detour_dict(report.detour),
+        "detour_avec_projets": detour_dict(report.detour_with_projects),
+        "longueur_km_par_km2": round(report.corridor_km_per_km2, 3),
+    }
+
+
+def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
+    """A stored crossing sits on a corridor like a what-if one, else a field error."""
+    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    try:
+        nearest_corridor(cut_report(slug).corridors, point)
+    except RefusedInputError as exc:
+        raise ValidationError({"lat": str(exc)}) from exc
+
+
+# Placing an experiment -----------------------------------------------------------------------
+
+def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
+    """What the geometry says about (lon, lat) in district ``slug``."""
+    atlas = get_atlas()
+    district = atlas.district(slug)
+    others = stored_experiments(district=slug)
+    if exclude is not None:
+        others = others[others["id"] != exclude]
+    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    return assess_placement(point, district.geometry,
+                            tolerance_m=float(district["tolerance_m"]),
+                            corridors=atlas.corridors[slug], stations=atlas.stations,
+                            experiments=others, sides=cut_report(slug).study_sides)
+
+
+def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
+    """Validate a submitted experiment for district ``slug``, every error at once."""
+    district = get_atlas().district(slug)
+    errors: dict[str, str] = {}
+    values: dict = {}
+    try:
+        values = validate_experiment(form, objectives=list(district["objectifs"]))
+    except ValidationError as exc:
+        errors.update(exc.errors)
+    if "lon" not in errors and "lat" not in errors:
+        # Valid coordinates are checked against the district even when other fields
+        # failed, so the planner sees every problem in one round trip.
+        lon, lat = validate_position(form.get("lon"), form.get("lat"))
+        placement = placement_for(slug, lon, lat, exclude=exclude)
+        if not placement.accepted:
+            errors["lat"] = (
+                f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
+                f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
+                "l’expérimentation dans le périmètre du quartier.")
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+# Page contexts ---------------------------------------------------------------------------------
+
+def district_facts(row) -> dict:
+    """A district row's facts and computed figures, as JSON-ready values."""
+    return {**{k: row[k] for k in DISTRICT_FIELDS}, "coupures": row["coupures"],
+            "area_ha": round(float(row["area_ha"]), 2)}
+
+
+def overview_context() -> tuple[dict, gpd.GeoDataFrame]:
+    """The overview: the districts, their cuts compared, and the filtered experiments."""
+    atlas = get_atlas()
+    filters = read_filters(with_district=True)
+    experiments = stored_experiments(**filters)
+    districts = [district_facts(row) for _, row in atlas.districts.iterrows()]
+    comparison = [{"quartier": d, "coupures": cut_context(d["slug"])} for d in districts]
+    context = {"quartiers": districts, "comparaison": comparison,
+               "n_experimentations": len(experiments), **filter_context(filters)}
+    return context, experiments
+
+
+def overview_page() -> dict:
+    """Everything ``pages/index.html`` renders: the context plus the map."""
+    context, experiments = overview_context()
+    view = build_overview_map(get_atlas(), experiments, **map_options())
+    return {**context, "map": map_parts(view), "programme": get_atlas().programme}
+
+
+def _district_data(slug: str) -> tuple[dict, gpd.GeoDataFrame]:
+    atlas = get_atlas()
+    row = atlas.district(slug)
+    filters = {**read_filters(with_district=False), "district": slug}
+    experiments = stored_experiments(**filters)
+    listed = with_sides(experiments, cut_report(slug),
+                        ["id", "title", "theme", "status", "precision"])
+    context = {"quartier": district_facts(row), "experimentations": listed,
+               "coupures": cut_context(slug),
+               "franchissements_saisis": get_store().list_crossings(district=slug),
+               **filter_context(filters)}
+    return context, experiments
+
+
+def district_context(slug: str) -> dict:
+    """One district: facts, experiments (with their side of the cut), the measured cut."""
+    return _district_data(slug)[0]
+
+
+def district_page(slug: str, *, form: dict | None = None,
+                  errors: dict | None = None) -> dict:
+    """Everything ``pages/district.html`` renders; the form refills with what was typed."""
+    context, experiments = _district_data(slug)
+    atlas = get_atlas()
+    view = build_district_map(atlas, slug, experiments, report=cut_report(slug),
+                              **map_options())
+    return {**context, "d": context["quartier"], "map": map_parts(view),
+            "programme": atlas.programme, "form": form or {}, "errors": errors or {}}
+
+
+def experiment_page(experiment_id: int, *, form: dict | None = None,
+                    errors: dict | None = None) -> dict:
+    """Everything ``experiments/detail.html`` renders: the experiment, its history, map."""
+    store = get_store()
+    atlas = get_atlas()
+    experiment = store.get_experiment(experiment_id)
+    slug = experiment["district"]
+    view = build_district_map(atlas, slug, stored_experiments(district=slug),
+                              **map_options())
+    return {"e": experiment, "d": district_facts(atlas.district(slug)),
+            "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
+            "map": map_parts(view), "form": form or experiment, "errors": errors or {},
+            "field_labels": FIELD_LABELS, **filter_context({})}
