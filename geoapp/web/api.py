@@ -6,30 +6,30 @@ cannot drift.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
-from geoapp.analysis import DISPLAY_CRS
+from geoapp.layers import feature_collection
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
 from geoapp.web.context import cut_context, district_context, get_atlas, overview_context
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def geojson_response(gdf) -> Response:
-    return Response(gdf.to_crs(DISPLAY_CRS).to_json(drop_id=True, ensure_ascii=False),
+def geojson_response(gdf, columns: list[str]) -> Response:
+    return Response(current_app.json.dumps(feature_collection(gdf, columns)),
                     mimetype="application/geo+json")
 
 
 @bp.get("/quartiers.geojson")
 def districts_geojson():
-    districts = get_atlas().districts
-    return geojson_response(districts[DISTRICT_FIELDS + ["geometry"]].round(
-        {"area_ha": 2, "cut_length_in_m": 1, "cut_length_near_m": 1}))
+    districts = get_atlas().districts.round(
+        {"area_ha": 2, "cut_length_in_m": 1, "cut_length_near_m": 1})
+    return geojson_response(districts, DISTRICT_FIELDS)
 
 
 @bp.get("/coupures.geojson")
 def cuts_geojson():
-    return geojson_response(get_atlas().cuts[CUT_FIELDS + ["geometry"]])
+    return geojson_response(get_atlas().cuts, CUT_FIELDS)
 
 
 @bp.get("/comparaison")

@@ -86,3 +86,23 @@ def test_vendor_assets_are_served_and_confined(client):
     assert status(client, "/vendor/fullscreen/Control.FullScreen.js") == 200
     assert status(client, "/vendor/leaflet/../../../../etc/passwd") == 404
     assert status(client, "/vendor/nothing/x.js") == 404
+
+
+def test_a_page_and_its_api_twin_render_the_same_context(app, client):
+    """The district page shows the figures its JSON twin serves (one context, two forms)."""
+    from geoapp.web.context import district_context
+
+    slug = "sceaux-les-blagis"
+    with client.get(f"/api/quartiers/{slug}") as r:
+        assert r.status_code == 200
+        twin = r.get_json()
+    with app.test_request_context(f"/quartiers/{slug}"):
+        assert twin == app.json.loads(app.json.dumps(district_context(slug)))
+    with client.get(f"/api/quartiers/{slug}/coupures") as r:
+        assert r.get_json() == twin["coupures"]
+    page = client.get(f"/quartiers/{slug}").get_data(as_text=True)
+    sides = twin["coupures"]["cotes"]["nb_cotes_zone_etude_plus_1ha"]
+    assert f'<dd id="fig-sides">{sides}</dd>' in page
+    with client.get("/api/comparaison") as r:
+        rows = r.get_json()["comparaison"]
+    assert {row["quartier"]["slug"] for row in rows} == set(app.extensions["qmi_atlas"].slugs)
