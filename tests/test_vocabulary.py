@@ -164,9 +164,11 @@ _TEMPLATE_LIST = re.compile(r"{%-?\s*for\s[^%]*?\bin\s*\[(.*?)\]\s*-?%}", re.DOT
 
 @pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "templates").rglob("*.html")),
                          ids=lambda p: p.name)
-def test_templates_take_their_lists_from_the_vocabulary(path):
+def test_templates_take_their_lists_from_the_vocabulary(path, atlas):
+    """No list typed in a template: values come from ``vocabulary``, districts from the
+    atlas (``nav_districts``)."""
     words = {*THEMES, *STATUSES, *ORG_KINDS, *PRECISIONS, *CROSSING_KINDS,
-             *CROSSING_STATUSES, *ROLES}
+             *CROSSING_STATUSES, *ROLES, *atlas.slugs}
     for written in _TEMPLATE_LIST.findall(path.read_text(encoding="utf-8")):
         assert not words & set(_literals(written)), f"{path.name}: use vocabulary.…"
 
