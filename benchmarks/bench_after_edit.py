@@ -32,17 +32,32 @@ def ms(fn) -> float:
 def main() -> None:
     atlas = build_atlas(PROJECT_ROOT / "data")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"ATLAS": atlas, "DATABASE": str(Path(tmp) / "bench.sqlite3"),
-                          "EXPORT_CACHE_DIR": str(Path(tmp) / "exports")})
+        app = create_app(
+            {
+                "ATLAS": atlas,
+                "DATABASE": str(Path(tmp) / "bench.sqlite3"),
+                "EXPORT_CACHE_DIR": str(Path(tmp) / "exports"),
+            }
+        )
         store = app.extensions["qmi_store"]
         client = app.test_client()
         lon, lat = atlas.centres_lonlat()[SLUG]
         objectives = atlas.objectives()[SLUG]
-        values = validate_experiment({
-            "title": "Banc de mesure", "organisation": "Bench", "org_kind": "startup",
-            "theme": "mobilité", "objectives": [objectives[0]], "description": "Mesure.",
-            "status": "proposée", "lon": str(lon), "lat": str(lat), "precision": "exacte"},
-            objectives=objectives)
+        values = validate_experiment(
+            {
+                "title": "Banc de mesure",
+                "organisation": "Bench",
+                "org_kind": "startup",
+                "theme": "mobilité",
+                "objectives": [objectives[0]],
+                "description": "Mesure.",
+                "status": "proposée",
+                "lon": str(lon),
+                "lat": str(lat),
+                "precision": "exacte",
+            },
+            objectives=objectives,
+        )
         client.get("/")
         warm = [ms(lambda: client.get("/")) for _ in range(RUNS)]
         after_experiment = []
@@ -50,8 +65,10 @@ def main() -> None:
             store.create_experiment(values, district=SLUG, user="bench")
             after_experiment.append(ms(lambda: client.get("/")))
         print(f"overview warm                        {statistics.median(warm):7.0f} ms")
-        print(f"overview right after an experiment   {statistics.median(after_experiment):7.0f} ms"
-              f"   ({statistics.median(after_experiment) / statistics.median(warm):.1f}× warm)")
+        print(
+            f"overview right after an experiment   {statistics.median(after_experiment):7.0f} ms"
+            f"   ({statistics.median(after_experiment) / statistics.median(warm):.1f}× warm)"
+        )
 
 
 if __name__ == "__main__":

@@ -31,14 +31,21 @@ def main() -> None:
     parser.add_argument("--quartier", default="sceaux-les-blagis")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATABASE": str(Path(tmp) / "bench.sqlite3"),
-                          "SECRET_KEY": "bench", "EXPORT_CACHE_DIR": None})
+        app = create_app(
+            {
+                "DATABASE": str(Path(tmp) / "bench.sqlite3"),
+                "SECRET_KEY": "bench",
+                "EXPORT_CACHE_DIR": None,
+            }
+        )
         atlas = app.extensions["qmi_atlas"]
         store = app.extensions["qmi_store"]
         no_cache = ExportCache(None)
         make_export(atlas, store, target=args.quartier, fmt="png", cache=no_cache)  # warm-up
-        print(f"{'format':<18}{args.quartier + ' (ms)':>28}{'programme (ms)':>18}"
-              f"{'taille':>12}  budget")
+        print(
+            f"{'format':<18}{args.quartier + ' (ms)':>28}{'programme (ms)':>18}"
+            f"{'taille':>12}  budget"
+        )
         over = []
         for fmt, options in BATCH:
             cells = []
@@ -46,8 +53,9 @@ def main() -> None:
                 runs, size = [], 0
                 for _ in range(args.runs):
                     start = time.perf_counter()
-                    made = make_export(atlas, store, target=target, fmt=fmt, cache=no_cache,
-                                       **options)
+                    made = make_export(
+                        atlas, store, target=target, fmt=fmt, cache=no_cache, **options
+                    )
                     runs.append((time.perf_counter() - start) * 1000)
                     size = len(made.data)
                 cells.append((statistics.median(runs), size))
@@ -58,8 +66,10 @@ def main() -> None:
                 verdict = f"  ≤ {budget:.0f} ms : " + ("oui" if cells[0][0] <= budget else "NON")
                 if cells[0][0] > budget:
                     over.append(label)
-            print(f"{label:<18}{cells[0][0]:>28.0f}{cells[1][0]:>18.0f}"
-                  f"{cells[1][1] / 1024:>10.0f} Ko{verdict}")
+            print(
+                f"{label:<18}{cells[0][0]:>28.0f}{cells[1][0]:>18.0f}"
+                f"{cells[1][1] / 1024:>10.0f} Ko{verdict}"
+            )
         if over:
             raise SystemExit(f"budget dépassé : {', '.join(over)}")
 

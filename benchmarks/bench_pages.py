@@ -48,8 +48,10 @@ def main() -> None:
             times = [timed(lambda u=url: client.get(u))[0] for _ in range(RUNS)]
             html = client.get(url).get_data(as_text=True)
             html_bytes, total = page_weight(client, html)
-            print(f"{url:32s} render median {statistics.median(times):7.0f} ms   "
-                  f"HTML {html_bytes / 1024:7.0f} KiB   with JS/CSS {total / 1024:7.0f} KiB")
+            print(
+                f"{url:32s} render median {statistics.median(times):7.0f} ms   "
+                f"HTML {html_bytes / 1024:7.0f} KiB   with JS/CSS {total / 1024:7.0f} KiB"
+            )
 
 
 if __name__ == "__main__":

@@ -64,8 +64,15 @@ def proposed_point(report, district) -> shapely.Point:
 def bench_district(atlas, client, slug: str, runs: int) -> dict:
     """Timings (ms) and before/after figures for one district."""
     district, study = atlas.district(slug).geometry, atlas.study_area(slug)
-    t_report, report = timed(runs, build_cut_report, district, study, atlas.corridors[slug],
-                             atlas.layers["stations"], NO_STORED_CROSSINGS)
+    t_report, report = timed(
+        runs,
+        build_cut_report,
+        district,
+        study,
+        atlas.corridors[slug],
+        atlas.layers["stations"],
+        NO_STORED_CROSSINGS,
+    )
     point = proposed_point(report, district)
     t_whatif, result = timed(runs, what_if, report, study, point)
     lonlat = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
@@ -79,8 +86,13 @@ def bench_district(atlas, client, slug: str, runs: int) -> dict:
 
     get()  # warm the report cache, as a page view before the click would
     t_http, answer = timed(runs, get)
-    return {"report": t_report, "whatif": t_whatif, "http": t_http, "result": result,
-            "answer": answer}
+    return {
+        "report": t_report,
+        "whatif": t_whatif,
+        "http": t_http,
+        "result": result,
+        "answer": answer,
+    }
 
 
 def main() -> None:
@@ -89,21 +101,31 @@ def main() -> None:
     args = parser.parse_args()
     atlas = build_atlas(PROJECT_ROOT / "data")
     with tempfile.TemporaryDirectory() as instance:
-        app = create_app({"TESTING": True, "ATLAS": atlas, "SECRET_KEY": "bench",
-                          "DATABASE": str(Path(instance) / "bench.sqlite3"),
-                          "EXPORT_CACHE_DIR": str(Path(instance) / "exports")})
+        app = create_app(
+            {
+                "TESTING": True,
+                "ATLAS": atlas,
+                "SECRET_KEY": "bench",
+                "DATABASE": str(Path(instance) / "bench.sqlite3"),
+                "EXPORT_CACHE_DIR": str(Path(instance) / "exports"),
+            }
+        )
         client = app.test_client()
         print(f"median of {args.runs} runs, milliseconds; detour factors before → after")
-        print(f"{'quartier':20} {'report':>7} {'what-if':>8} {'HTTP':>6} {'trips':>7} "
-              f"{'cut':>6}  {'median':>13}  {'p90':>13}")
+        print(
+            f"{'quartier':20} {'report':>7} {'what-if':>8} {'HTTP':>6} {'trips':>7} "
+            f"{'cut':>6}  {'median':>13}  {'p90':>13}"
+        )
         for slug in atlas.slugs:
             row = bench_district(atlas, client, slug, args.runs)
             before, after = row["result"].before, row["result"].after
             assert row["answer"]["avant"]["median"] == round(before.median, 3)
-            print(f"{slug:20} {row['report']:7.1f} {row['whatif']:8.1f} {row['http']:6.1f} "
-                  f"{before.n_pairs_total:7d} {before.n_pairs:6d}  "
-                  f"{before.median:.3f} → {after.median:.3f}  "
-                  f"{before.p90:.3f} → {after.p90:.3f}")
+            print(
+                f"{slug:20} {row['report']:7.1f} {row['whatif']:8.1f} {row['http']:6.1f} "
+                f"{before.n_pairs_total:7d} {before.n_pairs:6d}  "
+                f"{before.median:.3f} → {after.median:.3f}  "
+                f"{before.p90:.3f} → {after.p90:.3f}"
+            )
 
 
 if __name__ == "__main__":

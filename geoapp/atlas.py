@@ -23,8 +23,20 @@ from geoapp.layers import LayerError, load_layer, load_layers
 # How far around the districts the context layers (cuts, stations) are kept, in metres.
 CONTEXT_RADIUS_M = 1500.0
 STUDY_BUFFER_M = 500.0
-_FACT_FIELDS = ("slug", "nom", "commune", "code_insee", "departement", "ept", "maire",
-                "population", "contexte", "objectifs", "coupures", "perimetre")
+_FACT_FIELDS = (
+    "slug",
+    "nom",
+    "commune",
+    "code_insee",
+    "departement",
+    "ept",
+    "maire",
+    "population",
+    "contexte",
+    "objectifs",
+    "coupures",
+    "perimetre",
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +85,10 @@ class Atlas:
         geoms = self.districts.geometry
         centres = geoms.centroid.where(geoms.contains(geoms.centroid), geoms.representative_point())
         centres = centres.to_crs(DISPLAY_CRS)
-        return {slug: (round(p.x, 6), round(p.y, 6))
-                for slug, p in zip(self.districts["slug"], centres, strict=True)}
+        return {
+            slug: (round(p.x, 6), round(p.y, 6))
+            for slug, p in zip(self.districts["slug"], centres, strict=True)
+        }
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -100,8 +114,11 @@ def load_facts(path: Path | str) -> dict:
             raise LayerError(path, f"quartier n° {i + 1} : champ « {missing[0]} » manquant.")
         rule = entry["perimetre"]
         if not isinstance(rule, dict) or not isinstance(rule.get("regle"), str):
-            raise LayerError(path, f"quartier « {entry['slug']} », périmètre : un objet JSON "
-                                   "avec sa « regle » (la phrase affichée) est attendu.")
+            raise LayerError(
+                path,
+                f"quartier « {entry['slug']} », périmètre : un objet JSON "
+                "avec sa « regle » (la phrase affichée) est attendu.",
+            )
     if not facts.get("quartiers"):
         raise LayerError(path, "aucun quartier décrit.")
     return facts
@@ -115,12 +132,15 @@ def build_atlas(data_dir: Path | str) -> Atlas:
     districts = _districts(facts["quartiers"], layers, data_dir)
     context = districts.buffer(CONTEXT_RADIUS_M).union_all()
     cuts = _cut_features(layers["rail"], context)
-    corridors = {row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
-                 for row in districts.itertuples()}
+    corridors = {
+        row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
+        for row in districts.itertuples()
+    }
     districts = _with_figures(districts, corridors)
     programme = {k: v for k, v in facts.items() if k != "quartiers"}
-    return Atlas(layers, districts, cuts, _stations(layers["stations"], context), corridors,
-                 programme)
+    return Atlas(
+        layers, districts, cuts, _stations(layers["stations"], context), corridors, programme
+    )
 
 
 def _districts(entries: list[dict], layers: dict, data_dir: Path) -> gpd.GeoDataFrame:
@@ -137,14 +157,21 @@ def _districts(entries: list[dict], layers: dict, data_dir: Path) -> gpd.GeoData
             source = "officiel"
         else:
             try:
-                geom = derive_perimeter(entry["perimetre"], layers["communes"], layers["rail"],
-                                        layers["stations"])
+                geom = derive_perimeter(
+                    entry["perimetre"], layers["communes"], layers["rail"], layers["stations"]
+                )
             except RefusedInputError as exc:  # the file's fault; other ValueErrors are bugs
-                raise LayerError(data_dir / "quartiers.json",
-                                 f"quartier « {entry['slug']} », périmètre : {exc}") from exc
+                raise LayerError(
+                    data_dir / "quartiers.json", f"quartier « {entry['slug']} », périmètre : {exc}"
+                ) from exc
             source = "indicatif"
-        rows.append({**{k: v for k, v in entry.items() if k != "perimetre"},
-                     "regle": entry["perimetre"]["regle"], "perimetre_source": source})
+        rows.append(
+            {
+                **{k: v for k, v in entry.items() if k != "perimetre"},
+                "regle": entry["perimetre"]["regle"],
+                "perimetre_source": source,
+            }
+        )
         geoms.append(geom)
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=ANALYSIS_CRS)
 
@@ -160,8 +187,9 @@ def _cut_features(rail: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:
 def _stations(stations: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:
     """One point per station (IDFM stop area) near the districts, its lines joined."""
     near = stations[stations.intersects(context)]
-    grouped = near.dissolve(by="id_zdc", aggfunc={"nom": "first", "ligne": _join_sorted,
-                                                  "mode": _join_sorted})
+    grouped = near.dissolve(
+        by="id_zdc", aggfunc={"nom": "first", "ligne": _join_sorted, "mode": _join_sorted}
+    )
     grouped["geometry"] = grouped.geometry.centroid
     return grouped.reset_index()
 

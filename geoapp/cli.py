@@ -30,6 +30,7 @@ def clean_errors(command):
     carries this decorator (a test checks it); start-up errors are caught once, in
     `_app_for_cli`, since the app loads before any command runs.
     """
+
     @functools.wraps(command)
     def run(*args, **kwargs):
         try:
@@ -49,8 +50,9 @@ def _app_for_cli():
         raise Refusal(f"QMI Atlas ne peut pas démarrer : {exc.message}") from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_app_for_cli, add_default_commands=False,
-             add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_app_for_cli, add_default_commands=False, add_version_option=False
+)
 def main() -> None:
     """QMI Atlas : cartes, coupures urbaines et expérimentations des quartiers QMI."""
 
@@ -78,22 +80,33 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), required=True,
-              help="editeur : un seul quartier (celui de --commune) ; administrateur : tout.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="editeur : un seul quartier (celui de --commune) ; administrateur : tout.",
+)
 @click.option("--commune", help="Code INSEE de la commune de l’éditeur (ex. 92071 pour Sceaux).")
-@click.option("--password", prompt="Mot de passe", hide_input=True, confirmation_prompt=True,
-              envvar="GEOAPP_NEW_PASSWORD",
-              help="Demandé si absent (ou variable GEOAPP_NEW_PASSWORD).")
+@click.option(
+    "--password",
+    prompt="Mot de passe",
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="GEOAPP_NEW_PASSWORD",
+    help="Demandé si absent (ou variable GEOAPP_NEW_PASSWORD).",
+)
 @clean_errors
 def users_add(username: str, role: str, commune: str | None, password: str) -> None:
     """Créer un compte."""
 
-
     atlas = current_app.extensions["qmi_atlas"]
     codes = list(atlas.districts["code_insee"])
     if commune and commune not in codes:
-        raise GeoappError(f"La commune {commune} n’accueille pas de quartier QMI "
-                          f"(codes possibles : {', '.join(codes)}).", 422)
+        raise GeoappError(
+            f"La commune {commune} n’accueille pas de quartier QMI "
+            f"(codes possibles : {', '.join(codes)}).",
+            422,
+        )
     _store().add_user(username, password, role=role, commune=commune)
     click.echo(f"Compte « {username} » créé ({role}{' de ' + commune if commune else ''}).")
 
@@ -108,8 +121,13 @@ def users_list() -> None:
 
 @users.command("passwd")
 @click.argument("username")
-@click.option("--password", prompt="Nouveau mot de passe", hide_input=True,
-              confirmation_prompt=True, envvar="GEOAPP_NEW_PASSWORD")
+@click.option(
+    "--password",
+    prompt="Nouveau mot de passe",
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="GEOAPP_NEW_PASSWORD",
+)
 @clean_errors
 def users_passwd(username: str, password: str) -> None:
     """Changer le mot de passe d’un compte."""
@@ -129,18 +147,34 @@ def users_remove(username: str) -> None:
 
 
 @main.command("export")
-@click.option("--quartier", "target", metavar="SLUG|all",
-              help="Quartier à exporter (ex. sceaux-les-blagis), ou « all » pour le programme.")
-@click.option("--format", "fmt", metavar="FORMAT",
-              help="png, svg, pdf, fiche, html, gpkg, geojson, csv ou kml.")
+@click.option(
+    "--quartier",
+    "target",
+    metavar="SLUG|all",
+    help="Quartier à exporter (ex. sceaux-les-blagis), ou « all » pour le programme.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    metavar="FORMAT",
+    help="png, svg, pdf, fiche, html, gpkg, geojson, csv ou kml.",
+)
 @click.option("--taille", help="diapo (16:9, 1920×1080) ou a4 (A4 paysage, 300 dpi).")
 @click.option("--crs", help="GeoPackage : 2154 (Lambert-93, défaut) ou 4326 (WGS84).")
 @click.option("--theme", help="Seulement les expérimentations de ce thème.")
 @click.option("--statut", help="Seulement les expérimentations de ce statut.")
-@click.option("--tout", is_flag=True,
-              help="Tous les exports de chaque quartier et du programme, dans le dossier --out.")
-@click.option("--out", "out", required=True, type=click.Path(),
-              help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).")
+@click.option(
+    "--tout",
+    is_flag=True,
+    help="Tous les exports de chaque quartier et du programme, dans le dossier --out.",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(),
+    help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).",
+)
 @clean_errors
 def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
     """Exporter cartes, fiches et données (mêmes fichiers que le menu « Exporter »)."""
@@ -153,16 +187,22 @@ def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
     if not tout:
         if not target or not fmt:
             raise GeoappError("Indiquez --quartier et --format (ou --tout).", 400)
-        made = make_export(atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs,
-                           cache=cache, **filters)
+        made = make_export(
+            atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs, cache=cache, **filters
+        )
         path = write_export(made, Path(out))
         click.echo(f"Export écrit : {path} ({len(made.data) // 1024 + 1} Kio)")
         return
     jobs = batch_jobs(atlas, target=target, fmt=fmt)
-    with click.progressbar(jobs, label=f"{len(jobs)} exports", show_pos=True,
-                           item_show_func=lambda j: j and f"{j[0]} {j[1]}") as bar:
+    with click.progressbar(
+        jobs,
+        label=f"{len(jobs)} exports",
+        show_pos=True,
+        item_show_func=lambda j: j and f"{j[0]} {j[1]}",
+    ) as bar:
         for job_target, job_fmt, options in bar:
-            made = make_export(atlas, _store(), target=job_target, fmt=job_fmt,
-                               cache=cache, **options, **filters)
+            made = make_export(
+                atlas, _store(), target=job_target, fmt=job_fmt, cache=cache, **options, **filters
+            )
             write_export(made, Path(out), directory=True)
     click.echo(f"{len(jobs)} fichiers écrits dans {out}")

@@ -42,26 +42,60 @@ class LayerSpec:
 # town-hall points (chefs_lieux_communes.geojson) stay in data/geo/ (see SOURCES.md) but
 # nothing read them, so they are not parsed at every start-up.
 LAYERS: tuple[LayerSpec, ...] = (
-    LayerSpec("communes", "communes_mgp.geojson", "Communes",
-              ("code_insee", "nom", "code_dep"), "polygon",
-              "IGN, ADMIN EXPRESS COG 2018 (via gregoiredavid/france-geojson)",
-              "Licence Ouverte / Open Licence (Etalab)"),
-    LayerSpec("epts", "epts_mgp.geojson", "Établissements publics territoriaux",
-              ("ept_num", "ept_nom"), "polygon",
-              "Dérivé des communes IGN ; appartenance aux EPT (données publiques)",
-              "Licence Ouverte / Open Licence (Etalab)"),
-    LayerSpec("mgp", "mgp_perimetre.geojson", "Périmètre de la Métropole",
-              ("nom",), "polygon", "Dérivé des communes IGN",
-              "Licence Ouverte / Open Licence (Etalab)"),
-    LayerSpec("qpv", "qpv_2024_communes_qmi.geojson", "Quartiers prioritaires (QPV 2024)",
-              ("code_qp", "nom_qp"), "polygon", "ANCT (SIG Ville), QPV 2024",
-              "Licence Ouverte / Open Licence v2.0"),
-    LayerSpec("rail", "rail_lignes_idfm.geojson", "Réseau ferré",
-              ("ligne", "mode", "couleur"), "line",
-              "Île-de-France Mobilités, « Traces du réseau ferré IDF »", "ODbL"),
-    LayerSpec("stations", "gares_idfm.geojson", "Gares et stations",
-              ("nom", "ligne", "mode", "id_zdc"), "point",
-              "Île-de-France Mobilités, « Emplacement des gares IDF »", "ODbL"),
+    LayerSpec(
+        "communes",
+        "communes_mgp.geojson",
+        "Communes",
+        ("code_insee", "nom", "code_dep"),
+        "polygon",
+        "IGN, ADMIN EXPRESS COG 2018 (via gregoiredavid/france-geojson)",
+        "Licence Ouverte / Open Licence (Etalab)",
+    ),
+    LayerSpec(
+        "epts",
+        "epts_mgp.geojson",
+        "Établissements publics territoriaux",
+        ("ept_num", "ept_nom"),
+        "polygon",
+        "Dérivé des communes IGN ; appartenance aux EPT (données publiques)",
+        "Licence Ouverte / Open Licence (Etalab)",
+    ),
+    LayerSpec(
+        "mgp",
+        "mgp_perimetre.geojson",
+        "Périmètre de la Métropole",
+        ("nom",),
+        "polygon",
+        "Dérivé des communes IGN",
+        "Licence Ouverte / Open Licence (Etalab)",
+    ),
+    LayerSpec(
+        "qpv",
+        "qpv_2024_communes_qmi.geojson",
+        "Quartiers prioritaires (QPV 2024)",
+        ("code_qp", "nom_qp"),
+        "polygon",
+        "ANCT (SIG Ville), QPV 2024",
+        "Licence Ouverte / Open Licence v2.0",
+    ),
+    LayerSpec(
+        "rail",
+        "rail_lignes_idfm.geojson",
+        "Réseau ferré",
+        ("ligne", "mode", "couleur"),
+        "line",
+        "Île-de-France Mobilités, « Traces du réseau ferré IDF »",
+        "ODbL",
+    ),
+    LayerSpec(
+        "stations",
+        "gares_idfm.geojson",
+        "Gares et stations",
+        ("nom", "ligne", "mode", "id_zdc"),
+        "point",
+        "Île-de-France Mobilités, « Emplacement des gares IDF »",
+        "ODbL",
+    ),
 )
 
 _FAMILIES = {
@@ -78,8 +112,9 @@ class LayerError(GeoappError):
         super().__init__(f"{Path(path).name} : {message}", status=500)
 
 
-def load_layer(path: Path | str, *, required: tuple[str, ...] = (),
-               geom_family: str | None = None) -> gpd.GeoDataFrame:
+def load_layer(
+    path: Path | str, *, required: tuple[str, ...] = (), geom_family: str | None = None
+) -> gpd.GeoDataFrame:
     """Read a GeoJSON FeatureCollection, validate it and return it in Lambert-93.
 
     A file without a ``crs`` member is RFC 7946 GeoJSON, i.e. WGS84, which we accept only
@@ -116,8 +151,12 @@ def _load_layer(
 def load_layers(geo_dir: Path | str) -> dict[str, gpd.GeoDataFrame]:
     """Load every layer of ``LAYERS`` from ``geo_dir``, keyed by ``LayerSpec.key``."""
     geo_dir = Path(geo_dir)
-    return {spec.key: load_layer(geo_dir / spec.filename, required=spec.required,
-                                 geom_family=spec.geom_family) for spec in LAYERS}
+    return {
+        spec.key: load_layer(
+            geo_dir / spec.filename, required=spec.required, geom_family=spec.geom_family
+        )
+        for spec in LAYERS
+    }
 
 
 def _read_json(path: Path | str) -> dict:
@@ -130,8 +169,9 @@ def _read_json(path: Path | str) -> dict:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LayerError(path, f"JSON illisible, ligne {exc.lineno} colonne {exc.colno} "
-                               f"({exc.msg}).") from exc
+        raise LayerError(
+            path, f"JSON illisible, ligne {exc.lineno} colonne {exc.colno} ({exc.msg})."
+        ) from exc
 
 
 def _feature_label(features: list, index: int) -> str:
@@ -142,14 +182,17 @@ def _feature_label(features: list, index: int) -> str:
 
 def _parse_geometries(path, features: list) -> np.ndarray:
     """Parse all geometries at once; name the first feature whose geometry is unreadable."""
-    texts = np.array([json.dumps(f.get("geometry")) if isinstance(f, dict) else "null"
-                      for f in features], dtype=object)
+    texts = np.array(
+        [json.dumps(f.get("geometry")) if isinstance(f, dict) else "null" for f in features],
+        dtype=object,
+    )
     geoms = shapely.from_geojson(texts, on_invalid="ignore")
     broken = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if broken.size:
         i = int(broken[0])
-        raise LayerError(path, f"{_feature_label(features, i)} : champ « geometry » absent "
-                               "ou illisible.")
+        raise LayerError(
+            path, f"{_feature_label(features, i)} : champ « geometry » absent ou illisible."
+        )
     return geoms
 
 
@@ -157,8 +200,11 @@ def _check_required(path, props: pd.DataFrame, features: list, required) -> None
     for field in required:
         missing = props.index if field not in props else props.index[props[field].isna()]
         if len(missing):
-            raise LayerError(path, f"{_feature_label(features, int(missing[0]))} : "
-                                   f"le champ obligatoire « {field} » manque.")
+            raise LayerError(
+                path,
+                f"{_feature_label(features, int(missing[0]))} : "
+                f"le champ obligatoire « {field} » manque.",
+            )
 
 
 def _check_objects(path, features: list) -> None:
@@ -229,8 +275,11 @@ def _check_family(path, gdf: gpd.GeoDataFrame, features: list, family: str) -> N
     wrong = np.flatnonzero(~gdf.geom_type.isin(_FAMILIES[family]).to_numpy())
     if wrong.size:
         i = int(wrong[0])
-        raise LayerError(path, f"{_feature_label(features, i)} : géométrie "
-                               f"{gdf.geom_type.iloc[i]} inattendue dans cette couche.")
+        raise LayerError(
+            path,
+            f"{_feature_label(features, i)} : géométrie "
+            f"{gdf.geom_type.iloc[i]} inattendue dans cette couche.",
+        )
 
 
 def _repaired(path, geoms: np.ndarray, features: list) -> np.ndarray:
@@ -244,8 +293,11 @@ def _repaired(path, geoms: np.ndarray, features: list) -> np.ndarray:
     bad |= invalid & shapely.is_empty(fixed)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise LayerError(path, f"{_feature_label(features, i)} : géométrie invalide "
-                               f"({shapely.is_valid_reason(geoms[i])}) et irréparable.")
+        raise LayerError(
+            path,
+            f"{_feature_label(features, i)} : géométrie invalide "
+            f"({shapely.is_valid_reason(geoms[i])}) et irréparable.",
+        )
     return fixed
 
 

@@ -37,8 +37,9 @@ from geoapp.vocabulary import (
     fr_num,
 )
 
-ATTRIBUTION = ("IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités (ODbL) · "
-               "périmètres indicatifs")
+ATTRIBUTION = (
+    "IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités (ODbL) · périmètres indicatifs"
+)
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = "Fond © OpenStreetMap"
 DISPLAY_GRID_DEG = 1e-5
@@ -58,8 +59,7 @@ class MapView:
     @property
     def data(self) -> dict:
         """What ``qmi-map.js`` reads: layers in drawing order and the attribution."""
-        return {"layers": self.layers, "attribution": ATTRIBUTION,
-                "sources_url": self.sources_url}
+        return {"layers": self.layers, "attribution": ATTRIBUTION, "sources_url": self.sources_url}
 
 
 def blank(value: object) -> bool:
@@ -67,21 +67,29 @@ def blank(value: object) -> bool:
     return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
 
 
-def popup(title: object, rows: Iterable[tuple[str, object]] = (), *,
-          link: tuple[str, str] | None = None, note: object = None) -> dict:
+def popup(
+    title: object,
+    rows: Iterable[tuple[str, object]] = (),
+    *,
+    link: tuple[str, str] | None = None,
+    note: object = None,
+) -> dict:
     """A popup as plain data: ``qmi-map.js`` builds its DOM with ``textContent``.
 
     Values are kept as text (never markup, never template source); blank rows are
     dropped. ``link`` is ``(href, label)`` with an href the app built.
     """
-    return {"title": str(title),
-            "rows": [[str(k), str(v)] for k, v in rows if not blank(v)],
-            "note": None if blank(note) else str(note),
-            "link": {"href": link[0], "label": link[1]} if link else None}
+    return {
+        "title": str(title),
+        "rows": [[str(k), str(v)] for k, v in rows if not blank(v)],
+        "note": None if blank(note) else str(note),
+        "link": {"href": link[0], "label": link[1]} if link else None,
+    }
 
 
-def new_map(bounds_gdf: gpd.GeoDataFrame, *, asset_url: AssetUrl | None, tiles: bool,
-            link: Link | None) -> MapView:
+def new_map(
+    bounds_gdf: gpd.GeoDataFrame, *, asset_url: AssetUrl | None, tiles: bool, link: Link | None
+) -> MapView:
     """An empty map fitted to ``bounds_gdf``, loading JS/CSS from the app, not CDNs.
 
     With ``asset_url=None`` the skeleton lists no JS/CSS at all (the offline export
@@ -90,23 +98,34 @@ def new_map(bounds_gdf: gpd.GeoDataFrame, *, asset_url: AssetUrl | None, tiles: 
     m = folium.Map(tiles=None, zoom_snap=0.25, prefer_canvas=False)
     m.default_js, m.default_css = map_resources(asset_url) if asset_url else ([], [])
     if tiles:
-        folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="Fond OpenStreetMap",
-                         max_zoom=19).add_to(m)
-    fullscreen = folium.plugins.Fullscreen(position="topleft", title="Plein écran",
-                                           title_cancel="Quitter le plein écran")
+        folium.TileLayer(
+            TILE_URL, attr=TILE_ATTRIBUTION, name="Fond OpenStreetMap", max_zoom=19
+        ).add_to(m)
+    fullscreen = folium.plugins.Fullscreen(
+        position="topleft", title="Plein écran", title_cancel="Quitter le plein écran"
+    )
     fullscreen.default_js, fullscreen.default_css = [], []  # served with the map's assets
     fullscreen.add_to(m)
     xmin, ymin, xmax, ymax = bounds_gdf.to_crs(DISPLAY_CRS).total_bounds
     # The attribution bar takes the bottom ~50 px: keep the data clear of it.
-    m.fit_bounds([[ymin, xmin], [ymax, xmax]], padding_top_left=(20, 20),
-                 padding_bottom_right=(20, 60))
+    m.fit_bounds(
+        [[ymin, xmin], [ymax, xmax]], padding_top_left=(20, 20), padding_bottom_right=(20, 60)
+    )
     _Register().add_to(m)
     return MapView(m, sources_url=link("pages.sources") if link else None)
 
 
-def add_layer(view: MapView, gdf: gpd.GeoDataFrame, name: str, *, style: dict | None = None,
-              style_by: str | None = None, styles: dict | None = None, show: bool = True,
-              point_radius: int | None = None) -> None:
+def add_layer(
+    view: MapView,
+    gdf: gpd.GeoDataFrame,
+    name: str,
+    *,
+    style: dict | None = None,
+    style_by: str | None = None,
+    styles: dict | None = None,
+    show: bool = True,
+    point_radius: int | None = None,
+) -> None:
     """Add ``gdf`` (with ``couche``, ``popup``, ``tooltip``… columns) as a layer's data.
 
     ``style`` applies to every feature; ``style_by`` + ``styles`` pick a style per value
@@ -116,86 +135,159 @@ def add_layer(view: MapView, gdf: gpd.GeoDataFrame, name: str, *, style: dict | 
     data = gdf.to_crs(DISPLAY_CRS)
     # 1e-5 degree is about 1 m: plenty for display, and a third lighter pages.
     data = data.set_geometry(shapely.set_precision(data.geometry.values, DISPLAY_GRID_DEG))
-    view.layers.append({"name": name, "show": show, "style": style or {},
-                        "style_by": style_by, "styles": styles or {},
-                        "point_radius": point_radius,
-                        "features": data.to_geo_dict(drop_id=True)})
+    view.layers.append(
+        {
+            "name": name,
+            "show": show,
+            "style": style or {},
+            "style_by": style_by,
+            "styles": styles or {},
+            "point_radius": point_radius,
+            "features": data.to_geo_dict(drop_id=True),
+        }
+    )
 
 
-def _annotated(gdf: gpd.GeoDataFrame, couche: str, popups: list[dict | None],
-               tooltips: list[str | None], **extra) -> gpd.GeoDataFrame:
+def _annotated(
+    gdf: gpd.GeoDataFrame,
+    couche: str,
+    popups: list[dict | None],
+    tooltips: list[str | None],
+    **extra,
+) -> gpd.GeoDataFrame:
     """Keep only what the browser needs: layer tag, popup data, tooltip text, extras."""
-    return gpd.GeoDataFrame({"couche": couche, "popup": popups, "tooltip": tooltips, **extra},
-                            geometry=gdf.geometry.values, crs=gdf.crs)
+    return gpd.GeoDataFrame(
+        {"couche": couche, "popup": popups, "tooltip": tooltips, **extra},
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
+    )
 
 
 def add_communes(view: MapView, communes: gpd.GeoDataFrame) -> None:
     """Light commune outlines for context, named on hover."""
-    popups = [popup(r.nom, [("Code INSEE", r.code_insee), ("EPT", r.ept_nom)])
-              for r in communes.itertuples()]
+    popups = [
+        popup(r.nom, [("Code INSEE", r.code_insee), ("EPT", r.ept_nom)])
+        for r in communes.itertuples()
+    ]
     layer = _annotated(communes, "commune", popups, [str(n) for n in communes["nom"]])
-    add_layer(view, layer, "Communes", style={"color": "#78909c", "weight": 1, "fill": True,
-                                              "fillColor": "#eceff1", "fillOpacity": 0.35,
-                                              "className": "qmi-commune"})
+    add_layer(
+        view,
+        layer,
+        "Communes",
+        style={
+            "color": "#78909c",
+            "weight": 1,
+            "fill": True,
+            "fillColor": "#eceff1",
+            "fillOpacity": 0.35,
+            "className": "qmi-commune",
+        },
+    )
 
 
 def add_qpv(view: MapView, qpv: gpd.GeoDataFrame, *, show: bool = False) -> None:
     """Priority neighbourhoods (QPV 2024), off by default: context, not a perimeter."""
-    popups = [popup(f"QPV {r.nom_qp}", [("Code", r.code_qp), ("Communes", r.communes)],
-                    note="Quartier prioritaire de la politique de la ville, pas un "
-                         "périmètre QMI.") for r in qpv.itertuples()]
+    popups = [
+        popup(
+            f"QPV {r.nom_qp}",
+            [("Code", r.code_qp), ("Communes", r.communes)],
+            note="Quartier prioritaire de la politique de la ville, pas un périmètre QMI.",
+        )
+        for r in qpv.itertuples()
+    ]
     layer = _annotated(qpv, "qpv", popups, [f"QPV {n}" for n in qpv["nom_qp"]])
-    add_layer(view, layer, "Quartiers prioritaires (QPV 2024)", show=show,
-              style={"color": "#ef6c00", "weight": 1.5, "dashArray": "4 3",
-                     "fillColor": "#ffb74d", "fillOpacity": 0.15, "className": "qmi-qpv"})
+    add_layer(
+        view,
+        layer,
+        "Quartiers prioritaires (QPV 2024)",
+        show=show,
+        style={
+            "color": "#ef6c00",
+            "weight": 1.5,
+            "dashArray": "4 3",
+            "fillColor": "#ffb74d",
+            "fillOpacity": 0.15,
+            "className": "qmi-qpv",
+        },
+    )
 
 
 def district_popup(d, link: Link | None) -> dict:
     """Popup of a district row: facts, computed figures, and the perimeter caveat."""
-    rows = [("Commune", f"{d.commune} ({d.code_dep})"), ("EPT", d.ept),
-            ("Maire", d.maire), ("Population", f"{fr_num(d.population, 0)} hab."),
-            ("Surface", f"{fr_num(d.area_ha)} ha"),
-            ("Coupures cartographiées", d.cut_names or "aucune")]
+    rows = [
+        ("Commune", f"{d.commune} ({d.code_dep})"),
+        ("EPT", d.ept),
+        ("Maire", d.maire),
+        ("Population", f"{fr_num(d.population, 0)} hab."),
+        ("Surface", f"{fr_num(d.area_ha)} ha"),
+        ("Coupures cartographiées", d.cut_names or "aucune"),
+    ]
     note = f"Périmètre {d.perimetre_source} : {d.regle}"
-    target = (link("pages.district", slug=d.slug), "Ouvrir la fiche du quartier") \
-        if link else None
+    target = (link("pages.district", slug=d.slug), "Ouvrir la fiche du quartier") if link else None
     return popup(f"{d.nom} — {d.commune}", rows, note=note, link=target)
 
 
-def add_districts(view: MapView, districts: gpd.GeoDataFrame, *, navigate: bool,
-                  link: Link | None) -> None:
+def add_districts(
+    view: MapView, districts: gpd.GeoDataFrame, *, navigate: bool, link: Link | None
+) -> None:
     """The innovation districts; on the overview a click opens the district page."""
     popups = [district_popup(d, link) for d in districts.itertuples()]
-    tips = [f"{d.nom} ({d.commune}) — périmètre {d.perimetre_source}"
-            for d in districts.itertuples()]
-    urls = {"url": [link("pages.district", slug=s) for s in districts["slug"]]} \
-        if navigate and link else {}
-    layer = _annotated(districts, "quartier", popups, tips, slug=districts["slug"].tolist(),
-                       **urls)
-    add_layer(view, layer, "Quartiers d’innovation (périmètres indicatifs)",
-              style={"color": DISTRICT_COLOUR, "weight": 3, "fillColor": DISTRICT_COLOUR,
-                     "fillOpacity": 0.22, "className": "qmi-district"})
+    tips = [
+        f"{d.nom} ({d.commune}) — périmètre {d.perimetre_source}" for d in districts.itertuples()
+    ]
+    urls = (
+        {"url": [link("pages.district", slug=s) for s in districts["slug"]]}
+        if navigate and link
+        else {}
+    )
+    layer = _annotated(districts, "quartier", popups, tips, slug=districts["slug"].tolist(), **urls)
+    add_layer(
+        view,
+        layer,
+        "Quartiers d’innovation (périmètres indicatifs)",
+        style={
+            "color": DISTRICT_COLOUR,
+            "weight": 3,
+            "fillColor": DISTRICT_COLOUR,
+            "fillOpacity": 0.22,
+            "className": "qmi-district",
+        },
+    )
 
 
 def add_cuts(view: MapView, cuts: gpd.GeoDataFrame) -> None:
     """Urban cuts (rail), coloured by line and styled by kind, named on hover."""
     labels = [f"{c.nom} — coupure {c.kind}" for c in cuts.itertuples()]
-    popups = [popup(c.nom, [("Type de coupure", c.kind), ("Mode", c.mode)])
-              for c in cuts.itertuples()]
-    layer = _annotated(cuts, "coupure", popups, labels, kind=cuts["kind"].tolist(),
-                       color=cuts["couleur"].tolist())
-    add_layer(view, layer, "Coupures urbaines (voies ferrées, tramway)", style_by="kind",
-              styles=CUT_STYLES, style={"opacity": 0.9, "className": "qmi-cut"})
+    popups = [
+        popup(c.nom, [("Type de coupure", c.kind), ("Mode", c.mode)]) for c in cuts.itertuples()
+    ]
+    layer = _annotated(
+        cuts, "coupure", popups, labels, kind=cuts["kind"].tolist(), color=cuts["couleur"].tolist()
+    )
+    add_layer(
+        view,
+        layer,
+        "Coupures urbaines (voies ferrées, tramway)",
+        style_by="kind",
+        styles=CUT_STYLES,
+        style={"opacity": 0.9, "className": "qmi-cut"},
+    )
 
 
 def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
     """Name each corridor once on the map ("RER B, TRAIN K"), midway along its line."""
     anchors = corridors.geometry.interpolate(0.5, normalized=True)
     names = [str(n) for n in corridors["names"]]
-    layer = _annotated(gpd.GeoDataFrame(geometry=anchors, crs=corridors.crs), "etiquette",
-                       [None for _ in names], [None for _ in names], label=names)
-    add_layer(view, layer, "Noms des coupures", point_radius=1,
-              style={"opacity": 0, "fillOpacity": 0})
+    layer = _annotated(
+        gpd.GeoDataFrame(geometry=anchors, crs=corridors.crs),
+        "etiquette",
+        [None for _ in names],
+        [None for _ in names],
+        label=names,
+    )
+    add_layer(
+        view, layer, "Noms des coupures", point_radius=1, style={"opacity": 0, "fillOpacity": 0}
+    )
 
 
 def add_stations(view: MapView, stations: gpd.GeoDataFrame) -> None:
@@ -203,61 +295,122 @@ def add_stations(view: MapView, stations: gpd.GeoDataFrame) -> None:
     popups = [popup(s.nom, [("Lignes", s.ligne)]) for s in stations.itertuples()]
     tips = [f"{s.nom} ({s.ligne})" for s in stations.itertuples()]
     layer = _annotated(stations, "gare", popups, tips)
-    add_layer(view, layer, "Gares et stations", point_radius=5,
-              style={"color": "#263238", "weight": 2, "fillColor": "#ffffff",
-                     "fillOpacity": 1, "className": "qmi-station"})
+    add_layer(
+        view,
+        layer,
+        "Gares et stations",
+        point_radius=5,
+        style={
+            "color": "#263238",
+            "weight": 2,
+            "fillColor": "#ffffff",
+            "fillOpacity": 1,
+            "className": "qmi-station",
+        },
+    )
 
 
 def experiment_popup(e, link: Link | None) -> dict:
     """Popup of one experiment: every value stays text, whatever users typed."""
     dates = " → ".join(d for d in (e.start_date, e.end_date) if not blank(d)) or "non renseignées"
     precision = PRECISION_LABELS.get(e.precision, e.precision)
-    target = (link("experiments.detail", experiment_id=int(e.id)),
-              "Voir la fiche de l’expérimentation") if link else None
-    return popup(e.title, [("Structure", f"{e.organisation} ({e.org_kind})"),
-                           ("Thème", e.theme), ("Statut", e.status), ("Dates", dates),
-                           ("Localisation", precision)],
-                 note=e.location_note, link=target)
+    target = (
+        (link("experiments.detail", experiment_id=int(e.id)), "Voir la fiche de l’expérimentation")
+        if link
+        else None
+    )
+    return popup(
+        e.title,
+        [
+            ("Structure", f"{e.organisation} ({e.org_kind})"),
+            ("Thème", e.theme),
+            ("Statut", e.status),
+            ("Dates", dates),
+            ("Localisation", precision),
+        ],
+        note=e.location_note,
+        link=target,
+    )
 
 
-def add_experiments(view: MapView, experiments: gpd.GeoDataFrame, *,
-                    link: Link | None) -> None:
+def add_experiments(view: MapView, experiments: gpd.GeoDataFrame, *, link: Link | None) -> None:
     """Experiments coloured by theme, their status shown by fill and outline."""
     popups = [experiment_popup(e, link) for e in experiments.itertuples()]
     tips = [f"{e.title} — {e.status}" for e in experiments.itertuples()]
-    layer = _annotated(experiments, "experimentation", popups, tips,
-                       id=experiments["id"].tolist(), status=experiments["status"].tolist(),
-                       color=[THEME_COLOURS.get(t, "#455a64") for t in experiments["theme"]])
-    add_layer(view, layer, "Expérimentations", point_radius=8, style_by="status",
-              styles=STATUS_STYLES, style={"weight": 2, "fillOpacity": 0.9,
-                                           "className": "qmi-experiment"})
+    layer = _annotated(
+        experiments,
+        "experimentation",
+        popups,
+        tips,
+        id=experiments["id"].tolist(),
+        status=experiments["status"].tolist(),
+        color=[THEME_COLOURS.get(t, "#455a64") for t in experiments["theme"]],
+    )
+    add_layer(
+        view,
+        layer,
+        "Expérimentations",
+        point_radius=8,
+        style_by="status",
+        styles=STATUS_STYLES,
+        style={"weight": 2, "fillOpacity": 0.9, "className": "qmi-experiment"},
+    )
 
 
 def add_sides(view: MapView, sides: gpd.GeoDataFrame) -> None:
     """Sides of the study area cut by the corridors, shaded one colour each."""
-    popups = [popup(f"Côté n° {s.side_id}", [("Surface", f"{fr_num(s.area_ha)} ha")],
-                    note="Partie de la zone d’étude (quartier + 500 m) délimitée par "
-                         "les coupures.") for s in sides.itertuples()]
+    popups = [
+        popup(
+            f"Côté n° {s.side_id}",
+            [("Surface", f"{fr_num(s.area_ha)} ha")],
+            note="Partie de la zone d’étude (quartier + 500 m) délimitée par les coupures.",
+        )
+        for s in sides.itertuples()
+    ]
     tips = [f"Côté n° {s.side_id} ({fr_num(s.area_ha, 0)} ha)" for s in sides.itertuples()]
     colours = [SIDE_COLOURS[i % len(SIDE_COLOURS)] for i in range(len(sides))]
     layer = _annotated(sides, "cote", popups, tips, color=colours)
-    add_layer(view, layer, "Côtés de la coupure (zone d’étude)",
-              style={"weight": 1, "opacity": 0.6, "fillOpacity": 0.18, "dashArray": "2 4",
-                     "className": "qmi-side"})
+    add_layer(
+        view,
+        layer,
+        "Côtés de la coupure (zone d’étude)",
+        style={
+            "weight": 1,
+            "opacity": 0.6,
+            "fillOpacity": 0.18,
+            "dashArray": "2 4",
+            "className": "qmi-side",
+        },
+    )
 
 
 def add_crossings(view: MapView, crossings: gpd.GeoDataFrame) -> None:
     """Where walkers can cross a corridor: stations and crossings entered by planners."""
-    popups = [popup(c.name if not blank(c.name) else c.kind.capitalize(),
-                    [("Type", c.kind), ("Statut", c.status), ("Source", c.source)])
-              for c in crossings.itertuples()]
-    tips = [f"Franchissement : {c.kind} ({c.status})" + ("" if blank(c.name) else f" — {c.name}")
-            for c in crossings.itertuples()]
-    layer = _annotated(crossings, "franchissement", popups, tips,
-                       color=[CROSSING_COLOURS.get(st, "#455a64") for st in crossings["status"]])
-    add_layer(view, layer, "Franchissements (gares, passerelles…)", point_radius=6,
-              style={"weight": 3, "fillColor": "#ffffff", "fillOpacity": 1,
-                     "className": "qmi-crossing"})
+    popups = [
+        popup(
+            c.name if not blank(c.name) else c.kind.capitalize(),
+            [("Type", c.kind), ("Statut", c.status), ("Source", c.source)],
+        )
+        for c in crossings.itertuples()
+    ]
+    tips = [
+        f"Franchissement : {c.kind} ({c.status})" + ("" if blank(c.name) else f" — {c.name}")
+        for c in crossings.itertuples()
+    ]
+    layer = _annotated(
+        crossings,
+        "franchissement",
+        popups,
+        tips,
+        color=[CROSSING_COLOURS.get(st, "#455a64") for st in crossings["status"]],
+    )
+    add_layer(
+        view,
+        layer,
+        "Franchissements (gares, passerelles…)",
+        point_radius=6,
+        style={"weight": 3, "fillColor": "#ffffff", "fillOpacity": 1, "className": "qmi-crossing"},
+    )
 
 
 class _Register(MacroElement):
@@ -268,13 +421,18 @@ class _Register(MacroElement):
     """
 
     _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "QMI.register({{ this._parent.get_name() }});"
-        "{% endmacro %}")
+        "{% macro script(this, kwargs) %}QMI.register({{ this._parent.get_name() }});{% endmacro %}"
+    )
 
 
-def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: AssetUrl | None,
-                       tiles: bool, link: Link | None) -> MapView:
+def build_overview_map(
+    atlas,
+    experiments: gpd.GeoDataFrame,
+    *,
+    asset_url: AssetUrl | None,
+    tiles: bool,
+    link: Link | None,
+) -> MapView:
     """The Métropole context: the four districts, their cuts, stations and experiments."""
     view = new_map(atlas.districts, asset_url=asset_url, tiles=tiles, link=link)
     add_communes(view, atlas.layers["communes"])
@@ -286,9 +444,16 @@ def build_overview_map(atlas, experiments: gpd.GeoDataFrame, *, asset_url: Asset
     return view
 
 
-def build_district_map(atlas, slug: str, experiments: gpd.GeoDataFrame, *,
-                       asset_url: AssetUrl | None, tiles: bool, link: Link | None,
-                       report=None) -> MapView:
+def build_district_map(
+    atlas,
+    slug: str,
+    experiments: gpd.GeoDataFrame,
+    *,
+    asset_url: AssetUrl | None,
+    tiles: bool,
+    link: Link | None,
+    report=None,
+) -> MapView:
     """One district zoomed to its perimeter, with the others still drawn for context.
 
     With a cut ``report`` (`geoapp.analysis.cut_report.CutReport`), the sides of the
@@ -320,5 +485,10 @@ def map_parts(view: MapView) -> dict[str, object]:
     m = view.figure
     root = m.get_root()
     root.render()
-    return {"body": root.html.render(), "script": root.script.render(), "data": view.data,
-            "js": [url for _, url in m.default_js], "css": [url for _, url in m.default_css]}
+    return {
+        "body": root.html.render(),
+        "script": root.script.render(),
+        "data": view.data,
+        "js": [url for _, url in m.default_js],
+        "css": [url for _, url in m.default_css],
+    }

@@ -21,8 +21,14 @@ _SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
 # (Excel then shows it as text instead of running it) and loses it again on import. A
 # value that itself starts with an apostrophe gets one too, so the import can tell the
 # added apostrophe from the user's own: every value round-trips unchanged.
-_TEXT_COLUMNS = {"title", "organisation", "objectives", "description", "location_note",
-                 "evaluation_outcome"}
+_TEXT_COLUMNS = {
+    "title",
+    "organisation",
+    "objectives",
+    "description",
+    "location_note",
+    "evaluation_outcome",
+}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED_START = ("'", *_FORMULA_START)
 
@@ -42,8 +48,12 @@ def _cell(field: str, value) -> str:
 def _uncell(field: str, text: str | None) -> str | None:
     """Undo `_cell`'s guard: drop one apostrophe, and only one `_cell` would have added
     (``'=1`` -> ``=1``, ``''x`` -> ``'x``; ``'x`` stays as typed)."""
-    if field in _TEXT_COLUMNS and text and text.startswith("'") \
-            and text[1:].startswith(_GUARDED_START):
+    if (
+        field in _TEXT_COLUMNS
+        and text
+        and text.startswith("'")
+        and text[1:].startswith(_GUARDED_START)
+    ):
         return text[1:]
     return text
 
@@ -66,8 +76,11 @@ def read_csv(data: bytes) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
     missing = [c for c in ("district", "title") if c not in (reader.fieldnames or [])]
     if missing:
-        raise GeoappError(f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
-                          "(séparateur attendu : point-virgule).", 400)
+        raise GeoappError(
+            f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
+            "(séparateur attendu : point-virgule).",
+            400,
+        )
     try:
         return [_split_objectives({k: _uncell(k, v) for k, v in row.items()}) for row in reader]
     except csv.Error as exc:
@@ -90,10 +103,14 @@ def _split_objectives(row: dict) -> dict:
 
 def write_geojson(rows: list[dict]) -> str:
     """Experiments as a WGS84 GeoJSON FeatureCollection (properties = CSV columns)."""
-    features = [{"type": "Feature",
-                 "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                 "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat")}}
-                for row in rows]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+            "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat")},
+        }
+        for row in rows
+    ]
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
@@ -110,8 +127,11 @@ def read_geojson(data: bytes) -> list[dict]:
     except RecursionError as exc:
         raise GeoappError(f"GeoJSON illisible : {DEEP_JSON}.", 400) from exc
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise GeoappError("GeoJSON illisible : une FeatureCollection de points avec leurs "
-                          "propriétés est attendue.", 400) from exc
+        raise GeoappError(
+            "GeoJSON illisible : une FeatureCollection de points avec leurs "
+            "propriétés est attendue.",
+            400,
+        ) from exc
     return rows
 
 
@@ -129,6 +149,9 @@ def _check_flat(row: dict, number: int) -> None:
             continue
         if not isinstance(value, _SCALARS):
             shown = name if len(name) <= 60 else name[:59] + "…"
-            raise GeoappError(f"GeoJSON illisible : la valeur « {shown} » de l’entité n° "
-                              f"{number} n’est ni un texte, ni un nombre, ni une liste de "
-                              "textes.", 400)
+            raise GeoappError(
+                f"GeoJSON illisible : la valeur « {shown} » de l’entité n° "
+                f"{number} n’est ni un texte, ni un nombre, ni une liste de "
+                "textes.",
+                400,
+            )

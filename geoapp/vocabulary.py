@@ -52,18 +52,46 @@ PRECISIONS = ["exacte", "indicative"]
 PRECISION_LABELS = {"exacte": "exacte", "indicative": "indicative (site exact non publié)"}
 
 # The fields of an experiment, in the order of the registry's files and frames.
-EXPERIMENT_FIELDS = ["id", "district", "title", "organisation", "org_kind", "theme",
-                     "objectives", "description", "status", "start_date", "end_date",
-                     "lon", "lat", "precision", "location_note", "evaluation_outcome",
-                     "evaluation_scale_up", "source"]
+EXPERIMENT_FIELDS = [
+    "id",
+    "district",
+    "title",
+    "organisation",
+    "org_kind",
+    "theme",
+    "objectives",
+    "description",
+    "status",
+    "start_date",
+    "end_date",
+    "lon",
+    "lat",
+    "precision",
+    "location_note",
+    "evaluation_outcome",
+    "evaluation_scale_up",
+    "source",
+]
 # French names of the fields, for the history shown on an experiment's page.
 FIELD_LABELS = {
-    "district": "quartier", "title": "titre", "organisation": "structure",
-    "org_kind": "type de structure", "theme": "thème", "objectives": "objectifs",
-    "description": "description", "status": "statut", "start_date": "début",
-    "end_date": "fin", "lon": "longitude", "lat": "latitude", "precision": "précision",
-    "location_note": "note de localisation", "evaluation_outcome": "bilan",
-    "evaluation_scale_up": "passage à l’échelle", "withdrawn": "retirée", "source": "source",
+    "district": "quartier",
+    "title": "titre",
+    "organisation": "structure",
+    "org_kind": "type de structure",
+    "theme": "thème",
+    "objectives": "objectifs",
+    "description": "description",
+    "status": "statut",
+    "start_date": "début",
+    "end_date": "fin",
+    "lon": "longitude",
+    "lat": "latitude",
+    "precision": "précision",
+    "location_note": "note de localisation",
+    "evaluation_outcome": "bilan",
+    "evaluation_scale_up": "passage à l’échelle",
+    "withdrawn": "retirée",
+    "source": "source",
 }
 # How a list (an experiment's objectives, a district's) is written in one text cell.
 LIST_SEPARATOR = " | "
@@ -79,16 +107,34 @@ CROSSING_COLOURS = {"existant": "#2e7d32", "projeté": "#ef6c00"}
 # Districts, cuts, stations -----------------------------------------------------------
 
 # The fields of a district, cut and station given to other tools (GeoJSON API, exports).
-DISTRICT_FIELDS = ["slug", "nom", "commune", "code_insee", "departement", "code_dep", "ept",
-                   "maire", "population", "contexte", "objectifs", "regle", "perimetre_source",
-                   "area_ha", "cut_length_in_m", "cut_length_near_m", "cut_names"]
+DISTRICT_FIELDS = [
+    "slug",
+    "nom",
+    "commune",
+    "code_insee",
+    "departement",
+    "code_dep",
+    "ept",
+    "maire",
+    "population",
+    "contexte",
+    "objectifs",
+    "regle",
+    "perimetre_source",
+    "area_ha",
+    "cut_length_in_m",
+    "cut_length_near_m",
+    "cut_names",
+]
 CUT_FIELDS = ["nom", "kind", "mode", "couleur"]
 STATION_FIELDS = ["nom", "ligne", "mode"]
 
 DISTRICT_COLOUR = "#6a1b9a"
 # Leaflet line options by cut kind (the kinds of `geoapp.analysis.cuts.KIND_BY_MODE`).
-CUT_STYLES = {"voie ferrée": {"weight": 5, "dashArray": None},
-              "tramway": {"weight": 3, "dashArray": "6 4"}}
+CUT_STYLES = {
+    "voie ferrée": {"weight": 5, "dashArray": None},
+    "tramway": {"weight": 3, "dashArray": "6 4"},
+}
 # Sides of a cut, shaded in turn.
 SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")
 

@@ -58,11 +58,13 @@ def map_point(page, lon: float, lat: float) -> tuple[float, float]:
              const p = QMI.map.latLngToContainerPoint(L.latLng(lat, lon));
              const r = QMI.map.getContainer().getBoundingClientRect();
              return {x: p.x, y: p.y, left: r.left, top: r.top, w: r.width, h: r.height}; }""",
-        [lat, lon])
+        [lat, lon],
+    )
     assert 0 < point["x"] < point["w"] and 0 < point["y"] < point["h"], "point off the map"
     x, y = point["left"] + point["x"], point["top"] + point["y"]
-    on_map = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)"
-                           ".closest('.leaflet-map-pane')", [x, y])
+    on_map = page.evaluate(
+        "([x, y]) => !!document.elementFromPoint(x, y).closest('.leaflet-map-pane')", [x, y]
+    )
     assert on_map, "a control covers the point"
     return x, y
 
@@ -72,8 +74,9 @@ def click_map_at(page, lon: float, lat: float) -> None:
     page.mouse.click(*map_point(page, lon, lat))
 
 
-def feature_point(page, couche: str, key: str, value, *,
-                  zoom: float | None = None) -> tuple[float, float]:
+def feature_point(
+    page, couche: str, key: str, value, *, zoom: float | None = None
+) -> tuple[float, float]:
     """Viewport pixel where the feature of layer tag ``couche`` whose property ``key`` is
     ``value`` is drawn on top of everything else.
 
@@ -81,18 +84,21 @@ def feature_point(page, couche: str, key: str, value, *,
     user zooms in to tell close markers apart.
     """
     page.evaluate("QMI.map.getContainer().scrollIntoView({block: 'center'})")
-    find = ("([couche, key, value]) => { let found = null; QMI.map.eachLayer(l => {"
-            " const p = l.feature && l.feature.properties;"
-            " if (!found && p && p.couche === couche && p[key] === value) found = l; });"
-            " return found; }")
+    find = (
+        "([couche, key, value]) => { let found = null; QMI.map.eachLayer(l => {"
+        " const p = l.feature && l.feature.properties;"
+        " if (!found && p && p.couche === couche && p[key] === value) found = l; });"
+        " return found; }"
+    )
     if zoom is not None:
-        page.evaluate(f"(args) => {{ const l = ({find})(args);"
-                      " const c = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"
-                      f" QMI.map.setView(c, {zoom}, {{animate: false}}); }}",
-                      [couche, key, value])
+        page.evaluate(
+            f"(args) => {{ const l = ({find})(args);"
+            " const c = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"
+            f" QMI.map.setView(c, {zoom}, {{animate: false}}); }}",
+            [couche, key, value],
+        )
         page.wait_for_function(MAP_SETTLED)
-    pixel = page.evaluate(f"(args) => ({_VISIBLE_PIXEL})(({find})(args))",
-                          [couche, key, value])
+    pixel = page.evaluate(f"(args) => ({_VISIBLE_PIXEL})(({find})(args))", [couche, key, value])
     assert pixel, f"{couche} {key}={value!r} is not visible on the map"
     return pixel[0], pixel[1]
 

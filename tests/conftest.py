@@ -19,9 +19,16 @@ from geoapp.config import PROJECT_ROOT
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
@@ -37,10 +44,16 @@ def app_factory(tmp_path_factory, atlas):
 
     def make(**config):
         instance = tmp_path_factory.mktemp("instance")
-        return create_app({"TESTING": True, "ATLAS": atlas,
-                           "DATABASE": str(instance / "test.sqlite3"),
-                           "EXPORT_CACHE_DIR": str(instance / "exports"),
-                           "SECRET_KEY": "test-secret", **config})
+        return create_app(
+            {
+                "TESTING": True,
+                "ATLAS": atlas,
+                "DATABASE": str(instance / "test.sqlite3"),
+                "EXPORT_CACHE_DIR": str(instance / "exports"),
+                "SECRET_KEY": "test-secret",
+                **config,
+            }
+        )
 
     return make
 
@@ -72,24 +85,28 @@ def map_data(page_html: str) -> dict:
 
 def map_properties(page_html: str, couche: str) -> list[dict]:
     """The properties of every feature of one layer tag (``couche``) on a map page."""
-    return [f["properties"] for layer in map_data(page_html)["layers"]
-            for f in layer["features"]["features"] if f["properties"].get("couche") == couche]
+    return [
+        f["properties"]
+        for layer in map_data(page_html)["layers"]
+        for f in layer["features"]["features"]
+        if f["properties"].get("couche") == couche
+    ]
 
 
 TOKEN = "jeton-csrf-de-test"
 PASSWORD = "motdepasse-tres-long"
 
 
-def client_as(app, username: str | None = None, role: str = "editeur",
-              commune: str | None = None):
+def client_as(app, username: str | None = None, role: str = "editeur", commune: str | None = None):
     """A client logged in through /connexion (or anonymous), holding the CSRF token TOKEN."""
     client = app.test_client()
     if username:
         app.extensions["qmi_store"].add_user(username, PASSWORD, role=role, commune=commune)
         with client.session_transaction() as session:
             session["csrf"] = TOKEN
-        r = client.post("/connexion", data={"csrf_token": TOKEN, "username": username,
-                                            "password": PASSWORD})
+        r = client.post(
+            "/connexion", data={"csrf_token": TOKEN, "username": username, "password": PASSWORD}
+        )
         assert r.status_code == 302
     with client.session_transaction() as session:
         session["csrf"] = TOKEN  # login starts a new session: pin its token again
@@ -115,8 +132,10 @@ def live_server(live_app):
 def browser():
     """Debian's Chromium driven by Playwright; the suite fails loudly if it is missing."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian "
-                    "« chromium » (voir scripts/install-test-deps.sh).")
+        pytest.fail(
+            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian "
+            "« chromium » (voir scripts/install-test-deps.sh)."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

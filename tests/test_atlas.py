@@ -29,11 +29,21 @@ def official(tmp_path_factory, atlas):
     shutil.copytree(PROJECT_ROOT / "data", data)
     centre = atlas.district(BLAGIS).geometry.representative_point()
     rectangle = box(centre.x - 300, centre.y - 250, centre.x + 300, centre.y + 250)
-    (data / "geo" / f"perimetre_{BLAGIS}.geojson").write_text(json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
-        "features": [{"type": "Feature", "properties": {"nom": "Les Blagis (officiel)"},
-                      "geometry": mapping(rectangle)}]}))
+    (data / "geo" / f"perimetre_{BLAGIS}.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"nom": "Les Blagis (officiel)"},
+                        "geometry": mapping(rectangle),
+                    }
+                ],
+            }
+        )
+    )
     return data
 
 
@@ -49,13 +59,20 @@ def test_official_perimeter_replaces_the_rule(official, atlas):
             assert changed.district(slug)["perimetre_source"] == "indicatif"
             assert changed.district(slug)["area_ha"] == atlas.district(slug)["area_ha"]
     assert changed.corridors[BLAGIS]["length_in_m"].sum() != pytest.approx(
-        atlas.corridors[BLAGIS]["length_in_m"].sum(), abs=1)  # measured on the new shape
+        atlas.corridors[BLAGIS]["length_in_m"].sum(), abs=1
+    )  # measured on the new shape
 
 
 def test_official_perimeter_reaches_the_pages(official, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(official), "SECRET_KEY": "test",
-                      "DATABASE": str(tmp_path / "db.sqlite3"),
-                      "EXPORT_CACHE_DIR": str(tmp_path / "exports")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(official),
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "db.sqlite3"),
+            "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
+        }
+    )
     client = app.test_client()
     features = client.get("/api/quartiers.geojson").get_json()["features"]
     props = {f["properties"]["slug"]: f["properties"] for f in features}
@@ -77,24 +94,50 @@ def data_with_rule(tmp_path, slug: str, change):
     return data
 
 
-@pytest.mark.parametrize("slug, change, reason", [
-    ("meudon-la-foret", lambda r: {**r, "gares": ["Meudon-la-Forêt", "Gare fantôme"]},
-     "« gares » : gare(s) introuvable(s) sur TRAM 6 : « Gare fantôme »."),
-    ("noisy-mont-d-est", lambda r: {**r, "commune": "93999"},
-     "« commune » : aucune commune de code INSEE « 93999 »."),
-    ("aulnay-centre-gare", lambda r: {**r, "decoupe_par": ["RER Z"]},
-     "« decoupe_par » : aucune voie ferrée nommée « RER Z »."),
-    ("aulnay-centre-gare", lambda r: {**r, "garder": "sud"},
-     '« garder » : "nord" ou {"touchant": [codes INSEE]} est attendu.'),
-    (BLAGIS, lambda r: {**r, "garder": {"touchant": ["92999"]}},
-     "« garder » : aucune commune de code INSEE « 92999 »."),
-    ("meudon-la-foret", lambda r: {**r, "rayon_m": "800 m"},
-     "« rayon_m » : une distance positive en mètres est attendue, reçu '800 m'."),
-    ("meudon-la-foret", lambda r: {**r, "rayon_m": 20},
-     "la règle ne laisse aucune surface d’au moins 1 ha."),
-], ids=["gare", "commune", "voie", "garder", "touchant", "rayon", "vide"])
-def test_a_bad_perimeter_rule_stops_start_up_naming_file_and_district(tmp_path, slug, change,
-                                                                      reason):
+@pytest.mark.parametrize(
+    "slug, change, reason",
+    [
+        (
+            "meudon-la-foret",
+            lambda r: {**r, "gares": ["Meudon-la-Forêt", "Gare fantôme"]},
+            "« gares » : gare(s) introuvable(s) sur TRAM 6 : « Gare fantôme ».",
+        ),
+        (
+            "noisy-mont-d-est",
+            lambda r: {**r, "commune": "93999"},
+            "« commune » : aucune commune de code INSEE « 93999 ».",
+        ),
+        (
+            "aulnay-centre-gare",
+            lambda r: {**r, "decoupe_par": ["RER Z"]},
+            "« decoupe_par » : aucune voie ferrée nommée « RER Z ».",
+        ),
+        (
+            "aulnay-centre-gare",
+            lambda r: {**r, "garder": "sud"},
+            '« garder » : "nord" ou {"touchant": [codes INSEE]} est attendu.',
+        ),
+        (
+            BLAGIS,
+            lambda r: {**r, "garder": {"touchant": ["92999"]}},
+            "« garder » : aucune commune de code INSEE « 92999 ».",
+        ),
+        (
+            "meudon-la-foret",
+            lambda r: {**r, "rayon_m": "800 m"},
+            "« rayon_m » : une distance positive en mètres est attendue, reçu '800 m'.",
+        ),
+        (
+            "meudon-la-foret",
+            lambda r: {**r, "rayon_m": 20},
+            "la règle ne laisse aucune surface d’au moins 1 ha.",
+        ),
+    ],
+    ids=["gare", "commune", "voie", "garder", "touchant", "rayon", "vide"],
+)
+def test_a_bad_perimeter_rule_stops_start_up_naming_file_and_district(
+    tmp_path, slug, change, reason
+):
     data = data_with_rule(tmp_path, slug, change)
     with pytest.raises(LayerError) as caught:
         build_atlas(data)
@@ -102,14 +145,20 @@ def test_a_bad_perimeter_rule_stops_start_up_naming_file_and_district(tmp_path, 
     assert caught.value.status == 500
 
 
-@pytest.mark.parametrize("change", [lambda r: "au nord des voies",
-                                    lambda r: {k: v for k, v in r.items() if k != "regle"},
-                                    lambda r: {**r, "regle": ["pas", "une", "phrase"]}],
-                         ids=["texte", "sans-regle", "regle-liste"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: "au nord des voies",
+        lambda r: {k: v for k, v in r.items() if k != "regle"},
+        lambda r: {**r, "regle": ["pas", "une", "phrase"]},
+    ],
+    ids=["texte", "sans-regle", "regle-liste"],
+)
 def test_a_perimeter_without_its_sentence_is_refused(tmp_path, change):
     data = data_with_rule(tmp_path, "meudon-la-foret", change)
     with pytest.raises(LayerError) as caught:
         build_atlas(data)
     assert caught.value.message == (
         "quartiers.json : quartier « meudon-la-foret », périmètre : un objet JSON avec sa "
-        "« regle » (la phrase affichée) est attendu.")
+        "« regle » (la phrase affichée) est attendu."
+    )

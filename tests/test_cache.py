@@ -32,8 +32,9 @@ def test_concurrent_requests_for_one_key_compute_it_once():
         return "done"
 
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get("k", 7, slow)))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("k", 7, slow))) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:

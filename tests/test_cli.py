@@ -46,6 +46,7 @@ class Failing:
     def __getattr__(self, name):
         def fail(*args, **kwargs):
             raise self.error
+
         return fail
 
 
@@ -59,13 +60,16 @@ def failing(app, runner, monkeypatch, tmp_path):
         monkeypatch.setattr("geoapp.exports.make_export", Failing(error).make)
         monkeypatch.setattr(cli, "waitress_serve", Failing(error).serve)
         return runner.invoke(cli.main, COMMANDS[command])
+
     return run
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-@pytest.mark.parametrize("error", [GeoappError("Ça ne va pas.", 422),
-                                   ConflictError("Quelqu'un a enregistré avant vous.")],
-                         ids=["GeoappError", "ConflictError"])
+@pytest.mark.parametrize(
+    "error",
+    [GeoappError("Ça ne va pas.", 422), ConflictError("Quelqu'un a enregistré avant vous.")],
+    ids=["GeoappError", "ConflictError"],
+)
 def test_a_domain_error_is_one_french_line_and_exit_1(failing, command, error):
     result = failing(command, error)
     assert result.exit_code == 1
@@ -99,5 +103,6 @@ def test_serve_with_a_bad_perimeter_rule_stops_cleanly(tmp_path, monkeypatch):
     assert "servi !" not in result.output
     assert result.stderr == (
         "Erreur : QMI Atlas ne peut pas démarrer : quartiers.json : quartier « meudon-la-foret », "
-        "périmètre : « gares » : gare(s) introuvable(s) sur TRAM 6 : « Gare fantôme ».\n")
+        "périmètre : « gares » : gare(s) introuvable(s) sur TRAM 6 : « Gare fantôme ».\n"
+    )
     assert "Traceback" not in result.output

@@ -52,12 +52,21 @@ def wait_until_answering(process: subprocess.Popen, url: str, log: Path) -> tupl
 
 def test_geoapp_serve_answers_on_its_port(tmp_path):
     port = free_port()
-    env = {**os.environ, "GEOAPP_DATABASE": str(tmp_path / "qmi.sqlite3"),
-           "GEOAPP_SECRET_KEY": "cle-de-test", "GEOAPP_EXPORT_CACHE_DIR": str(tmp_path / "ex")}
+    env = {
+        **os.environ,
+        "GEOAPP_DATABASE": str(tmp_path / "qmi.sqlite3"),
+        "GEOAPP_SECRET_KEY": "cle-de-test",
+        "GEOAPP_EXPORT_CACHE_DIR": str(tmp_path / "ex"),
+    }
     log = tmp_path / "serve.log"
     with log.open("w") as out:
-        process = subprocess.Popen([geoapp_command(), "serve", "--port", str(port)], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        process = subprocess.Popen(
+            [geoapp_command(), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
     try:
         status, html = wait_until_answering(process, f"http://127.0.0.1:{port}/", log)
         assert status == 200

@@ -10,8 +10,10 @@ from geoapp.analysis import ANALYSIS_CRS
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import LAYERS, LayerError, load_layer, load_layers
 
-SQUARE = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.31, 48.8], [2.31, 48.81],
-                                              [2.3, 48.81], [2.3, 48.8]]]}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [[[2.3, 48.8], [2.31, 48.8], [2.31, 48.81], [2.3, 48.81], [2.3, 48.8]]],
+}
 
 
 def write(tmp_path, features, **extra):
@@ -21,8 +23,11 @@ def write(tmp_path, features, **extra):
 
 
 def feature(geometry=SQUARE, **props):
-    return {"type": "Feature", "properties": {"nom": "Sceaux", "code_insee": "92071", **props},
-            "geometry": geometry}
+    return {
+        "type": "Feature",
+        "properties": {"nom": "Sceaux", "code_insee": "92071", **props},
+        "geometry": geometry,
+    }
 
 
 def test_good_layer_loads_in_lambert93(tmp_path):
@@ -50,8 +55,10 @@ def test_unreadable_geometry_is_named(tmp_path):
 
 
 def test_self_intersecting_polygon_is_repaired(tmp_path):
-    bowtie = {"type": "Polygon", "coordinates": [[[2.3, 48.8], [2.31, 48.81], [2.31, 48.8],
-                                                  [2.3, 48.81], [2.3, 48.8]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[2.3, 48.8], [2.31, 48.81], [2.31, 48.8], [2.3, 48.81], [2.3, 48.8]]],
+    }
     gdf = load_layer(write(tmp_path, [feature(geometry=bowtie)]), geom_family="polygon")
     assert gdf.is_valid.all()
     assert gdf.area.iloc[0] > 0
@@ -65,8 +72,11 @@ def test_projected_coordinates_without_crs_are_refused(tmp_path):
 
 def test_declared_crs_is_reprojected(tmp_path):
     lambert = {"type": "Point", "coordinates": [651000.0, 6860000.0]}
-    path = write(tmp_path, [feature(geometry=lambert)],
-                 crs={"type": "name", "properties": {"name": "EPSG:2154"}})
+    path = write(
+        tmp_path,
+        [feature(geometry=lambert)],
+        crs={"type": "name", "properties": {"name": "EPSG:2154"}},
+    )
     gdf = load_layer(path, geom_family="point")
     assert gdf.geometry.iloc[0].x == pytest.approx(651000.0)
 

@@ -8,29 +8,53 @@ from geoapp.errors import GeoappError
 from geoapp.registry import validate_experiment
 from geoapp.registry_files import COLUMNS, read_csv, read_geojson, write_csv, write_geojson
 
-OBJECTIVES = ["Créer des lieux de convivialité et de rencontre",
-              "Développer la nature en ville et les îlots de fraîcheur",
-              "S’appuyer sur le tissu associatif et culturel pour animer le quartier"]
+OBJECTIVES = [
+    "Créer des lieux de convivialité et de rencontre",
+    "Développer la nature en ville et les îlots de fraîcheur",
+    "S’appuyer sur le tissu associatif et culturel pour animer le quartier",
+]
 BOM = b"\xef\xbb\xbf"
 
 
 def row(**overrides) -> dict:
     """An experiment as the store returns it."""
-    return {"id": 7, "district": "sceaux-les-blagis", "title": "Îlot « frais » ; n°1",
-            "organisation": 'Les "Jardiniers" des Blagis', "org_kind": "association",
-            "theme": "nature en ville et îlots de fraîcheur",
-            "objectives": [OBJECTIVES[1], OBJECTIVES[2]],
-            "description": "Plantations ; arrosage partagé.\nDeuxième ligne, avec « guillemets ».",
-            "status": "déployée", "start_date": "2024-05-02", "end_date": None,
-            "lon": 2.3031, "lat": 48.7828, "precision": "indicative",
-            "location_note": "Square des Blagis", "evaluation_outcome": "Très fréquenté.",
-            "evaluation_scale_up": True, "version": 3, "withdrawn": False,
-            **overrides}
+    return {
+        "id": 7,
+        "district": "sceaux-les-blagis",
+        "title": "Îlot « frais » ; n°1",
+        "organisation": 'Les "Jardiniers" des Blagis',
+        "org_kind": "association",
+        "theme": "nature en ville et îlots de fraîcheur",
+        "objectives": [OBJECTIVES[1], OBJECTIVES[2]],
+        "description": "Plantations ; arrosage partagé.\nDeuxième ligne, avec « guillemets ».",
+        "status": "déployée",
+        "start_date": "2024-05-02",
+        "end_date": None,
+        "lon": 2.3031,
+        "lat": 48.7828,
+        "precision": "indicative",
+        "location_note": "Square des Blagis",
+        "evaluation_outcome": "Très fréquenté.",
+        "evaluation_scale_up": True,
+        "version": 3,
+        "withdrawn": False,
+        **overrides,
+    }
 
 
-ROWS = [row(), row(id=8, title="Sans bilan", objectives=[OBJECTIVES[0]], evaluation_outcome=None,
-                   evaluation_scale_up=None, start_date=None, precision="exacte"),
-        row(id=9, title="Bilan négatif", evaluation_scale_up=False, lon=2.30312345)]
+ROWS = [
+    row(),
+    row(
+        id=8,
+        title="Sans bilan",
+        objectives=[OBJECTIVES[0]],
+        evaluation_outcome=None,
+        evaluation_scale_up=None,
+        start_date=None,
+        precision="exacte",
+    ),
+    row(id=9, title="Bilan négatif", evaluation_scale_up=False, lon=2.30312345),
+]
 
 
 def cleaned(rows: list[dict]) -> list[dict]:
@@ -41,12 +65,13 @@ def cleaned(rows: list[dict]) -> list[dict]:
 def test_csv_starts_with_a_bom_and_uses_semicolons():
     data = write_csv(ROWS)
     assert data.startswith(BOM)
-    text = data[len(BOM):].decode("utf-8")
+    text = data[len(BOM) :].decode("utf-8")
     header, first = text.split("\r\n")[:2]
     assert header == ";".join(COLUMNS)
     # a cell holding the separator or quotes is quoted, quotes doubled (RFC 4180, Excel)
-    assert first.startswith('7;sceaux-les-blagis;"Îlot « frais » ; n°1";'
-                            '"Les ""Jardiniers"" des Blagis";association;')
+    assert first.startswith(
+        '7;sceaux-les-blagis;"Îlot « frais » ; n°1";"Les ""Jardiniers"" des Blagis";association;'
+    )
     assert first.endswith(";2.3031;48.7828;indicative;Square des Blagis;Très fréquenté.;oui")
 
 
@@ -65,9 +90,26 @@ def test_csv_round_trip_gives_the_same_values():
 
 
 # What a user may type: formula starts, apostrophes of their own, CSV syntax, line breaks.
-TRICKY = ["=1+1", "'=1+1", "''x", "-3", "@a", "'quote", "+33 1 23", "'", "''", "'-3",
-          "texte simple", "a ; b", 'dit "bonjour"', "ligne 1\nligne 2", "ligne 1\r\nligne 2",
-          "=A1;\"x\"\n'y", "\tindenté", "fin\r"]
+TRICKY = [
+    "=1+1",
+    "'=1+1",
+    "''x",
+    "-3",
+    "@a",
+    "'quote",
+    "+33 1 23",
+    "'",
+    "''",
+    "'-3",
+    "texte simple",
+    "a ; b",
+    'dit "bonjour"',
+    "ligne 1\nligne 2",
+    "ligne 1\r\nligne 2",
+    '=A1;"x"\n\'y',
+    "\tindenté",
+    "fin\r",
+]
 TEXT_FIELDS = ["title", "organisation", "description", "location_note", "evaluation_outcome"]
 
 
@@ -75,22 +117,38 @@ TEXT_FIELDS = ["title", "organisation", "description", "location_note", "evaluat
 def test_csv_text_round_trips_byte_exact(value):
     back = read_csv(write_csv([row(**{field: value for field in TEXT_FIELDS})]))
     assert [{field: r[field] for field in TEXT_FIELDS} for r in back] == [
-        dict.fromkeys(TEXT_FIELDS, value)]
+        dict.fromkeys(TEXT_FIELDS, value)
+    ]
 
 
-@pytest.mark.parametrize("value, cell", [
-    ("=1+1", "'=1+1"), ("@a", "'@a"), ("-3", "'-3"), ("+33 1 23", "'+33 1 23"),
-    ("'quote", "''quote"), ("'=1+1", "''=1+1"), ("texte", "texte"),
-])
+@pytest.mark.parametrize(
+    "value, cell",
+    [
+        ("=1+1", "'=1+1"),
+        ("@a", "'@a"),
+        ("-3", "'-3"),
+        ("+33 1 23", "'+33 1 23"),
+        ("'quote", "''quote"),
+        ("'=1+1", "''=1+1"),
+        ("texte", "texte"),
+    ],
+)
 def test_csv_export_protects_formula_and_apostrophe_starts(value, cell):
-    text = write_csv([row(title=value)])[len(BOM):].decode("utf-8")
+    text = write_csv([row(title=value)])[len(BOM) :].decode("utf-8")
     assert text.split("\r\n")[1].split(";")[2] == cell
 
 
-@pytest.mark.parametrize("cell, value", [
-    ("'=1+1", "=1+1"), ("''quote", "'quote"), ("'quote", "'quote"), ("'", "'"),
-    ("'3 rue", "'3 rue"), ("=1+1", "=1+1"),
-])
+@pytest.mark.parametrize(
+    "cell, value",
+    [
+        ("'=1+1", "=1+1"),
+        ("''quote", "'quote"),
+        ("'quote", "'quote"),
+        ("'", "'"),
+        ("'3 rue", "'3 rue"),
+        ("=1+1", "=1+1"),
+    ],
+)
 def test_csv_import_removes_only_the_apostrophe_an_export_adds(cell, value):
     data = f"district;title\r\nsceaux-les-blagis;{cell}\r\n".encode()
     assert read_csv(data)[0]["title"] == value
@@ -115,8 +173,9 @@ def test_empty_registry_files():
 
 def test_csv_without_bom_and_with_excel_line_endings_is_read():
     data = "district;title;objectives\r\nsceaux-les-blagis;Été;a | b\r\n".encode()
-    assert read_csv(data) == [{"district": "sceaux-les-blagis", "title": "Été",
-                               "objectives": ["a", "b"]}]
+    assert read_csv(data) == [
+        {"district": "sceaux-les-blagis", "title": "Été", "objectives": ["a", "b"]}
+    ]
 
 
 def test_csv_in_another_encoding_is_a_400():
@@ -127,28 +186,35 @@ def test_csv_in_another_encoding_is_a_400():
     assert info.value.message == "Le fichier CSV n’est pas encodé en UTF-8."
 
 
-@pytest.mark.parametrize("data, missing", [
-    (b"district,title\nsceaux-les-blagis,Virgules\n", "district, title"),
-    (b"district;titre\nsceaux-les-blagis;x\n", "title"),
-    (b"", "district, title"),
-])
+@pytest.mark.parametrize(
+    "data, missing",
+    [
+        (b"district,title\nsceaux-les-blagis,Virgules\n", "district, title"),
+        (b"district;titre\nsceaux-les-blagis;x\n", "title"),
+        (b"", "district, title"),
+    ],
+)
 def test_csv_without_required_columns_is_a_400(data, missing):
     with pytest.raises(GeoappError) as info:
         read_csv(data)
     assert info.value.status == 400
-    assert info.value.message == (f"Colonnes obligatoires absentes du CSV : {missing} "
-                                  "(séparateur attendu : point-virgule).")
+    assert info.value.message == (
+        f"Colonnes obligatoires absentes du CSV : {missing} (séparateur attendu : point-virgule)."
+    )
 
 
-@pytest.mark.parametrize("data", [
-    b"pas du json",
-    b"[]",
-    b'{"type": "FeatureCollection"}',
-    b'{"features": 3}',
-    b'{"features": [{"geometry": null, "properties": {}}]}',
-    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3]}}]}',
-    "{\"features\": []}".encode("utf-16"),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"pas du json",
+        b"[]",
+        b'{"type": "FeatureCollection"}',
+        b'{"features": 3}',
+        b'{"features": [{"geometry": null, "properties": {}}]}',
+        b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3]}}]}',
+        '{"features": []}'.encode("utf-16"),
+    ],
+)
 def test_malformed_geojson_is_a_400(data):
     with pytest.raises(GeoappError) as info:
         read_geojson(data)
@@ -159,17 +225,23 @@ def test_malformed_geojson_is_a_400(data):
 DEEP = 100_000
 
 
-@pytest.mark.parametrize("data", [
-    b"[" * DEEP + b"]" * DEEP,
-    b'{"features": ' + b'{"a": ' * DEEP + b"1" + b"}" * DEEP + b"}",
-    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
-    b'"properties": {"title": ' + b"[" * DEEP + b"]" * DEEP + b"}}]}",
-    # 900 levels still parse: they must not reach the validators' str().
-    b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
-    b'"properties": {"title": ' + b"[" * 900 + b"]" * 900 + b"}}]}",
-    b'{"features": [{"geometry": {"type": "Point", "coordinates": ['
-    + b"[" * 900 + b"]" * 900 + b', 48.8]}, "properties": {}}]}',
-], ids=["arrays", "objects", "property", "parsable-property", "parsable-coordinate"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * DEEP + b"]" * DEEP,
+        b'{"features": ' + b'{"a": ' * DEEP + b"1" + b"}" * DEEP + b"}",
+        b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
+        b'"properties": {"title": ' + b"[" * DEEP + b"]" * DEEP + b"}}]}",
+        # 900 levels still parse: they must not reach the validators' str().
+        b'{"features": [{"geometry": {"type": "Point", "coordinates": [2.3, 48.8]}, '
+        b'"properties": {"title": ' + b"[" * 900 + b"]" * 900 + b"}}]}",
+        b'{"features": [{"geometry": {"type": "Point", "coordinates": ['
+        + b"[" * 900
+        + b"]" * 900
+        + b', 48.8]}, "properties": {}}]}',
+    ],
+    ids=["arrays", "objects", "property", "parsable-property", "parsable-coordinate"],
+)
 def test_deeply_nested_geojson_is_a_400(data):
     with pytest.raises(GeoappError) as info:
         read_geojson(data)
@@ -182,5 +254,6 @@ def test_csv_cell_over_the_field_limit_is_a_400():
     with pytest.raises(GeoappError) as info:
         read_csv(data)
     assert info.value.status == 400
-    assert info.value.message == ("CSV illisible à la ligne 2 : une cellule dépasse "
-                                  "131\u202f072 caractères.")
+    assert info.value.message == (
+        "CSV illisible à la ligne 2 : une cellule dépasse 131\u202f072 caractères."
+    )

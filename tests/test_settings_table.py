@@ -25,8 +25,10 @@ SAMPLES = {
     "EXPORT_CACHE_DIR": ("/var/cache/qmi", "/var/cache/qmi"),
     "SESSION_HOURS": ("1.5", 1.5),
     "SECURE_COOKIES": ("1", True),
-    "FRAME_ANCESTORS": ("'self'  https://intranet.example.org",
-                        "'self' https://intranet.example.org"),
+    "FRAME_ANCESTORS": (
+        "'self'  https://intranet.example.org",
+        "'self' https://intranet.example.org",
+    ),
     "TRUSTED_PROXIES": ("1", 1),
 }
 

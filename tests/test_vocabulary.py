@@ -43,8 +43,9 @@ _LITERAL = re.compile(r"'((?:[^']|'')*)'|(-?\d+)")
 
 
 def _literals(text: str) -> list:
-    return [s.replace("''", "'") if not number else int(number)
-            for s, number in _LITERAL.findall(text)]
+    return [
+        s.replace("''", "'") if not number else int(number) for s, number in _LITERAL.findall(text)
+    ]
 
 
 def check_lists(sql_by_table: dict[str, str]) -> dict[tuple[str, str], list]:
@@ -55,8 +56,10 @@ def check_lists(sql_by_table: dict[str, str]) -> dict[tuple[str, str], list]:
             found.setdefault((table, column), []).append(_literals(values))
         for column, value in _EQUALS_TEXT.findall(sql):
             found.setdefault((table, column), []).append([value.replace("''", "'")])
-    return {key: sorted({v for values in lists for v in values}, key=str)
-            for key, lists in found.items()}
+    return {
+        key: sorted({v for values in lists for v in values}, key=str)
+        for key, lists in found.items()
+    }
 
 
 @pytest.fixture
@@ -72,8 +75,10 @@ def schema(tmp_path) -> dict[str, str]:
 
 
 def test_the_parser_reads_in_lists_and_equalities():
-    sql = {"t": "CREATE TABLE t (a TEXT CHECK (a IN ('x', 'l''y')), b INTEGER CHECK "
-                "(b IN (0, 1)), CHECK ((a = 'x') = (b = 1)))"}
+    sql = {
+        "t": "CREATE TABLE t (a TEXT CHECK (a IN ('x', 'l''y')), b INTEGER CHECK "
+        "(b IN (0, 1)), CHECK ((a = 'x') = (b = 1)))"
+    }
     assert check_lists(sql) == {("t", "a"): ["l'y", "x"], ("t", "b"): [0, 1]}
 
 
@@ -94,8 +99,16 @@ def test_database_checks_list_exactly_the_vocabulary(schema):
 
 
 def test_lists_are_unique_and_every_value_has_its_colour_style_and_label():
-    for values in (THEMES, STATUSES, ORG_KINDS, PRECISIONS, CROSSING_KINDS, CROSSING_STATUSES,
-                   ROLES, EXPERIMENT_FIELDS):
+    for values in (
+        THEMES,
+        STATUSES,
+        ORG_KINDS,
+        PRECISIONS,
+        CROSSING_KINDS,
+        CROSSING_STATUSES,
+        ROLES,
+        EXPERIMENT_FIELDS,
+    ):
         assert len(set(values)) == len(values)
     assert list(THEME_COLOURS) == list(THEME_LABELS) == THEMES
     assert list(STATUS_STYLES) == list(STATUS_LABELS) == STATUSES
@@ -107,15 +120,18 @@ def test_lists_are_unique_and_every_value_has_its_colour_style_and_label():
     assert THEME_LABELS["mobilité"] == "Mobilité" and STATUS_LABELS["déployée"] == "Déployée"
 
 
-@pytest.mark.parametrize(("args", "kwargs", "expected"), [
-    ((12345.678,), {}, f"12{NNBSP}345,7"),
-    ((2, 2), {}, "2,00"),
-    ((0.5, 0), {}, "0"),  # Python rounds half to even
-    ((1_000_000, 0), {}, f"1{NNBSP}000{NNBSP}000"),
-    ((-5.5, 1), {"trim": True}, "-5,5"),
-    ((10.0, 1), {"trim": True}, "10"),
-    ((131_072, 0), {"trim": True}, f"131{NNBSP}072"),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "expected"),
+    [
+        ((12345.678,), {}, f"12{NNBSP}345,7"),
+        ((2, 2), {}, "2,00"),
+        ((0.5, 0), {}, "0"),  # Python rounds half to even
+        ((1_000_000, 0), {}, f"1{NNBSP}000{NNBSP}000"),
+        ((-5.5, 1), {"trim": True}, "-5,5"),
+        ((10.0, 1), {"trim": True}, "10"),
+        ((131_072, 0), {"trim": True}, f"131{NNBSP}072"),
+    ],
+)
 def test_fr_num_writes_numbers_the_french_way(args, kwargs, expected):
     assert fr_num(*args, **kwargs) == expected
 
@@ -124,8 +140,13 @@ def _module_names(path: Path) -> set[str]:
     """Names a module assigns at its top level."""
     names = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        targets = node.targets if isinstance(node, ast.Assign) else \
-            [node.target] if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign)
+            else []
+        )
         names.update(t.id for t in targets if isinstance(t, ast.Name))
         if isinstance(node, ast.FunctionDef):
             names.add(node.name)
@@ -162,13 +183,22 @@ def test_exports_take_colours_from_the_vocabulary_not_the_folium_module(path):
 _TEMPLATE_LIST = re.compile(r"{%-?\s*for\s[^%]*?\bin\s*\[(.*?)\]\s*-?%}", re.DOTALL)
 
 
-@pytest.mark.parametrize("path", sorted((PROJECT_ROOT / "templates").rglob("*.html")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((PROJECT_ROOT / "templates").rglob("*.html")), ids=lambda p: p.name
+)
 def test_templates_take_their_lists_from_the_vocabulary(path, atlas):
     """No list typed in a template: values come from ``vocabulary``, districts from the
     atlas (``nav_districts``)."""
-    words = {*THEMES, *STATUSES, *ORG_KINDS, *PRECISIONS, *CROSSING_KINDS,
-             *CROSSING_STATUSES, *ROLES, *atlas.slugs}
+    words = {
+        *THEMES,
+        *STATUSES,
+        *ORG_KINDS,
+        *PRECISIONS,
+        *CROSSING_KINDS,
+        *CROSSING_STATUSES,
+        *ROLES,
+        *atlas.slugs,
+    }
     for written in _TEMPLATE_LIST.findall(path.read_text(encoding="utf-8")):
         assert not words & set(_literals(written)), f"{path.name}: use vocabulary.…"
 

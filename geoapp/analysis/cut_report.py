@@ -66,9 +66,13 @@ class CutReport:
         return float(self.corridors["length_in_m"].sum() / 1000 / (self.area_ha / 100))
 
 
-def build_cut_report(district: BaseGeometry, study_area: BaseGeometry,
-                     corridors: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
-                     stored_crossings: gpd.GeoDataFrame) -> CutReport:
+def build_cut_report(
+    district: BaseGeometry,
+    study_area: BaseGeometry,
+    corridors: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    stored_crossings: gpd.GeoDataFrame,
+) -> CutReport:
     """Measure the cut of ``district`` (Polygon, EPSG:2154).
 
     Parameters
@@ -93,13 +97,15 @@ def build_cut_report(district: BaseGeometry, study_area: BaseGeometry,
         exposure=corridor_exposure(district, corridors, distances=EXPOSURE_DISTANCES_M),
         crossings=crossings,
         detour=detour_factors(study_area, corridors, existing, spacing_m=DETOUR_SPACING_M),
-        detour_with_projects=detour_factors(study_area, corridors, crossings,
-                                            spacing_m=DETOUR_SPACING_M),
+        detour_with_projects=detour_factors(
+            study_area, corridors, crossings, spacing_m=DETOUR_SPACING_M
+        ),
     )
 
 
-def all_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame,
-                  stored: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def all_crossings(
+    stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, stored: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
     """Station crossings plus stored ones, each tied to its nearest corridor.
 
     A stored crossing is moved onto that corridor's centreline, like a station and like a
@@ -110,40 +116,49 @@ def all_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame,
     entered = stored.assign(source="saisie", name=stored.get("name"), corridor_id=pd.NA)
     if not entered.empty and not corridors.empty:
         entered = _onto_corridor(assign_crossings(entered, corridors), corridors)
-    frames = [f[[c for c in _CROSSING_COLUMNS if c in f] + ["geometry"]]
-              for f in (from_stations, entered) if not f.empty]
+    frames = [
+        f[[c for c in _CROSSING_COLUMNS if c in f] + ["geometry"]]
+        for f in (from_stations, entered)
+        if not f.empty
+    ]
     if not frames:
         return from_stations[_CROSSING_COLUMNS + ["geometry"]]
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
-                            crs=corridors.crs)
+    return gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=corridors.crs
+    )
 
 
-def _onto_corridor(crossings: gpd.GeoDataFrame,
-                   corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _onto_corridor(crossings: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``crossings`` moved to the nearest point of the corridor named by ``corridor_id``."""
     lines = corridors.set_index("corridor_id").geometry
     lines = lines.reindex(crossings["corridor_id"].astype("int64")).to_numpy()
     snapped = snap_onto(crossings.geometry.to_numpy(), lines)
-    return crossings.set_geometry(gpd.GeoSeries(snapped, index=crossings.index,
-                                                crs=crossings.crs))
+    return crossings.set_geometry(gpd.GeoSeries(snapped, index=crossings.index, crs=crossings.crs))
 
 
 def what_if(report: CutReport, study_area: BaseGeometry, proposed) -> WhatIf:
     """Detours before/after one more crossing at ``proposed`` (EPSG:2154), not stored."""
     existing = report.crossings[report.crossings["status"] == "existant"]
-    return what_if_crossing(study_area, report.corridors, existing, proposed,
-                            spacing_m=DETOUR_SPACING_M)
+    return what_if_crossing(
+        study_area, report.corridors, existing, proposed, spacing_m=DETOUR_SPACING_M
+    )
 
 
 def detour_dict(stats: DetourStats) -> dict:
     """JSON-ready detour figures (``None`` instead of NaN)."""
+
     def clean(x: float) -> float | None:
         return None if math.isnan(x) else round(float(x), 3)
 
-    return {"median": clean(stats.median), "p90": clean(stats.p90),
-            "share_over_1_5": clean(stats.share_over_1_5), "n_pairs": stats.n_pairs,
-            "n_pairs_no_crossing": stats.n_pairs_no_crossing,
-            "n_pairs_total": stats.n_pairs_total, "spacing_m": stats.spacing_m}
+    return {
+        "median": clean(stats.median),
+        "p90": clean(stats.p90),
+        "share_over_1_5": clean(stats.share_over_1_5),
+        "n_pairs": stats.n_pairs,
+        "n_pairs_no_crossing": stats.n_pairs_no_crossing,
+        "n_pairs_total": stats.n_pairs_total,
+        "spacing_m": stats.spacing_m,
+    }
 
 
 def sides_of(points: gpd.GeoDataFrame, report: CutReport) -> pd.Series:

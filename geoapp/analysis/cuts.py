@@ -27,8 +27,12 @@ _CRS = pyproj.CRS(ANALYSIS_CRS)
 
 # Modes that make a surface cut. METRO and NAVETTE (Orlyval, CDGVal) are left out: around
 # the four districts they run underground or on viaducts that people walk under.
-KIND_BY_MODE = {"RER": "voie ferrée", "TRAIN": "voie ferrée", "TER": "voie ferrée",
-                "TRAMWAY": "tramway"}
+KIND_BY_MODE = {
+    "RER": "voie ferrée",
+    "TRAIN": "voie ferrée",
+    "TER": "voie ferrée",
+    "TRAMWAY": "tramway",
+}
 # Pieces smaller than this (1 ha) are slivers of generalised boundaries, not sides.
 MIN_SIDE_M2 = 10_000.0
 # Crossings are those planners enter plus the stations found on a corridor.
@@ -51,9 +55,13 @@ def snap_onto(points, lines):
     return shapely.get_point(shapely.shortest_line(points, lines), 1)
 
 
-def cut_corridors(lines: gpd.GeoDataFrame, area: Polygon | MultiPolygon, *,
-                  study_buffer_m: float = 500.0,
-                  merge_distance_m: float = 30.0) -> gpd.GeoDataFrame:
+def cut_corridors(
+    lines: gpd.GeoDataFrame,
+    area: Polygon | MultiPolygon,
+    *,
+    study_buffer_m: float = 500.0,
+    merge_distance_m: float = 30.0,
+) -> gpd.GeoDataFrame:
     """Merge the rail lines near ``area`` into corridors with a de-duplicated centreline.
 
     Parameters
@@ -103,16 +111,23 @@ def cut_corridors(lines: gpd.GeoDataFrame, area: Polygon | MultiPolygon, *,
     n = int(comp.max()) + 1 if comp.size else 0
     centre = shapely.line_merge(group_lines(kept, per_line["component"].to_numpy(), n))
     by_comp = per_line.groupby("component")
-    corridors = gpd.GeoDataFrame({
-        "kind": by_comp["kind"].first().reindex(range(n)).to_numpy(),
-        "names": by_comp["ligne"].agg(lambda s: ", ".join(sorted(set(s))))
-                                 .reindex(range(n)).to_numpy(),
-        "length_in_m": shapely.length(shapely.intersection(centre, area)),
-        "length_near_m": shapely.length(shapely.intersection(centre, near))},
-        geometry=centre, crs=_CRS)
+    corridors = gpd.GeoDataFrame(
+        {
+            "kind": by_comp["kind"].first().reindex(range(n)).to_numpy(),
+            "names": by_comp["ligne"]
+            .agg(lambda s: ", ".join(sorted(set(s))))
+            .reindex(range(n))
+            .to_numpy(),
+            "length_in_m": shapely.length(shapely.intersection(centre, area)),
+            "length_near_m": shapely.length(shapely.intersection(centre, near)),
+        },
+        geometry=centre,
+        crs=_CRS,
+    )
     corridors = corridors[corridors["length_near_m"] > 0]
-    corridors = corridors.sort_values(["length_in_m", "length_near_m", "names"],
-                                      ascending=[False, False, True], kind="stable")
+    corridors = corridors.sort_values(
+        ["length_in_m", "length_near_m", "names"], ascending=[False, False, True], kind="stable"
+    )
     corridors.insert(0, "corridor_id", np.arange(1, len(corridors) + 1))
     return corridors.reset_index(drop=True)
 
@@ -162,14 +177,16 @@ def _deduplicated(per_line: pd.DataFrame, geoms: np.ndarray, merge_distance_m: f
     Returns the kept geometries and the line table, both ordered by component and rank.
     """
     per_line = per_line.assign(length=shapely.length(geoms), geom=geoms)
-    per_line = per_line.sort_values(["component", "length", "ligne"],
-                                    ascending=[True, False, True], kind="stable")
+    per_line = per_line.sort_values(
+        ["component", "length", "ligne"], ascending=[True, False, True], kind="stable"
+    )
     per_line = per_line.reset_index(drop=True)
     geoms = per_line.pop("geom").to_numpy()
     rank = per_line.groupby("component").cumcount().to_numpy()
-    line, longer = np.nonzero((per_line["component"].to_numpy()[:, None]
-                               == per_line["component"].to_numpy()[None, :])
-                              & (rank[None, :] < rank[:, None]))
+    line, longer = np.nonzero(
+        (per_line["component"].to_numpy()[:, None] == per_line["component"].to_numpy()[None, :])
+        & (rank[None, :] < rank[:, None])
+    )
     shadow = shapely.buffer(group_lines(geoms[longer], line, len(per_line)), merge_distance_m)
     kept = shapely.difference(geoms, shadow)
     taken = group_lines(kept[longer], line, len(per_line))
@@ -177,8 +194,9 @@ def _deduplicated(per_line: pd.DataFrame, geoms: np.ndarray, merge_distance_m: f
     return shapely.union(kept, links), per_line
 
 
-def _junction_links(kept: np.ndarray, shadow: np.ndarray, taken: np.ndarray,
-                    reach_m: float) -> np.ndarray:
+def _junction_links(
+    kept: np.ndarray, shadow: np.ndarray, taken: np.ndarray, reach_m: float
+) -> np.ndarray:
     """Per line, the segments joining the ends where its kept parts leave the ``shadow`` of
     the longer lines back to their ``taken`` centreline (within ``reach_m``), so that a
     branch leaving a shared corridor stays connected to it."""
@@ -202,8 +220,13 @@ def overshoot(segments: np.ndarray) -> np.ndarray:
     return shapely.linestrings(xy[ok])
 
 
-def split_sides(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
-                min_side_m2: float = MIN_SIDE_M2, snap_m: float = 50.0) -> gpd.GeoDataFrame:
+def split_sides(
+    area: Polygon | MultiPolygon,
+    corridors: gpd.GeoDataFrame,
+    *,
+    min_side_m2: float = MIN_SIDE_M2,
+    snap_m: float = 50.0,
+) -> gpd.GeoDataFrame:
     """Cut ``area`` into sides along the corridor centrelines.
 
     Parameters
@@ -241,9 +264,11 @@ def split_sides(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
     pieces = _merge_small(pieces, min_side_m2)
     order = np.argsort(-shapely.area(pieces), kind="stable")
     pieces = pieces[order]
-    return gpd.GeoDataFrame({"side_id": np.arange(1, pieces.size + 1),
-                             "area_ha": shapely.area(pieces) / 10_000.0},
-                            geometry=pieces, crs=_CRS)
+    return gpd.GeoDataFrame(
+        {"side_id": np.arange(1, pieces.size + 1), "area_ha": shapely.area(pieces) / 10_000.0},
+        geometry=pieces,
+        crs=_CRS,
+    )
 
 
 def _closing_connectors(parts: np.ndarray, area: BaseGeometry, snap_m: float) -> np.ndarray:
@@ -255,8 +280,7 @@ def _closing_connectors(parts: np.ndarray, area: BaseGeometry, snap_m: float) ->
     owner = np.tile(np.arange(parts.size), 2)
     boundary = area.boundary
     d_bound = shapely.distance(ends, boundary)
-    hit_end, hit_part = shapely.STRtree(parts).query(ends, predicate="dwithin",
-                                                     distance=snap_m)
+    hit_end, hit_part = shapely.STRtree(parts).query(ends, predicate="dwithin", distance=snap_m)
     other = hit_part != owner[hit_end]
     hit_end, hit_part = hit_end[other], hit_part[other]
     dist = shapely.distance(ends[hit_end], parts[hit_part])
@@ -287,17 +311,21 @@ def _merge_small(pieces: np.ndarray, min_side_m2: float) -> np.ndarray:
     if small_idx.size == 0:
         return pieces
     hit_small, hit_large = shapely.STRtree(pieces[large_idx]).query(
-        pieces[small_idx], predicate="intersects")
-    border = shapely.length(shapely.intersection(
-        shapely.boundary(pieces[small_idx][hit_small]),
-        shapely.boundary(pieces[large_idx][hit_large])))
+        pieces[small_idx], predicate="intersects"
+    )
+    border = shapely.length(
+        shapely.intersection(
+            shapely.boundary(pieces[small_idx][hit_small]),
+            shapely.boundary(pieces[large_idx][hit_large]),
+        )
+    )
     links = pd.DataFrame({"small": hit_small, "large": hit_large, "border": border})
-    links = links[links["border"] > 0].sort_values(["small", "border"],
-                                                    ascending=[True, False])
+    links = links[links["border"] > 0].sort_values(["small", "border"], ascending=[True, False])
     links = links.drop_duplicates("small")
     groups = gpd.GeoDataFrame(
         {"large": np.concatenate([np.arange(large_idx.size), links["large"].to_numpy()])},
-        geometry=np.concatenate([pieces[large_idx], pieces[small_idx][links["small"]]]))
+        geometry=np.concatenate([pieces[large_idx], pieces[small_idx][links["small"]]]),
+    )
     return groups.dissolve("large").geometry.to_numpy()
 
 
@@ -306,15 +334,19 @@ def assign_sides(points: gpd.GeoDataFrame, sides: gpd.GeoDataFrame) -> pd.Series
     indexed like ``points``. A point on a border gets the lower ``side_id``. EPSG:2154."""
     check_frame(points, "points")
     check_frame(sides, "sides", ("side_id",))
-    joined = gpd.sjoin(points[[points.geometry.name]],
-                       sides[["side_id", sides.geometry.name]], how="left",
-                       predicate="intersects")
+    joined = gpd.sjoin(
+        points[[points.geometry.name]],
+        sides[["side_id", sides.geometry.name]],
+        how="left",
+        predicate="intersects",
+    )
     first = joined["side_id"].groupby(level=0).min()
     return first.reindex(points.index).astype("Int64").rename("side_id")
 
 
-def corridor_exposure(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *,
-                      distances=(100, 250, 500)) -> dict[float, float]:
+def corridor_exposure(
+    area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame, *, distances=(100, 250, 500)
+) -> dict[float, float]:
     """Share (0..1) of ``area`` lying within each distance (metres) of a corridor.
 
     Both in EPSG:2154. Keys are the given distances; no corridor gives 0.0 everywhere.
@@ -329,8 +361,9 @@ def corridor_exposure(area: Polygon | MultiPolygon, corridors: gpd.GeoDataFrame,
     return {d: float(min(max(s, 0.0), 1.0)) for d, s in zip(distances, shares, strict=True)}
 
 
-def station_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *,
-                      max_distance_m: float = 150.0) -> gpd.GeoDataFrame:
+def station_crossings(
+    stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *, max_distance_m: float = 150.0
+) -> gpd.GeoDataFrame:
     """Stations as crossings of the corridors their own line runs in.
 
     Parameters
@@ -352,33 +385,38 @@ def station_crossings(stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, *
     check_frame(stations, "stations", ("nom", "ligne", "id_zdc"))
     check_frame(corridors, "corridors", ("corridor_id", "names"))
     max_distance_m = check_distance(max_distance_m, "max_distance_m", allow_zero=True)
-    hit_st, hit_co = corridors.sindex.query(stations.geometry.values, predicate="dwithin",
-                                            distance=max_distance_m)
-    runs_in = pd.DataFrame({"co": np.arange(len(corridors)),
-                            "ligne": corridors["names"].str.split(", ").to_numpy()})
+    hit_st, hit_co = corridors.sindex.query(
+        stations.geometry.values, predicate="dwithin", distance=max_distance_m
+    )
+    runs_in = pd.DataFrame(
+        {"co": np.arange(len(corridors)), "ligne": corridors["names"].str.split(", ").to_numpy()}
+    )
     runs_in = runs_in.explode("ligne")
-    hits = pd.DataFrame({"st": hit_st, "co": hit_co,
-                         "ligne": stations["ligne"].to_numpy()[hit_st]})
+    hits = pd.DataFrame({"st": hit_st, "co": hit_co, "ligne": stations["ligne"].to_numpy()[hit_st]})
     hits = hits.merge(runs_in, on=["co", "ligne"])  # the station's line runs in the corridor
     hit_st, hit_co = hits["st"].to_numpy(), hits["co"].to_numpy()
-    link = shapely.shortest_line(stations.geometry.values[hit_st],
-                                 corridors.geometry.values[hit_co])
-    found = pd.DataFrame({
-        "corridor_id": corridors["corridor_id"].to_numpy()[hit_co],
-        "name": stations["nom"].to_numpy()[hit_st],
-        "id_zdc": stations["id_zdc"].to_numpy()[hit_st],
-        "offset_m": shapely.length(link)})
+    link = shapely.shortest_line(
+        stations.geometry.values[hit_st], corridors.geometry.values[hit_co]
+    )
+    found = pd.DataFrame(
+        {
+            "corridor_id": corridors["corridor_id"].to_numpy()[hit_co],
+            "name": stations["nom"].to_numpy()[hit_st],
+            "id_zdc": stations["id_zdc"].to_numpy()[hit_st],
+            "offset_m": shapely.length(link),
+        }
+    )
     found["geometry"] = shapely.get_point(link, 1)
     found = found.sort_values(["corridor_id", "offset_m"], kind="stable")
     key = found["id_zdc"].where(found["id_zdc"].notna(), found["name"])
     found = found[~pd.DataFrame({"c": found["corridor_id"], "k": key}).duplicated()]
     found = found.assign(kind=STATION_KIND, status="existant", source="IDFM gares")
-    return gpd.GeoDataFrame(found[[*_STATION_COLUMNS, "geometry"]].reset_index(drop=True),
-                            geometry="geometry", crs=_CRS)
+    return gpd.GeoDataFrame(
+        found[[*_STATION_COLUMNS, "geometry"]].reset_index(drop=True), geometry="geometry", crs=_CRS
+    )
 
 
-def assign_crossings(crossings: gpd.GeoDataFrame,
-                     corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def assign_crossings(crossings: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return a copy of ``crossings`` with every missing ``corridor_id`` set to the nearest
     corridor's. Points in EPSG:2154 with ``kind`` in `CROSSING_KINDS` (or a
     station's `STATION_KIND`) and ``status`` in `CROSSING_STATUSES`; ``corridor_id`` may
@@ -388,15 +426,19 @@ def assign_crossings(crossings: gpd.GeoDataFrame,
     for column, allowed in (("kind", _KINDS), ("status", CROSSING_STATUSES)):
         bad = set(crossings[column]) - set(allowed)
         if bad:
-            raise ValueError(f"crossings : valeur(s) inconnue(s) dans « {column} » : "
-                             f"{', '.join(sorted(map(str, bad)))}.")
+            raise ValueError(
+                f"crossings : valeur(s) inconnue(s) dans « {column} » : "
+                f"{', '.join(sorted(map(str, bad)))}."
+            )
     out = crossings.copy()
     ids = out["corridor_id"] if "corridor_id" in out else pd.Series(pd.NA, index=out.index)
     ids = ids.astype("Int64")
     missing = ids.isna().to_numpy()
     if missing.any() and not corridors.empty:
-        nearest = gpd.sjoin_nearest(out.loc[missing, [out.geometry.name]],
-                                    corridors[["corridor_id", corridors.geometry.name]])
+        nearest = gpd.sjoin_nearest(
+            out.loc[missing, [out.geometry.name]],
+            corridors[["corridor_id", corridors.geometry.name]],
+        )
         nearest = nearest.loc[~nearest.index.duplicated(), "corridor_id"]
         ids[missing] = nearest.reindex(out.index[missing]).to_numpy()
     out["corridor_id"] = ids

@@ -53,8 +53,7 @@ class DetourStats:
     n_pairs_total: int
     spacing_m: float
     by_corridor: dict[int, float] = field(default_factory=dict)
-    factors: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False,
-                                compare=False)
+    factors: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -78,19 +77,19 @@ class _Trips:
     hull boundary, which tells the trips crossing a dead-end branch.
     """
 
-    origins: np.ndarray        # (P, 2) for the P trips that must cross
-    destinations: np.ndarray   # (P, 2)
-    row_trip: np.ndarray       # (R,) trip of each row
-    row_cut: np.ndarray        # (R,) cut of each row, 0..2C-1
-    row_from: np.ndarray       # (R,) piece holding the origin
-    row_to: np.ndarray         # (R,) piece holding the destination
-    corridor_ids: np.ndarray   # (C,)
-    lines: np.ndarray          # (C,) corridor centrelines
-    tips: np.ndarray           # (T, 2) free ends of the corridors inside the hull
-    tip_cut: np.ndarray        # (T,) their cut, C..2C-1
-    pieces: np.ndarray         # (N,) polygons
-    piece_cut: np.ndarray      # (N,) cut of each piece
-    adjacent: np.ndarray       # (N, N) pieces sharing a border
+    origins: np.ndarray  # (P, 2) for the P trips that must cross
+    destinations: np.ndarray  # (P, 2)
+    row_trip: np.ndarray  # (R,) trip of each row
+    row_cut: np.ndarray  # (R,) cut of each row, 0..2C-1
+    row_from: np.ndarray  # (R,) piece holding the origin
+    row_to: np.ndarray  # (R,) piece holding the destination
+    corridor_ids: np.ndarray  # (C,)
+    lines: np.ndarray  # (C,) corridor centrelines
+    tips: np.ndarray  # (T, 2) free ends of the corridors inside the hull
+    tip_cut: np.ndarray  # (T,) their cut, C..2C-1
+    pieces: np.ndarray  # (N,) polygons
+    piece_cut: np.ndarray  # (N,) cut of each piece
+    adjacent: np.ndarray  # (N, N) pieces sharing a border
     n_total: int
     spacing_m: float
 
@@ -123,8 +122,9 @@ def pair_detours(origins, destinations, crossings_xy) -> np.ndarray:
 
 def _via(o: np.ndarray, d: np.ndarray, c: np.ndarray) -> np.ndarray:
     """(P, K) lengths ``|o - c_k| + |c_k - d|`` (NaN for NaN crossings)."""
-    return (np.hypot(c[..., 0] - o[:, None, 0], c[..., 1] - o[:, None, 1])
-            + np.hypot(c[..., 0] - d[:, None, 0], c[..., 1] - d[:, None, 1]))
+    return np.hypot(c[..., 0] - o[:, None, 0], c[..., 1] - o[:, None, 1]) + np.hypot(
+        c[..., 0] - d[:, None, 0], c[..., 1] - d[:, None, 1]
+    )
 
 
 def _shortest(via: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -140,8 +140,14 @@ def _factor(length: np.ndarray, o: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.maximum(factor, 1.0, where=straight > 0, out=factor)
 
 
-def detour_factors(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFrame, *,
-                   spacing_m: float = 100.0, max_pairs: int = MAX_PAIRS) -> DetourStats:
+def detour_factors(
+    area,
+    corridors: gpd.GeoDataFrame,
+    crossings: gpd.GeoDataFrame,
+    *,
+    spacing_m: float = 100.0,
+    max_pairs: int = MAX_PAIRS,
+) -> DetourStats:
     """Detour factors of walking trips across the corridors of ``area``.
 
     Parameters
@@ -188,8 +194,9 @@ def detour_factors(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFram
 MAX_CROSSING_OFFSET_M = 50.0  # a crossing sits on a corridor: at most this far (metres)
 
 
-def nearest_corridor(corridors: gpd.GeoDataFrame, point: Point, *,
-                     max_offset_m: float = MAX_CROSSING_OFFSET_M) -> tuple[int, float]:
+def nearest_corridor(
+    corridors: gpd.GeoDataFrame, point: Point, *, max_offset_m: float = MAX_CROSSING_OFFSET_M
+) -> tuple[int, float]:
     """Position in ``corridors`` of the corridor a crossing at ``point`` crosses, and its
     distance in metres (EPSG:2154): the one rule for what-if and stored crossings.
 
@@ -204,15 +211,24 @@ def nearest_corridor(corridors: gpd.GeoDataFrame, point: Point, *,
     nearest = int(np.argmin(offsets))
     offset = float(offsets[nearest])
     if offset > max_offset_m:
-        raise RefusedInputError(f"Le franchissement est à {offset:.0f} m de la coupure "
-                                f"la plus proche : placez-le sur une voie ({max_offset_m:g} m "
-                                "au plus).")
+        raise RefusedInputError(
+            f"Le franchissement est à {offset:.0f} m de la coupure "
+            f"la plus proche : placez-le sur une voie ({max_offset_m:g} m "
+            "au plus)."
+        )
     return nearest, offset
 
 
-def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFrame,
-                     proposed: Point, *, max_offset_m: float = MAX_CROSSING_OFFSET_M,
-                     spacing_m: float = 100.0, max_pairs: int = MAX_PAIRS) -> WhatIf:
+def what_if_crossing(
+    area,
+    corridors: gpd.GeoDataFrame,
+    crossings: gpd.GeoDataFrame,
+    proposed: Point,
+    *,
+    max_offset_m: float = MAX_CROSSING_OFFSET_M,
+    spacing_m: float = 100.0,
+    max_pairs: int = MAX_PAIRS,
+) -> WhatIf:
     """Detours before and after adding a crossing at ``proposed``.
 
     ``proposed`` (EPSG:2154 Point) is snapped onto the nearest corridor centreline; other
@@ -239,8 +255,13 @@ def what_if_crossing(area, corridors: gpd.GeoDataFrame, crossings: gpd.GeoDataFr
     trips = _sample_trips(area, corridors, spacing_m, max_pairs)
     ids, xy = table
     after = (np.append(ids, corridor_id), np.vstack([xy, [[snapped.x, snapped.y]]]))
-    return WhatIf(before=_stats(trips, table), after=_stats(trips, after),
-                  snapped=snapped, corridor_id=corridor_id, offset_m=offset)
+    return WhatIf(
+        before=_stats(trips, table),
+        after=_stats(trips, after),
+        snapped=snapped,
+        corridor_id=corridor_id,
+        offset_m=offset,
+    )
 
 
 def _grid(area: BaseGeometry, spacing_m: float) -> np.ndarray:
@@ -261,8 +282,11 @@ def _free_ends(noded: np.ndarray, zone: BaseGeometry) -> tuple[np.ndarray, np.nd
     owner = np.tile(owner, 2)
     keys = np.column_stack([owner, np.round(shapely.get_coordinates(ends), 6)])
     _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    free = (counts[inverse.ravel()] == 1) & shapely.contains(zone, ends) \
+    free = (
+        (counts[inverse.ravel()] == 1)
+        & shapely.contains(zone, ends)
         & (shapely.distance(ends, zone.boundary) > 0.5)
+    )
     return ends[free], owner[free]
 
 
@@ -280,8 +304,9 @@ def _cut_pieces(nodes: np.ndarray, zone: BaseGeometry, corridors: gpd.GeoDataFra
     tips, tip_pos = _free_ends(noded, zone)
     extensions = overshoot(shapely.shortest_line(tips, zone.boundary))
     cuts = np.concatenate([noded, shapely.union(noded, group_lines(extensions, tip_pos, n))])
-    pieces, piece_cut = shapely.get_parts(shapely.polygonize(cuts[:, None], axis=1),
-                                          return_index=True)
+    pieces, piece_cut = shapely.get_parts(
+        shapely.polygonize(cuts[:, None], axis=1), return_index=True
+    )
     tree = shapely.STRtree(pieces)
     hit_node, hit_piece = tree.query(shapely.points(nodes), predicate="intersects")
     none = np.iinfo(np.int64).max
@@ -291,8 +316,12 @@ def _cut_pieces(nodes: np.ndarray, zone: BaseGeometry, corridors: gpd.GeoDataFra
     a, b = tree.query(pieces, predicate="intersects")
     pair = (a < b) & (piece_cut[a] == piece_cut[b])
     a, b = a[pair], b[pair]
-    shared = shapely.length(shapely.intersection(shapely.boundary(pieces[a]),
-                                                 shapely.boundary(pieces[b]))) > 0
+    shared = (
+        shapely.length(
+            shapely.intersection(shapely.boundary(pieces[a]), shapely.boundary(pieces[b]))
+        )
+        > 0
+    )
     adjacent = np.zeros((pieces.size, pieces.size), dtype=bool)
     adjacent[a[shared], b[shared]] = adjacent[b[shared], a[shared]] = True
     ext_xy = shapely.get_coordinates(extensions).reshape(-1, 2, 2)
@@ -301,16 +330,19 @@ def _cut_pieces(nodes: np.ndarray, zone: BaseGeometry, corridors: gpd.GeoDataFra
 
 def _crosses(o: np.ndarray, d: np.ndarray, segments: np.ndarray) -> np.ndarray:
     """(P, S) whether trip o–d crosses each segment of the (S, 2, 2) array."""
+
     def turn(a, b, c):  # sign of the turn a → b → c, broadcast over (P, S)
-        return np.sign((b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1])
-                       - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0]))
+        return np.sign(
+            (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1])
+            - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+        )
+
     o, d = o[:, None, :], d[:, None, :]
     p, q = segments[None, :, 0, :], segments[None, :, 1, :]
     return (turn(o, d, p) * turn(o, d, q) <= 0) & (turn(p, q, o) * turn(p, q, d) <= 0)
 
 
-def _sample_trips(area, corridors: gpd.GeoDataFrame, spacing_m: float,
-                  max_pairs: int) -> _Trips:
+def _sample_trips(area, corridors: gpd.GeoDataFrame, spacing_m: float, max_pairs: int) -> _Trips:
     """Check the inputs, lay the grid and keep the trips that must cross (see Notes of
     `detour_factors`)."""
     check_area(area)
@@ -329,39 +361,57 @@ def _sample_trips(area, corridors: gpd.GeoDataFrame, spacing_m: float,
     n = len(corridors)
     # A straight trip stays inside the convex hull of the area: that is where it is cut.
     labels, pieces, piece_cut, adjacent, tips, tip_cut, ext = _cut_pieces(
-        nodes, area.convex_hull, corridors)
+        nodes, area.convex_hull, corridors
+    )
     tip_cut = tip_cut + n
     apart = (labels[i] != labels[j]) & (labels[i] >= 0) & (labels[j] >= 0)
     apart[:, n:] &= ~apart[:, :n]  # the extended cut only adds dead-end crossings
     row_trip, row_cut = np.nonzero(apart)
     # A trip crossing an extension goes past the branch end: it needs no crossing there.
     dead = np.flatnonzero(row_cut >= n)
-    free = (_crosses(nodes[i[row_trip[dead]]], nodes[j[row_trip[dead]]], ext)
-            & (tip_cut[None, :] == row_cut[dead, None])).any(axis=1)
+    free = (
+        _crosses(nodes[i[row_trip[dead]]], nodes[j[row_trip[dead]]], ext)
+        & (tip_cut[None, :] == row_cut[dead, None])
+    ).any(axis=1)
     keep = np.ones(row_trip.size, dtype=bool)
     keep[dead[free]] = False
     row_trip, row_cut = row_trip[keep], row_cut[keep]
     trips, row_trip = np.unique(row_trip, return_inverse=True)
-    return _Trips(origins=nodes[i[trips]], destinations=nodes[j[trips]],
-                  row_trip=row_trip, row_cut=row_cut,
-                  row_from=labels[i[trips[row_trip]], row_cut],
-                  row_to=labels[j[trips[row_trip]], row_cut],
-                  corridor_ids=corridors["corridor_id"].to_numpy(),
-                  lines=corridors.geometry.values, tips=shapely.get_coordinates(tips),
-                  tip_cut=tip_cut, pieces=pieces, piece_cut=piece_cut, adjacent=adjacent,
-                  n_total=i.size, spacing_m=spacing_m)
+    return _Trips(
+        origins=nodes[i[trips]],
+        destinations=nodes[j[trips]],
+        row_trip=row_trip,
+        row_cut=row_cut,
+        row_from=labels[i[trips[row_trip]], row_cut],
+        row_to=labels[j[trips[row_trip]], row_cut],
+        corridor_ids=corridors["corridor_id"].to_numpy(),
+        lines=corridors.geometry.values,
+        tips=shapely.get_coordinates(tips),
+        tip_cut=tip_cut,
+        pieces=pieces,
+        piece_cut=piece_cut,
+        adjacent=adjacent,
+        n_total=i.size,
+        spacing_m=spacing_m,
+    )
 
 
-def _crossing_table(crossings: gpd.GeoDataFrame,
-                    corridors: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _crossing_table(
+    crossings: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame
+) -> tuple[np.ndarray, np.ndarray]:
     """``corridor_id`` (K,) and coordinates (K, 2) of every crossing point (null corridor →
     nearest)."""
     assigned = assign_crossings(crossings, corridors)
     pts = assigned.geometry.values
-    ok = ((shapely.get_type_id(pts) == 0) & ~shapely.is_empty(pts)
-          & assigned["corridor_id"].notna().to_numpy())
-    return (assigned["corridor_id"].to_numpy()[ok].astype(np.int64),
-            shapely.get_coordinates(pts[ok]))
+    ok = (
+        (shapely.get_type_id(pts) == 0)
+        & ~shapely.is_empty(pts)
+        & assigned["corridor_id"].notna().to_numpy()
+    )
+    return (
+        assigned["corridor_id"].to_numpy()[ok].astype(np.int64),
+        shapely.get_coordinates(pts[ok]),
+    )
 
 
 def _crossing_layout(trips: _Trips, ids: np.ndarray, xy: np.ndarray):
@@ -382,8 +432,7 @@ def _crossing_layout(trips: _Trips, ids: np.ndarray, xy: np.ndarray):
     borders = np.zeros((trips.pieces.size, 2 * n, size), dtype=bool)
     points = shapely.points(xy)
     reach = shapely.distance(points, trips.lines[cut % n]) + 1.0 if n else np.empty(0)
-    hit, piece = shapely.STRtree(trips.pieces).query(points, predicate="dwithin",
-                                                     distance=reach)
+    hit, piece = shapely.STRtree(trips.pieces).query(points, predicate="dwithin", distance=reach)
     own = trips.piece_cut[piece] == cut[hit]
     borders[piece[own], cut[hit[own]], slot[hit[own]]] = True
     outside = ~np.isin(np.arange(cut.size), hit[own])  # beyond the hull: serves all pieces
@@ -404,10 +453,13 @@ def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
         via = _via(trips.origins[t], trips.destinations[t], padded[c])
         out_of, into = borders[a, c], borders[b, c]
         row_length[rows] = np.where(
-            trips.adjacent[a, b], _shortest(via, out_of & into),
-            np.maximum(_shortest(via, out_of), _shortest(via, into)))
-    row_factor = _factor(row_length, trips.origins[trips.row_trip],
-                         trips.destinations[trips.row_trip])
+            trips.adjacent[a, b],
+            _shortest(via, out_of & into),
+            np.maximum(_shortest(via, out_of), _shortest(via, into)),
+        )
+    row_factor = _factor(
+        row_length, trips.origins[trips.row_trip], trips.destinations[trips.row_trip]
+    )
     factors = np.full(len(trips.origins), 1.0)
     np.maximum.at(factors, trips.row_trip, row_factor)
     finite = factors[np.isfinite(factors)]
@@ -419,6 +471,10 @@ def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
         median=float(np.median(finite)) if finite.size else nan,
         p90=float(np.percentile(finite, 90)) if finite.size else nan,
         share_over_1_5=float(np.mean(finite > 1.5)) if finite.size else nan,
-        n_pairs=int(finite.size), n_pairs_no_crossing=int(factors.size - finite.size),
-        n_pairs_total=int(trips.n_total), spacing_m=trips.spacing_m,
-        by_corridor=by_corridor, factors=factors)
+        n_pairs=int(finite.size),
+        n_pairs_no_crossing=int(factors.size - finite.size),
+        n_pairs_total=int(trips.n_total),
+        spacing_m=trips.spacing_m,
+        by_corridor=by_corridor,
+        factors=factors,
+    )

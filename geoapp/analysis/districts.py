@@ -23,8 +23,9 @@ from geoapp.analysis.cuts import MIN_SIDE_M2, split_sides
 TOUCH_TOLERANCE_M = 5.0
 
 
-def derive_perimeter(rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFrame,
-                     stations: gpd.GeoDataFrame) -> BaseGeometry:
+def derive_perimeter(
+    rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFrame, stations: gpd.GeoDataFrame
+) -> BaseGeometry:
     """Derive a district's indicative perimeter from its rule, in Lambert-93.
 
     Parameters
@@ -59,14 +60,15 @@ def derive_perimeter(rule: dict, communes: gpd.GeoDataFrame, rail: gpd.GeoDataFr
     if "decoupe_par" in rule:
         lines = rail[rail["ligne"].isin(rule["decoupe_par"])]
         if lines.empty:
-            raise RefusedInputError(f"« decoupe_par » : aucune voie ferrée nommée "
-                                    f"{_quoted(rule['decoupe_par'])}.")
+            raise RefusedInputError(
+                f"« decoupe_par » : aucune voie ferrée nommée {_quoted(rule['decoupe_par'])}."
+            )
         pieces = split_sides(area, lines, min_side_m2=MIN_SIDE_M2, snap_m=0.0)
         area = _keep_pieces(pieces.geometry.to_numpy(), rule["garder"], communes)
     return _kept(area)
 
 
-_KEEP = "« garder » : \"nord\" ou {\"touchant\": [codes INSEE]} est attendu."
+_KEEP = '« garder » : "nord" ou {"touchant": [codes INSEE]} est attendu.'
 
 
 def _check_rule(rule) -> None:
@@ -81,17 +83,23 @@ def _check_rule(rule) -> None:
         _check_texts(rule, "gares")
         _check_texts(rule, "lignes_gares")
         radius = rule["rayon_m"]
-        if (isinstance(radius, bool) or not isinstance(radius, int | float)
-                or not math.isfinite(radius) or radius <= 0):
-            raise RefusedInputError(f"« rayon_m » : une distance positive en mètres est "
-                                    f"attendue, reçu {radius!r}.")
+        if (
+            isinstance(radius, bool)
+            or not isinstance(radius, int | float)
+            or not math.isfinite(radius)
+            or radius <= 0
+        ):
+            raise RefusedInputError(
+                f"« rayon_m » : une distance positive en mètres est attendue, reçu {radius!r}."
+            )
     if "decoupe_par" in rule:
         if "garder" not in rule:
             raise RefusedInputError("« decoupe_par » demande aussi « garder ».")
         _check_texts(rule, "decoupe_par")
         keep = rule["garder"]
-        if keep != "nord" and not (isinstance(keep, dict) and set(keep) == {"touchant"}
-                                   and _are_texts(keep["touchant"])):
+        if keep != "nord" and not (
+            isinstance(keep, dict) and set(keep) == {"touchant"} and _are_texts(keep["touchant"])
+        ):
             raise RefusedInputError(_KEEP)
     elif "garder" in rule:
         raise RefusedInputError("« garder » n’a de sens qu’avec « decoupe_par ».")
@@ -132,12 +140,15 @@ def _commune(communes: gpd.GeoDataFrame, code: str, key: str) -> BaseGeometry:
 
 
 def _station_disc(stations: gpd.GeoDataFrame, rule: dict) -> BaseGeometry:
-    chosen = stations[stations["nom"].isin(rule["gares"])
-                      & stations["ligne"].isin(rule["lignes_gares"])]
+    chosen = stations[
+        stations["nom"].isin(rule["gares"]) & stations["ligne"].isin(rule["lignes_gares"])
+    ]
     missing = set(rule["gares"]) - set(chosen["nom"])
     if missing:
-        raise RefusedInputError(f"« gares » : gare(s) introuvable(s) sur "
-                                f"{', '.join(rule['lignes_gares'])} : {_quoted(sorted(missing))}.")
+        raise RefusedInputError(
+            f"« gares » : gare(s) introuvable(s) sur "
+            f"{', '.join(rule['lignes_gares'])} : {_quoted(sorted(missing))}."
+        )
     return chosen.geometry.buffer(float(rule["rayon_m"]), quad_segs=32).union_all()
 
 

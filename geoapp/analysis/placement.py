@@ -54,10 +54,16 @@ def _within(point: Point, gdf: gpd.GeoDataFrame, radius_m: float, columns: list[
     return near[columns + ["distance_m"]].to_dict("records")
 
 
-def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float,
-                     corridors: gpd.GeoDataFrame, stations: gpd.GeoDataFrame,
-                     experiments: gpd.GeoDataFrame, sides: gpd.GeoDataFrame | None = None,
-                     ) -> Placement:
+def assess_placement(
+    point: Point,
+    district: BaseGeometry,
+    *,
+    tolerance_m: float,
+    corridors: gpd.GeoDataFrame,
+    stations: gpd.GeoDataFrame,
+    experiments: gpd.GeoDataFrame,
+    sides: gpd.GeoDataFrame | None = None,
+) -> Placement:
     """Assess ``point`` (EPSG:2154) against its ``district`` perimeter.
 
     Parameters
@@ -76,10 +82,15 @@ def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float
         Sides of the district cut by its corridors (``side_id``).
     """
     if not tolerance_m >= 0:  # also refuses NaN, which would reject every point
-        raise ValueError(f"tolerance_m : une distance positive ou nulle en mètres est attendue, "
-                         f"reçu {tolerance_m}.")
-    frames = {"corridors": (corridors, ("names", "kind")), "stations": (stations, ("nom", "ligne")),
-              "experiments": (experiments, ("id", "title"))}
+        raise ValueError(
+            f"tolerance_m : une distance positive ou nulle en mètres est attendue, "
+            f"reçu {tolerance_m}."
+        )
+    frames = {
+        "corridors": (corridors, ("names", "kind")),
+        "stations": (stations, ("nom", "ligne")),
+        "experiments": (experiments, ("id", "title")),
+    }
     if sides is not None:
         frames["sides"] = (sides, ("side_id",))
     for name, (gdf, columns) in frames.items():
@@ -90,8 +101,10 @@ def assess_placement(point: Point, district: BaseGeometry, *, tolerance_m: float
         hit = sides[sides.contains(point)]
         side = int(hit["side_id"].iloc[0]) if not hit.empty else None
     return Placement(
-        inside=outside == 0.0, distance_outside_m=round(outside, 1),
-        accepted=outside <= tolerance_m, tolerance_m=tolerance_m,
+        inside=outside == 0.0,
+        distance_outside_m=round(outside, 1),
+        accepted=outside <= tolerance_m,
+        tolerance_m=tolerance_m,
         nearest_cut=_nearest(point, corridors, ["names", "kind"]),
         side_id=side,
         nearest_station=_nearest(point, stations, ["nom", "ligne"]),

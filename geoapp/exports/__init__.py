@@ -89,31 +89,65 @@ def _data(name: str) -> Callable[[Scene, ExportOptions], bytes]:
 
         if name == "gpkg":
             return data.write_geopackage(scene, crs=options.crs)
-        return {"geojson": data.write_geojson, "csv": data.write_experiments_csv,
-                "kml": data.write_kml}[name](scene)
+        return {
+            "geojson": data.write_geojson,
+            "csv": data.write_experiments_csv,
+            "kml": data.write_kml,
+        }[name](scene)
 
     return build
 
 
-FORMATS: dict[str, ExportFormat] = {f.key: f for f in (
-    ExportFormat("png", "png", "image/png", "Image PNG", _static("png"), sized=True),
-    ExportFormat("svg", "svg", "image/svg+xml", "Image vectorielle SVG", _static("svg"),
-                 sized=True),
-    ExportFormat("pdf", "pdf", "application/pdf", "Carte PDF (vectorielle)", _static("pdf"),
-                 sized=True, default_size="a4"),
-    ExportFormat("fiche", "fiche.pdf", "application/pdf", "Fiche quartier (PDF A4)", _sheet,
-                 default_size="a4"),
-    ExportFormat("html", "html", "text/html; charset=utf-8",
-                 "Carte interactive hors ligne (HTML)", _html),
-    ExportFormat("gpkg", "gpkg", "application/geopackage+sqlite3", "GeoPackage (SIG)",
-                 _data("gpkg"), projected=True),
-    ExportFormat("geojson", "geojson", "application/geo+json", "GeoJSON (WGS84)",
-                 _data("geojson")),
-    ExportFormat("csv", "csv", "text/csv; charset=utf-8",
-                 "Tableau des expérimentations (CSV Excel)", _data("csv")),
-    ExportFormat("kml", "kml", "application/vnd.google-earth.kml+xml", "KML (Google Earth)",
-                 _data("kml")),
-)}
+FORMATS: dict[str, ExportFormat] = {
+    f.key: f
+    for f in (
+        ExportFormat("png", "png", "image/png", "Image PNG", _static("png"), sized=True),
+        ExportFormat(
+            "svg", "svg", "image/svg+xml", "Image vectorielle SVG", _static("svg"), sized=True
+        ),
+        ExportFormat(
+            "pdf",
+            "pdf",
+            "application/pdf",
+            "Carte PDF (vectorielle)",
+            _static("pdf"),
+            sized=True,
+            default_size="a4",
+        ),
+        ExportFormat(
+            "fiche",
+            "fiche.pdf",
+            "application/pdf",
+            "Fiche quartier (PDF A4)",
+            _sheet,
+            default_size="a4",
+        ),
+        ExportFormat(
+            "html", "html", "text/html; charset=utf-8", "Carte interactive hors ligne (HTML)", _html
+        ),
+        ExportFormat(
+            "gpkg",
+            "gpkg",
+            "application/geopackage+sqlite3",
+            "GeoPackage (SIG)",
+            _data("gpkg"),
+            projected=True,
+        ),
+        ExportFormat(
+            "geojson", "geojson", "application/geo+json", "GeoJSON (WGS84)", _data("geojson")
+        ),
+        ExportFormat(
+            "csv",
+            "csv",
+            "text/csv; charset=utf-8",
+            "Tableau des expérimentations (CSV Excel)",
+            _data("csv"),
+        ),
+        ExportFormat(
+            "kml", "kml", "application/vnd.google-earth.kml+xml", "KML (Google Earth)", _data("kml")
+        ),
+    )
+}
 BY_SUFFIX = {f.suffix: f for f in FORMATS.values()}
 
 
@@ -122,24 +156,33 @@ def get_format(key: str) -> ExportFormat:
     try:
         return FORMATS[key]
     except KeyError:
-        raise GeoappError(f"Format d’export inconnu : « {key} ». Formats possibles : "
-                          + ", ".join(FORMATS) + ".", 404) from None
+        raise GeoappError(
+            f"Format d’export inconnu : « {key} ». Formats possibles : " + ", ".join(FORMATS) + ".",
+            404,
+        ) from None
 
 
-def parse_options(fmt: ExportFormat, *, size: str | None = None,
-                  crs: str | int | None = None) -> ExportOptions:
+def parse_options(
+    fmt: ExportFormat, *, size: str | None = None, crs: str | int | None = None
+) -> ExportOptions:
     """Check ``size`` and ``crs`` (as typed by a user) -> options; French 400 if wrong."""
     size = size or fmt.default_size
     if size not in SIZES:
-        raise GeoappError(f"Taille inconnue : « {size} ». Tailles possibles : diapo (16:9, "
-                          "1920×1080) ou a4 (A4 paysage, 300 dpi).", 400)
+        raise GeoappError(
+            f"Taille inconnue : « {size} ». Tailles possibles : diapo (16:9, "
+            "1920×1080) ou a4 (A4 paysage, 300 dpi).",
+            400,
+        )
     try:
         code = int(str(crs).removeprefix("EPSG:")) if crs not in (None, "") else 2154
     except ValueError:
         code = -1
     if code not in CRS_CODES:
-        raise GeoappError(f"Système de coordonnées inconnu : « {crs} ». Choix possibles : "
-                          "2154 (Lambert-93) ou 4326 (WGS84).", 400)
+        raise GeoappError(
+            f"Système de coordonnées inconnu : « {crs} ». Choix possibles : "
+            "2154 (Lambert-93) ou 4326 (WGS84).",
+            400,
+        )
     return ExportOptions(size=size if fmt.sized else fmt.default_size, crs=code)
 
 
@@ -147,9 +190,15 @@ def export_filename(scene: Scene, fmt: ExportFormat, options: ExportOptions) -> 
     """``qmi-<district|programme>[-<filters>]-<kind>[-<size>|-<crs>].<ext>`` in ASCII."""
     parts = ["qmi", scene.label]
     parts += [_ascii(v) for v in (scene.district, scene.theme, scene.status) if v]
-    parts.append({"png": "carte", "svg": "carte", "pdf": "carte", "html": "carte-interactive",
-                  "csv": "experimentations"}.get(fmt.key, "fiche" if fmt.key == "fiche"
-                                                 else "donnees"))
+    parts.append(
+        {
+            "png": "carte",
+            "svg": "carte",
+            "pdf": "carte",
+            "html": "carte-interactive",
+            "csv": "experimentations",
+        }.get(fmt.key, "fiche" if fmt.key == "fiche" else "donnees")
+    )
     if fmt.sized:
         parts.append(options.size)
     if fmt.projected:
@@ -164,10 +213,20 @@ def _ascii(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in flat.lower()).split())
 
 
-def make_export(atlas: Atlas, store, *, target: str, fmt: str, size: str | None = None,
-                crs: str | int | None = None, theme: str | None = None,
-                status: str | None = None, district: str | None = None,
-                cache: ExportCache | None = None, today: date | None = None) -> Export:
+def make_export(
+    atlas: Atlas,
+    store,
+    *,
+    target: str,
+    fmt: str,
+    size: str | None = None,
+    crs: str | int | None = None,
+    theme: str | None = None,
+    status: str | None = None,
+    district: str | None = None,
+    cache: ExportCache | None = None,
+    today: date | None = None,
+) -> Export:
     """Build (or fetch from ``cache``) one export; what the web route and the CLI call.
 
     ``target`` is a district slug or ``"all"``; ``store`` gives ``list_experiments`` and
@@ -184,29 +243,63 @@ def make_export(atlas: Atlas, store, *, target: str, fmt: str, size: str | None 
 
     def build() -> bytes:
         rows = store.list_experiments(theme=theme, status=status)
-        scene = make_scene(atlas, experiments_frame(rows), target, theme=theme, status=status,
-                           district=district, today=today)
+        scene = make_scene(
+            atlas,
+            experiments_frame(rows),
+            target,
+            theme=theme,
+            status=status,
+            district=district,
+            today=today,
+        )
         return format_.build(scene, options)
 
-    parts = {"v": FORMAT_VERSION, "atlas": atlas_fingerprint(atlas), "target": target,
-             "fmt": format_.key, "size": options.size, "crs": options.crs, "theme": theme,
-             "status": status, "district": district}
+    parts = {
+        "v": FORMAT_VERSION,
+        "atlas": atlas_fingerprint(atlas),
+        "target": target,
+        "fmt": format_.key,
+        "size": options.size,
+        "crs": options.crs,
+        "theme": theme,
+        "status": status,
+        "district": district,
+    }
     cache = cache or ExportCache(None)
-    data = cache.get_or_build(parts, build, version=store.data_version(),
-                              day=today.isoformat(), suffix=format_.extension)
-    name_scene = Scene(atlas, target, experiments_frame([]), theme, status, today,
-                       district if target == ALL else None)
+    data = cache.get_or_build(
+        parts, build, version=store.data_version(), day=today.isoformat(), suffix=format_.extension
+    )
+    name_scene = Scene(
+        atlas,
+        target,
+        experiments_frame([]),
+        theme,
+        status,
+        today,
+        district if target == ALL else None,
+    )
     return Export(data, export_filename(name_scene, format_, options), format_.mimetype)
 
 
 # Every export of one target, as the menu offers them: (format, options).
-BATCH = [("png", {"size": "diapo"}), ("png", {"size": "a4"}), ("svg", {"size": "diapo"}),
-         ("pdf", {"size": "a4"}), ("fiche", {}), ("html", {}), ("gpkg", {"crs": 2154}),
-         ("gpkg", {"crs": 4326}), ("geojson", {}), ("csv", {}), ("kml", {})]
+BATCH = [
+    ("png", {"size": "diapo"}),
+    ("png", {"size": "a4"}),
+    ("svg", {"size": "diapo"}),
+    ("pdf", {"size": "a4"}),
+    ("fiche", {}),
+    ("html", {}),
+    ("gpkg", {"crs": 2154}),
+    ("gpkg", {"crs": 4326}),
+    ("geojson", {}),
+    ("csv", {}),
+    ("kml", {}),
+]
 
 
-def batch_jobs(atlas: Atlas, *, target: str | None = None,
-               fmt: str | None = None) -> list[tuple[str, str, dict]]:
+def batch_jobs(
+    atlas: Atlas, *, target: str | None = None, fmt: str | None = None
+) -> list[tuple[str, str, dict]]:
     """``(target, format, options)`` for every district and the programme (``--tout``),
     optionally narrowed to one target or one format (checked: French 404 if unknown)."""
     if target and target != ALL:
@@ -232,10 +325,15 @@ def write_export(export: Export, out: Path, *, directory: bool = False) -> Path:
     return path
 
 
-_OS_ERRORS = {errno.ENOENT: "dossier introuvable", errno.EACCES: "permission refusée",
-              errno.EPERM: "permission refusée", errno.ENOTDIR: "un élément du chemin "
-              "n’est pas un dossier", errno.EISDIR: "c’est un dossier",
-              errno.EROFS: "support en lecture seule", errno.ENOSPC: "disque plein"}
+_OS_ERRORS = {
+    errno.ENOENT: "dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "permission refusée",
+    errno.ENOTDIR: "un élément du chemin n’est pas un dossier",
+    errno.EISDIR: "c’est un dossier",
+    errno.EROFS: "support en lecture seule",
+    errno.ENOSPC: "disque plein",
+}
 
 
 _FINGERPRINTS: dict[int, tuple[Atlas, str]] = {}
@@ -254,6 +352,20 @@ def atlas_fingerprint(atlas: Atlas) -> str:
     return _FINGERPRINTS[id(atlas)][1]
 
 
-__all__ = ["ALL", "BATCH", "FORMATS", "Export", "ExportCache", "ExportFormat",
-           "ExportOptions", "Scene", "batch_jobs", "export_filename", "get_format",
-           "make_export", "make_scene", "parse_options", "write_export"]
+__all__ = [
+    "ALL",
+    "BATCH",
+    "FORMATS",
+    "Export",
+    "ExportCache",
+    "ExportFormat",
+    "ExportOptions",
+    "Scene",
+    "batch_jobs",
+    "export_filename",
+    "get_format",
+    "make_export",
+    "make_scene",
+    "parse_options",
+    "write_export",
+]

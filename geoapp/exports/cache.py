@@ -31,12 +31,14 @@ class ExportCache:
         """Where the export described by ``parts`` lives (``None`` when disabled)."""
         if self.root is None:
             return None
-        digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str)
-                                .encode("utf-8")).hexdigest()[:32]
+        digest = hashlib.sha256(
+            json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()[:32]
         return self.root / f"{self._prefix(version, day)}{digest}.{suffix}"
 
-    def get_or_build(self, parts: dict, build: Callable[[], bytes], *, version: int, day: str,
-                     suffix: str) -> bytes:
+    def get_or_build(
+        self, parts: dict, build: Callable[[], bytes], *, version: int, day: str, suffix: str
+    ) -> bytes:
         """The cached bytes for ``parts``, or ``build()`` stored then returned."""
         path = self.path(parts, version=version, day=day, suffix=suffix)
         if path is not None and path.is_file():

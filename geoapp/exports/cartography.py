@@ -32,10 +32,16 @@ _TO_L93 = pyproj.Transformer.from_crs(DISPLAY_CRS, ANALYSIS_CRS, always_xy=True)
 _TO_WGS84 = pyproj.Transformer.from_crs(ANALYSIS_CRS, DISPLAY_CRS, always_xy=True)
 _NICE_LENGTHS_M = (50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000)
 # Offsets (in points) tried around a point label: right, left, above, below, diagonals.
-_POINT_SPOTS = ((1, 0, "left", "center"), (-1, 0, "right", "center"),
-                (0, 1, "center", "bottom"), (0, -1, "center", "top"),
-                (0.8, 0.8, "left", "bottom"), (-0.8, 0.8, "right", "bottom"),
-                (0.8, -0.8, "left", "top"), (-0.8, -0.8, "right", "top"))
+_POINT_SPOTS = (
+    (1, 0, "left", "center"),
+    (-1, 0, "right", "center"),
+    (0, 1, "center", "bottom"),
+    (0, -1, "center", "top"),
+    (0.8, 0.8, "left", "bottom"),
+    (-0.8, 0.8, "right", "bottom"),
+    (0.8, -0.8, "left", "top"),
+    (-0.8, -0.8, "right", "top"),
+)
 
 
 def halo(width: float) -> list:
@@ -67,8 +73,9 @@ def set_view(ax: Axes, bounds: Sequence[float], *, pad_m: float) -> tuple[float,
     return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
-def in_view(gdf: gpd.GeoDataFrame, view: Sequence[float], *, margin: float = 0.05,
-            clip: bool = False) -> gpd.GeoDataFrame:
+def in_view(
+    gdf: gpd.GeoDataFrame, view: Sequence[float], *, margin: float = 0.05, clip: bool = False
+) -> gpd.GeoDataFrame:
     """Rows of ``gdf`` touching the view (grown by ``margin`` of its width).
 
     With ``clip`` the geometries are cut to that rectangle (fewer vertices in SVG/PDF);
@@ -92,9 +99,12 @@ def add_polygons(ax: Axes, geoms, **style) -> PathCollection:
     so the exports build their collections directly: one draw per saved figure.
     """
     parts, index = shapely.get_parts(np.asarray(geoms), return_index=True)
-    paths = [Path.make_compound_path(*[Path(np.asarray(ring.coords), closed=True)
-                                      for ring in (p.exterior, *p.interiors)])
-             for p in parts]
+    paths = [
+        Path.make_compound_path(
+            *[Path(np.asarray(ring.coords), closed=True) for ring in (p.exterior, *p.interiors)]
+        )
+        for p in parts
+    ]
     for key in ("facecolor", "edgecolor"):
         if key in style and not isinstance(style[key], str):
             style[key] = np.asarray(style[key], dtype=object)[index].tolist()
@@ -130,17 +140,42 @@ def draw_scale_bar(ax: Axes, *, scale: float, fraction: float = 0.22) -> None:
     length = max([n for n in _NICE_LENGTHS_M if n <= width * fraction] or [_NICE_LENGTHS_M[0]])
     bar_h = height * 0.011
     left, base = x0 + width * 0.03, y0 + height * 0.045
-    ax.add_patch(Rectangle((left - width * 0.012, base - height * 0.03), length + width * 0.05,
-                           height * 0.085, facecolor="white", alpha=0.85, edgecolor="none",
-                           zorder=40))
+    ax.add_patch(
+        Rectangle(
+            (left - width * 0.012, base - height * 0.03),
+            length + width * 0.05,
+            height * 0.085,
+            facecolor="white",
+            alpha=0.85,
+            edgecolor="none",
+            zorder=40,
+        )
+    )
     for i in range(4):
-        ax.add_patch(Rectangle((left + i * length / 4, base), length / 4, bar_h,
-                               facecolor=INK if i % 2 == 0 else "white", edgecolor=INK,
-                               linewidth=0.8 * scale, zorder=41))
+        ax.add_patch(
+            Rectangle(
+                (left + i * length / 4, base),
+                length / 4,
+                bar_h,
+                facecolor=INK if i % 2 == 0 else "white",
+                edgecolor=INK,
+                linewidth=0.8 * scale,
+                zorder=41,
+            )
+        )
     for value in (0, length / 2, length):
         text = _length_label(value, unit=value == length, km=length >= 1000)
-        ax.text(left + value, base + bar_h * 1.6, text, ha="center", va="bottom",
-                fontsize=10 * scale, color=INK, family=FONT, zorder=42)
+        ax.text(
+            left + value,
+            base + bar_h * 1.6,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=10 * scale,
+            color=INK,
+            family=FONT,
+            zorder=42,
+        )
 
 
 def _length_label(metres: float, *, unit: bool, km: bool) -> str:
@@ -178,13 +213,29 @@ def draw_north_arrow(ax: Axes, *, scale: float, at: tuple[float, float] = (0.955
     notch = (cx + math.sin(angle) * size * 0.25 * sx, cy - math.cos(angle) * size * 0.25 * sy)
     left = (base[0] - wing[0], base[1] - wing[1])
     right = (base[0] + wing[0], base[1] + wing[1])
-    common = {"transform": ax.transAxes, "zorder": 42, "edgecolor": INK,
-              "linewidth": 1.0 * scale, "joinstyle": "miter"}
+    common = {
+        "transform": ax.transAxes,
+        "zorder": 42,
+        "edgecolor": INK,
+        "linewidth": 1.0 * scale,
+        "joinstyle": "miter",
+    }
     ax.add_patch(Polygon([tip, left, notch], closed=True, facecolor=INK, **common))
     ax.add_patch(Polygon([tip, notch, right], closed=True, facecolor="white", **common))
-    ax.text(tip[0], tip[1] + 0.012, "N", transform=ax.transAxes, ha="center", va="bottom",
-            fontsize=15 * scale, fontweight="bold", color=INK, family=FONT, zorder=42,
-            path_effects=halo(3 * scale))
+    ax.text(
+        tip[0],
+        tip[1] + 0.012,
+        "N",
+        transform=ax.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=15 * scale,
+        fontweight="bold",
+        color=INK,
+        family=FONT,
+        zorder=42,
+        path_effects=halo(3 * scale),
+    )
 
 
 class LabelPlacer:
@@ -233,8 +284,12 @@ class LabelPlacer:
             box = Text.get_window_extent(artist, self.renderer).padded(self.pad)
         else:
             box = artist.get_window_extent(self.renderer).padded(self.pad)
-        inside = (box.x0 >= self.frame.x0 and box.x1 <= self.frame.x1
-                  and box.y0 >= self.frame.y0 and box.y1 <= self.frame.y1)
+        inside = (
+            box.x0 >= self.frame.x0
+            and box.x1 <= self.frame.x1
+            and box.y0 >= self.frame.y0
+            and box.y1 <= self.frame.y1
+        )
         if not inside or (self.boxes and box.count_overlaps(self.boxes)):
             return False
         if soft and len(self.soft):
@@ -245,11 +300,19 @@ class LabelPlacer:
         self.boxes.append(box)
         return True
 
-    def place_point_label(self, text: str, xy: tuple[float, float], *, offset_pt: float,
-                          spots: Sequence[tuple] = _POINT_SPOTS, **style) -> Annotation | None:
+    def place_point_label(
+        self,
+        text: str,
+        xy: tuple[float, float],
+        *,
+        offset_pt: float,
+        spots: Sequence[tuple] = _POINT_SPOTS,
+        **style,
+    ) -> Annotation | None:
         """Try the label around ``xy`` (data) at ``offset_pt``; ``None`` if nowhere fits."""
-        label = self.ax.annotate(text, xy=xy, xytext=(0, 0), textcoords="offset points",
-                                 annotation_clip=False, **style)
+        label = self.ax.annotate(
+            text, xy=xy, xytext=(0, 0), textcoords="offset points", annotation_clip=False, **style
+        )
         for soft in (True, False):
             for dx, dy, ha, va in spots:
                 label.xyann = (dx * offset_pt, dy * offset_pt)
@@ -260,13 +323,27 @@ class LabelPlacer:
         label.remove()
         return None
 
-    def place_on_candidates(self, text: str, candidates: Iterable[tuple[float, float]], *,
-                            avoid_lines: bool = False, **style) -> Annotation | None:
+    def place_on_candidates(
+        self,
+        text: str,
+        candidates: Iterable[tuple[float, float]],
+        *,
+        avoid_lines: bool = False,
+        **style,
+    ) -> Annotation | None:
         """Centre the label on the first candidate point (data) where it fits."""
-        label = self.ax.annotate(text, xy=(0, 0), xytext=(0, 0), textcoords="offset points",
-                                 ha="center", va="center", annotation_clip=False, **style)
+        label = self.ax.annotate(
+            text,
+            xy=(0, 0),
+            xytext=(0, 0),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            annotation_clip=False,
+            **style,
+        )
         candidates = list(candidates)
-        for soft in ((True, False) if avoid_lines else (False,)):
+        for soft in (True, False) if avoid_lines else (False,):
             for xy in candidates:
                 label.xy = xy
                 if self.fits(label, soft=soft):

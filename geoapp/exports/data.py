@@ -64,7 +64,8 @@ def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
         "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
         "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
         "experimentations": exps[["numero"] + EXPERIMENT_FIELDS + ["geometry"]].rename(
-            columns={"id": "id_experimentation"}),
+            columns={"id": "id_experimentation"}
+        ),
     }
 
 
@@ -98,8 +99,13 @@ def write_geopackage(scene: Scene, *, crs: int = 2154) -> bytes:
         path = Path(tmp) / "qmi.gpkg"
         for name, layer in export_layers(scene).items():
             flat = _flat(layer).to_crs(target)
-            flat.to_file(path, layer=name, driver="GPKG", engine="pyogrio",
-                         geometry_type=_geometry_type(name))
+            flat.to_file(
+                path,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                geometry_type=_geometry_type(name),
+            )
         return path.read_bytes()
 
 
@@ -111,13 +117,13 @@ def write_geojson(scene: Scene) -> bytes:
     """One WGS84 FeatureCollection; each feature's ``couche`` names its layer."""
     features = []
     for name, layer in export_layers(scene).items():
-        data = json.loads(layer.to_crs(DISPLAY_CRS).to_json(drop_id=True, ensure_ascii=False,
-                                                            na="null"))
+        data = json.loads(
+            layer.to_crs(DISPLAY_CRS).to_json(drop_id=True, ensure_ascii=False, na="null")
+        )
         for feature in data["features"]:
             feature["properties"] = {"couche": name, **feature["properties"]}
             features.append(feature)
-    collection = {"type": "FeatureCollection", "name": f"qmi-{scene.label}",
-                  "features": features}
+    collection = {"type": "FeatureCollection", "name": f"qmi-{scene.label}", "features": features}
     return json.dumps(collection, ensure_ascii=False).encode("utf-8")
 
 
@@ -185,9 +191,11 @@ def write_kml(scene: Scene) -> bytes:
         _extended(point, row, STATION_FIELDS)
     folder = kml.newfolder(name="experimentations")
     for row in _flat(layers["experimentations"]).itertuples():
-        point = folder.newpoint(name=_xml_text(f"{row.numero}. {row.title}"),
-                                coords=[(row.geometry.x, row.geometry.y)],
-                                description=_xml_text(row.description or ""))
+        point = folder.newpoint(
+            name=_xml_text(f"{row.numero}. {row.title}"),
+            coords=[(row.geometry.x, row.geometry.y)],
+            description=_xml_text(row.description or ""),
+        )
         point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
         _extended(point, row, list(layers["experimentations"].columns.drop("geometry")))
     with _KML_LOCK:
@@ -213,17 +221,18 @@ def _new_area(folder, name: str, geometry):
 
 
 def _new_polygon(parent, polygon, **options):
-    return parent.newpolygon(outerboundaryis=list(polygon.exterior.coords),
-                             innerboundaryis=[list(r.coords) for r in polygon.interiors],
-                             **options)
+    return parent.newpolygon(
+        outerboundaryis=list(polygon.exterior.coords),
+        innerboundaryis=[list(r.coords) for r in polygon.interiors],
+        **options,
+    )
 
 
 def _extended(feature, row, fields: list[str]) -> None:
     """Fields as KML ExtendedData (the description is already the KML one)."""
     for name in fields:
         value = getattr(row, name)
-        if name == "description" or value is None or (isinstance(value, float)
-                                                      and pd.isna(value)):
+        if name == "description" or value is None or (isinstance(value, float) and pd.isna(value)):
             continue
         feature.extendeddata.newdata(name=name, value=_xml_text(value))
 
@@ -232,5 +241,5 @@ def _kml_colour(hex_colour: str, opacity: float = 1.0) -> str:
     """``#rrggbb`` -> KML's ``aabbggrr`` (grey for anything else)."""
     if not isinstance(hex_colour, str) or not _HEX_COLOUR.fullmatch(hex_colour):
         hex_colour = "#5b6270"
-    r, g, b = (hex_colour.lstrip("#")[i:i + 2] for i in (0, 2, 4))
+    r, g, b = (hex_colour.lstrip("#")[i : i + 2] for i in (0, 2, 4))
     return f"{round(opacity * 255):02x}{b}{g}{r}"

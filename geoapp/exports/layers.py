@@ -73,8 +73,16 @@ def line_label(name: str) -> str:
     return name
 
 
-def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float,
-                   detail: str = "full", furniture: bool = True) -> Drawn:
+def draw_scene_map(
+    ax: Axes,
+    scene: Scene,
+    bounds,
+    *,
+    scale: float,
+    pad_m: float,
+    detail: str = "full",
+    furniture: bool = True,
+) -> Drawn:
     """Draw ``scene`` on ``ax`` around ``bounds`` (L93 metres) and return what is shown.
 
     ``detail`` is ``"full"`` (every label), ``"compact"`` (inset panels: line badges and
@@ -91,27 +99,56 @@ def draw_scene_map(ax: Axes, scene: Scene, bounds, *, scale: float, pad_m: float
     drawn = Drawn()
     _communes(ax, scene, view, scale)
     districts = in_view(scene.atlas.districts, view)
-    add_polygons(ax, districts.geometry, facecolor=DISTRICT_FILL, edgecolor=BRAND,
-                 linewidth=2.4 * scale, zorder=5)
+    add_polygons(
+        ax,
+        districts.geometry,
+        facecolor=DISTRICT_FILL,
+        edgecolor=BRAND,
+        linewidth=2.4 * scale,
+        zorder=5,
+    )
     lines = _lines(ax, scene, view, scale, overview=detail == "overview")
-    stations = gpd.GeoDataFrame() if detail == "overview" else _stations(ax, scene, view,
-                                                                         scale)
+    stations = gpd.GeoDataFrame() if detail == "overview" else _stations(ax, scene, view, scale)
     experiments = _experiments(ax, scene, view, scale, numbered=detail != "overview")
-    drawn.lines = {n: (c, k) for n, c, k in lines[["nom", "couleur", "kind"]].drop_duplicates(
-        "nom").sort_values("nom").itertuples(index=False)}
+    drawn.lines = {
+        n: (c, k)
+        for n, c, k in lines[["nom", "couleur", "kind"]]
+        .drop_duplicates("nom")
+        .sort_values("nom")
+        .itertuples(index=False)
+    }
     drawn.stations, drawn.experiments = len(stations), len(experiments)
     drawn.context_rail = detail == "overview"
     drawn.themes = [t for t in THEMES if t in set(experiments.get("theme", []))]
     if furniture:
         draw_scale_bar(ax, scale=scale)
         draw_north_arrow(ax, scale=scale)
-    _labels(ax, scene, view, scale, detail=detail, furniture=furniture, lines=lines,
-            stations=stations, experiments=experiments)
+    _labels(
+        ax,
+        scene,
+        view,
+        scale,
+        detail=detail,
+        furniture=furniture,
+        lines=lines,
+        stations=stations,
+        experiments=experiments,
+    )
     return drawn
 
 
-def _labels(ax: Axes, scene: Scene, view, scale: float, *, detail: str, furniture: bool,
-            lines, stations, experiments) -> None:
+def _labels(
+    ax: Axes,
+    scene: Scene,
+    view,
+    scale: float,
+    *,
+    detail: str,
+    furniture: bool,
+    lines,
+    stations,
+    experiments,
+) -> None:
     """Names by priority, none over another: line badges, stations, then communes."""
     placer = LabelPlacer(ax, pad_px=2 * scale)
     if furniture:  # the scale bar (lower left) and the north arrow (upper right)
@@ -130,10 +167,19 @@ def _labels(ax: Axes, scene: Scene, view, scale: float, *, detail: str, furnitur
 def _communes(ax: Axes, scene: Scene, view, scale: float) -> None:
     communes = in_view(scene.atlas.layers["communes"], view, clip=True)
     home = set(scene.districts["code_insee"])
-    fill = np.where(communes["code_insee"].isin(home), COMMUNE_HOME_FILL,
-                    np.where(communes["mgp"].astype(bool), COMMUNE_FILL, COMMUNE_FILL_OUTSIDE))
-    add_polygons(ax, communes.geometry, facecolor=fill, edgecolor=COMMUNE_EDGE,
-                 linewidth=0.7 * scale, zorder=1)
+    fill = np.where(
+        communes["code_insee"].isin(home),
+        COMMUNE_HOME_FILL,
+        np.where(communes["mgp"].astype(bool), COMMUNE_FILL, COMMUNE_FILL_OUTSIDE),
+    )
+    add_polygons(
+        ax,
+        communes.geometry,
+        facecolor=fill,
+        edgecolor=COMMUNE_EDGE,
+        linewidth=0.7 * scale,
+        zorder=1,
+    )
 
 
 def _lines(ax: Axes, scene: Scene, view, scale: float, *, overview: bool) -> gpd.GeoDataFrame:
@@ -149,37 +195,75 @@ def _lines(ax: Axes, scene: Scene, view, scale: float, *, overview: bool) -> gpd
     width = 3.6 * scale
     trams = rail["kind"] == "tramway"
     add_lines(ax, rail.geometry, colors="white", linewidths=width + 2.4 * scale, zorder=9)
-    add_lines(ax, rail.geometry[~trams], colors=rail.loc[~trams, "couleur"],
-              linewidths=width, zorder=11, capstyle="butt")
-    add_lines(ax, rail.geometry[trams], colors=rail.loc[trams, "couleur"],
-              linewidths=width * 0.8, linestyles=(0, (3, 1.5)), zorder=10)
+    add_lines(
+        ax,
+        rail.geometry[~trams],
+        colors=rail.loc[~trams, "couleur"],
+        linewidths=width,
+        zorder=11,
+        capstyle="butt",
+    )
+    add_lines(
+        ax,
+        rail.geometry[trams],
+        colors=rail.loc[trams, "couleur"],
+        linewidths=width * 0.8,
+        linestyles=(0, (3, 1.5)),
+        zorder=10,
+    )
     return rail
 
 
 def _stations(ax: Axes, scene: Scene, view, scale: float) -> gpd.GeoDataFrame:
     stations = in_view(scene.atlas.stations, view, margin=-0.01)
-    ax.scatter(stations.geometry.x, stations.geometry.y, s=(8 * scale) ** 2, marker="o",
-               facecolor="white", edgecolor=STATION_EDGE, linewidths=1.8 * scale, zorder=20)
+    ax.scatter(
+        stations.geometry.x,
+        stations.geometry.y,
+        s=(8 * scale) ** 2,
+        marker="o",
+        facecolor="white",
+        edgecolor=STATION_EDGE,
+        linewidths=1.8 * scale,
+        zorder=20,
+    )
     return stations
 
 
-def _experiments(ax: Axes, scene: Scene, view, scale: float, *,
-                 numbered: bool) -> gpd.GeoDataFrame:
+def _experiments(ax: Axes, scene: Scene, view, scale: float, *, numbered: bool) -> gpd.GeoDataFrame:
     """Experiment markers by theme; coincident points are spread on a small ring."""
-    exps = in_view(scene.experiments, view, margin=-0.01) if len(scene.experiments) else \
-        scene.experiments
+    exps = (
+        in_view(scene.experiments, view, margin=-0.01)
+        if len(scene.experiments)
+        else scene.experiments
+    )
     if exps.empty:
         return exps
     radius_pt = (10 if numbered else 5) * scale
     xy = _spread(exps, 1.25 * radius_pt / points_per_metre(ax))
     colours = [THEME_COLOURS.get(t, MUTED) for t in exps["theme"]]
-    ax.scatter(xy[:, 0], xy[:, 1], s=(2 * radius_pt) ** 2, c=colours, edgecolors="white",
-               linewidths=1.6 * scale, zorder=25)
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=(2 * radius_pt) ** 2,
+        c=colours,
+        edgecolors="white",
+        linewidths=1.6 * scale,
+        zorder=25,
+    )
     if numbered:
         for (x, y), number, colour in zip(xy, exps["numero"], colours, strict=True):
-            ax.text(x, y, str(number), ha="center", va="center_baseline", family=FONT,
-                    fontsize=(9 if number < 10 else 7.5) * scale, fontweight="bold",
-                    color=text_colour_on(colour), zorder=26)
+            ax.text(
+                x,
+                y,
+                str(number),
+                ha="center",
+                va="center_baseline",
+                family=FONT,
+                fontsize=(9 if number < 10 else 7.5) * scale,
+                fontweight="bold",
+                color=text_colour_on(colour),
+                zorder=26,
+            )
     return exps.assign(_x=xy[:, 0], _y=xy[:, 1])
 
 
@@ -194,18 +278,20 @@ def _spread(points: gpd.GeoDataFrame, radius_m: float) -> np.ndarray:
     return xy + np.column_stack([np.cos(angle) * ring, np.sin(angle) * ring])
 
 
-def _block_markers(placer: LabelPlacer, stations, experiments, scale: float, *,
-                   numbered: bool) -> None:
+def _block_markers(
+    placer: LabelPlacer, stations, experiments, scale: float, *, numbered: bool
+) -> None:
     if len(stations):
-        placer.block_points(zip(stations.geometry.x, stations.geometry.y, strict=True),
-                            8 * scale)
+        placer.block_points(zip(stations.geometry.x, stations.geometry.y, strict=True), 8 * scale)
     if len(experiments):
-        placer.block_points(zip(experiments["_x"], experiments["_y"], strict=True),
-                            (11 if numbered else 6) * scale)
+        placer.block_points(
+            zip(experiments["_x"], experiments["_y"], strict=True), (11 if numbered else 6) * scale
+        )
 
 
-def _label_lines(placer: LabelPlacer, lines: gpd.GeoDataFrame, view, scene: Scene,
-                 scale: float) -> None:
+def _label_lines(
+    placer: LabelPlacer, lines: gpd.GeoDataFrame, view, scene: Scene, scale: float
+) -> None:
     """One badge per line name, in the line's colour, on the line where it fits,
     as close to the district as possible (that is where the line is a cut)."""
     if lines.empty:
@@ -214,28 +300,47 @@ def _label_lines(placer: LabelPlacer, lines: gpd.GeoDataFrame, view, scene: Scen
     merged = merged.assign(_len=merged.length).sort_values("_len", ascending=False)
     focus = scene.districts.geometry.union_all()
     for name, row in merged.iterrows():
-        spots = sorted(points_along(row.geometry, view, count=15),
-                       key=lambda xy: focus.distance(shapely.Point(xy)))
+        spots = sorted(
+            points_along(row.geometry, view, count=15),
+            key=lambda xy: focus.distance(shapely.Point(xy)),
+        )
         placer.place_on_candidates(
-            line_label(name), spots, fontsize=10 * scale, fontweight="bold", family=FONT,
-            color=text_colour_on(row["couleur"]), zorder=35,
-            bbox={"boxstyle": "round,pad=0.3", "facecolor": row["couleur"],
-                  "edgecolor": "white", "linewidth": 1.2 * scale})
+            line_label(name),
+            spots,
+            fontsize=10 * scale,
+            fontweight="bold",
+            family=FONT,
+            color=text_colour_on(row["couleur"]),
+            zorder=35,
+            bbox={
+                "boxstyle": "round,pad=0.3",
+                "facecolor": row["couleur"],
+                "edgecolor": "white",
+                "linewidth": 1.2 * scale,
+            },
+        )
 
 
-def _label_stations(placer: LabelPlacer, stations, scene: Scene, scale: float, *,
-                    compact: bool) -> None:
+def _label_stations(
+    placer: LabelPlacer, stations, scene: Scene, scale: float, *, compact: bool
+) -> None:
     if stations.empty:
         return
     area = scene.districts.geometry.union_all().buffer(150)
     inside = stations.intersects(area)
-    ordered = pd.concat([stations[inside], stations[~inside]]) if not compact else \
-        stations[inside]
+    ordered = pd.concat([stations[inside], stations[~inside]]) if not compact else stations[inside]
     for row in ordered.itertuples():
         placer.place_point_label(
-            row.nom, (row.geometry.x, row.geometry.y), offset_pt=11 * scale,
-            fontsize=(10 if not compact else 9.5) * scale, color=INK, family=FONT,
-            fontweight="bold", zorder=34, path_effects=halo(3 * scale))
+            row.nom,
+            (row.geometry.x, row.geometry.y),
+            offset_pt=11 * scale,
+            fontsize=(10 if not compact else 9.5) * scale,
+            color=INK,
+            family=FONT,
+            fontweight="bold",
+            zorder=34,
+            path_effects=halo(3 * scale),
+        )
 
 
 def _label_communes(placer: LabelPlacer, scene: Scene, view, scale: float) -> None:
@@ -253,9 +358,17 @@ def _label_communes(placer: LabelPlacer, scene: Scene, view, scale: float) -> No
             continue
         inner = room.buffer(-(view[2] - view[0]) * 0.05)
         spot = (inner if not inner.is_empty else room).representative_point()
-        spots = [(spot.x, spot.y)] + ([] if inner.is_empty else points_along(
-            inner.boundary, view, count=8))
+        spots = [(spot.x, spot.y)] + (
+            [] if inner.is_empty else points_along(inner.boundary, view, count=8)
+        )
         placer.place_on_candidates(
-            row.nom.upper(), spots, avoid_lines=True, fontsize=9.5 * scale, color=MUTED,
+            row.nom.upper(),
+            spots,
+            avoid_lines=True,
+            fontsize=9.5 * scale,
+            color=MUTED,
             family=FONT,
-            fontstyle="italic", zorder=6, path_effects=halo(2.5 * scale))
+            fontstyle="italic",
+            zorder=6,
+            path_effects=halo(2.5 * scale),
+        )

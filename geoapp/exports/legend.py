@@ -32,36 +32,72 @@ from geoapp.vocabulary import THEME_COLOURS, THEME_LABELS
 
 def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]:
     """``[(title, [(handle, label), …]), …]`` for what ``drawn`` reports."""
-    base = [(Patch(facecolor=DISTRICT_FILL, edgecolor=BRAND, linewidth=2 * scale),
-             "Quartier (périmètre indicatif)"),
-            (Patch(facecolor=COMMUNE_FILL, edgecolor=COMMUNE_EDGE, linewidth=scale), "Commune")]
+    base = [
+        (
+            Patch(facecolor=DISTRICT_FILL, edgecolor=BRAND, linewidth=2 * scale),
+            "Quartier (périmètre indicatif)",
+        ),
+        (Patch(facecolor=COMMUNE_FILL, edgecolor=COMMUNE_EDGE, linewidth=scale), "Commune"),
+    ]
     transport = []
     for name, (colour, kind) in drawn.lines.items():
         style = (0, (3, 1.5)) if kind == "tramway" else "-"
-        transport.append((Line2D([], [], color=colour, linewidth=3.5 * scale, linestyle=style),
-                          line_label(name)))
+        transport.append(
+            (Line2D([], [], color=colour, linewidth=3.5 * scale, linestyle=style), line_label(name))
+        )
     if drawn.context_rail:
-        transport.append((Line2D([], [], color=RAIL_CONTEXT, linewidth=1.5 * scale),
-                          "Voies ferrées et tramways"))
+        transport.append(
+            (Line2D([], [], color=RAIL_CONTEXT, linewidth=1.5 * scale), "Voies ferrées et tramways")
+        )
     if drawn.stations:
-        transport.append((Line2D([], [], linestyle="none", marker="o", markersize=9 * scale,
-                                 markerfacecolor="white", markeredgecolor=STATION_EDGE,
-                                 markeredgewidth=1.8 * scale), "Gare ou station"))
-    themes = [(Line2D([], [], linestyle="none", marker="o", markersize=12 * scale,
-                      markerfacecolor=THEME_COLOURS[t], markeredgecolor="white"),
-               THEME_LABELS[t]) for t in drawn.themes]
+        transport.append(
+            (
+                Line2D(
+                    [],
+                    [],
+                    linestyle="none",
+                    marker="o",
+                    markersize=9 * scale,
+                    markerfacecolor="white",
+                    markeredgecolor=STATION_EDGE,
+                    markeredgewidth=1.8 * scale,
+                ),
+                "Gare ou station",
+            )
+        )
+    themes = [
+        (
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                markersize=12 * scale,
+                markerfacecolor=THEME_COLOURS[t],
+                markeredgecolor="white",
+            ),
+            THEME_LABELS[t],
+        )
+        for t in drawn.themes
+    ]
     if not themes:
         themes = [(Line2D([], [], linestyle="none"), NO_EXPERIMENT)]
     sections = [("Quartiers et communes", base)]
     if transport:
-        sections.append(("Coupures urbaines et gares" if drawn.lines else "Transports",
-                         transport))
+        sections.append(("Coupures urbaines et gares" if drawn.lines else "Transports", transport))
     sections.append(("Expérimentations (par thème)", themes))
     return sections
 
 
-def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
-                across: bool = False, max_rows: int | None = None) -> Bbox:
+def draw_legend(
+    ax: Axes,
+    drawn: Drawn,
+    scale: float,
+    *,
+    fontsize: float = 10.5,
+    across: bool = False,
+    max_rows: int | None = None,
+) -> Bbox:
     """Draw the legend blocks from the top left of ``ax`` (hidden axes used as a box).
 
     ``across`` puts blocks side by side instead of one under the other; ``max_rows``
@@ -72,8 +108,9 @@ def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
     frame = ax.get_position()
     for _ in range(4):
         legends = _blocks(ax, drawn, scale, fontsize, across=across, max_rows=max_rows)
-        box = Bbox.union([legend.get_window_extent(ax.figure.canvas.get_renderer())
-                          for legend in legends]).transformed(ax.figure.transFigure.inverted())
+        box = Bbox.union(
+            [legend.get_window_extent(ax.figure.canvas.get_renderer()) for legend in legends]
+        ).transformed(ax.figure.transFigure.inverted())
         if box.y0 >= frame.y0 - 1e-3 and box.x1 <= frame.x1 + 1e-3:
             break
         for legend in legends:
@@ -82,8 +119,9 @@ def draw_legend(ax: Axes, drawn: Drawn, scale: float, *, fontsize: float = 10.5,
     return box
 
 
-def _blocks(ax: Axes, drawn: Drawn, scale: float, fontsize: float, *, across: bool,
-            max_rows: int | None) -> list[Legend]:
+def _blocks(
+    ax: Axes, drawn: Drawn, scale: float, fontsize: float, *, across: bool, max_rows: int | None
+) -> list[Legend]:
     renderer = ax.figure.canvas.get_renderer()
     to_axes = ax.transAxes.inverted()
     x, y = 0.0, 1.0
@@ -91,13 +129,27 @@ def _blocks(ax: Axes, drawn: Drawn, scale: float, fontsize: float, *, across: bo
     for title, items in legend_sections(drawn, scale):
         handles, labels = zip(*items, strict=True)
         ncol = math.ceil(len(items) / max_rows) if max_rows else 1
-        legend = Legend(ax, handles, labels, loc="upper left", bbox_to_anchor=(x, y),
-                        bbox_transform=ax.transAxes, frameon=False, ncol=ncol, title=title,
-                        alignment="left", borderaxespad=0, borderpad=0, handlelength=2.4,
-                        handletextpad=0.8, handleheight=1.1, labelspacing=0.5,
-                        columnspacing=1.4, prop={"family": FONT, "size": fontsize * scale},
-                        title_fontproperties={"family": FONT, "size": fontsize * scale,
-                                              "weight": "bold"})
+        legend = Legend(
+            ax,
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(x, y),
+            bbox_transform=ax.transAxes,
+            frameon=False,
+            ncol=ncol,
+            title=title,
+            alignment="left",
+            borderaxespad=0,
+            borderpad=0,
+            handlelength=2.4,
+            handletextpad=0.8,
+            handleheight=1.1,
+            labelspacing=0.5,
+            columnspacing=1.4,
+            prop={"family": FONT, "size": fontsize * scale},
+            title_fontproperties={"family": FONT, "size": fontsize * scale, "weight": "bold"},
+        )
         legend.get_title().set_color(INK)
         ax.add_artist(legend)
         box = legend.get_window_extent(renderer)

@@ -21,14 +21,18 @@ from geoapp.exports.style import filter_caption
 from geoapp.vocabulary import STATUSES, THEMES
 
 ALL = "all"
+
+
 def check_filters(theme: str | None, status: str | None) -> None:
     """French 400 for a theme or status outside the registry's vocabulary."""
     if theme and theme not in THEMES:
-        raise GeoappError(f"Thème inconnu : « {theme} ». Thèmes possibles : "
-                          + ", ".join(THEMES) + ".", 400)
+        raise GeoappError(
+            f"Thème inconnu : « {theme} ». Thèmes possibles : " + ", ".join(THEMES) + ".", 400
+        )
     if status and status not in STATUSES:
-        raise GeoappError(f"Statut inconnu : « {status} ». Statuts possibles : "
-                          + ", ".join(STATUSES) + ".", 400)
+        raise GeoappError(
+            f"Statut inconnu : « {status} ». Statuts possibles : " + ", ".join(STATUSES) + ".", 400
+        )
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,16 @@ def _sort_key(text: str) -> str:
     return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
 
 
-def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
-               theme: str | None = None, status: str | None = None,
-               district: str | None = None, today: date | None = None) -> Scene:
+def make_scene(
+    atlas: Atlas,
+    experiments: gpd.GeoDataFrame,
+    target: str,
+    *,
+    theme: str | None = None,
+    status: str | None = None,
+    district: str | None = None,
+    today: date | None = None,
+) -> Scene:
     """Select ``target`` (a district slug or ``"all"``) and its filtered experiments.
 
     ``district`` narrows a programme's experiments to one district (the overview's
@@ -117,5 +128,12 @@ def make_scene(atlas: Atlas, experiments: gpd.GeoDataFrame, target: str, *,
     order = chosen.assign(_title=chosen["title"].astype(str).map(_sort_key))
     order = order.sort_values(["district", "_title"], kind="stable").drop(columns="_title")
     numbered = order.assign(numero=range(1, len(order) + 1)).reset_index(drop=True)
-    return Scene(atlas, target, numbered, theme, status, today or date.today(),
-                 district if target == ALL else None)
+    return Scene(
+        atlas,
+        target,
+        numbered,
+        theme,
+        status,
+        today or date.today(),
+        district if target == ALL else None,
+    )

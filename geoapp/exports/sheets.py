@@ -58,12 +58,30 @@ def render_sheet(scene: Scene) -> bytes:
     else:
         _district_pages(flow, scene)
     for number, fig in enumerate(flow.pages, 1):
-        fig.text(1 - MARGIN_IN / fig.get_figwidth(), 0.02, f"{number} / {len(flow.pages)}",
-                 ha="right", va="bottom", fontsize=8, color=MUTED, family=FONT)
+        fig.text(
+            1 - MARGIN_IN / fig.get_figwidth(),
+            0.02,
+            f"{number} / {len(flow.pages)}",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color=MUTED,
+            family=FONT,
+        )
     buffer = io.BytesIO()
-    with SAVE_LOCK, matplotlib.rc_context(SAVE_RC), PdfPages(buffer, metadata={
-            "Title": f"Fiche — {scene.title}", "Creator": "QMI Atlas", "Producer": "QMI Atlas",
-            "CreationDate": None}) as pdf:
+    with (
+        SAVE_LOCK,
+        matplotlib.rc_context(SAVE_RC),
+        PdfPages(
+            buffer,
+            metadata={
+                "Title": f"Fiche — {scene.title}",
+                "Creator": "QMI Atlas",
+                "Producer": "QMI Atlas",
+                "CreationDate": None,
+            },
+        ) as pdf,
+    ):
         for fig in flow.pages:
             pdf.savefig(plain_text(fig))
     return buffer.getvalue()
@@ -73,20 +91,51 @@ def _new_page(scene: Scene, flow: Flow) -> tuple[Figure, float]:
     """An A4 landscape page: brand rule, running title, footer; returns (fig, top in)."""
     fig, _ = new_figure("a4")
     w, h = fig.get_size_inches()
-    fig.add_artist(Line2D([0, 1], [1 - 0.09 / h] * 2, color=BRAND, linewidth=7,
-                          transform=fig.transFigure))
-    fig.text(MARGIN_IN / w, 1 - 0.28 / h, flow.kicker.upper(), fontsize=8.5, color=BRAND,
-             fontweight="bold", va="top", family=FONT)
-    fig.text(MARGIN_IN / w, 1 - 0.45 / h, flow.title, fontsize=17, fontweight="bold", color=INK,
-             va="top", family=FONT)
+    fig.add_artist(
+        Line2D([0, 1], [1 - 0.09 / h] * 2, color=BRAND, linewidth=7, transform=fig.transFigure)
+    )
+    fig.text(
+        MARGIN_IN / w,
+        1 - 0.28 / h,
+        flow.kicker.upper(),
+        fontsize=8.5,
+        color=BRAND,
+        fontweight="bold",
+        va="top",
+        family=FONT,
+    )
+    fig.text(
+        MARGIN_IN / w,
+        1 - 0.45 / h,
+        flow.title,
+        fontsize=17,
+        fontweight="bold",
+        color=INK,
+        va="top",
+        family=FONT,
+    )
     subtitle = f"{SUBTITLE} · {french_date(scene.today)}"
     caption = scene.caption
-    fig.text(MARGIN_IN / w, 1 - 0.82 / h, subtitle + (f" · {caption}" if caption else ""),
-             fontsize=9, color=MUTED, va="top", family=FONT)
-    footer = "\n".join(wrap_lines(f"{PERIMETER_NOTE} {ATTRIBUTION}", w - 2 * MARGIN_IN - 0.8,
-                                  6.5))
-    fig.text(MARGIN_IN / w, 0.02, footer, fontsize=6.5, color=MUTED, va="bottom",
-             family=FONT, linespacing=1.3)
+    fig.text(
+        MARGIN_IN / w,
+        1 - 0.82 / h,
+        subtitle + (f" · {caption}" if caption else ""),
+        fontsize=9,
+        color=MUTED,
+        va="top",
+        family=FONT,
+    )
+    footer = "\n".join(wrap_lines(f"{PERIMETER_NOTE} {ATTRIBUTION}", w - 2 * MARGIN_IN - 0.8, 6.5))
+    fig.text(
+        MARGIN_IN / w,
+        0.02,
+        footer,
+        fontsize=6.5,
+        color=MUTED,
+        va="bottom",
+        family=FONT,
+        linespacing=1.3,
+    )
     return fig, 1.15
 
 
@@ -97,24 +146,37 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
     w, h = fig.get_size_inches()
     map_box = (MARGIN_IN / w, 1.45 / h, 6.6 / w, 1 - 2.65 / h)
     ax = fig.add_axes(map_box)
-    drawn = draw_scene_map(ax, scene, bounds_with_experiments(scene), scale=SHEET_SCALE,
-                           pad_m=DISTRICT_PAD_M)
+    drawn = draw_scene_map(
+        ax, scene, bounds_with_experiments(scene), scale=SHEET_SCALE, pad_m=DISTRICT_PAD_M
+    )
     legend_ax = fig.add_axes((MARGIN_IN / w, 0.62 / h, 6.6 / w, 0.78 / h))
     legend_ax.set_axis_off()
     draw_legend(legend_ax, drawn, SHEET_SCALE, fontsize=10, across=True, max_rows=4)
     flow.column = Column(MARGIN_IN + 6.9, w - 2 * MARGIN_IN - 6.9)
     flow.heading("La commune")
-    flow.facts([("Commune", f"{d['commune']} ({d['code_insee']})"),
-                ("Département", f"{d['departement']} ({d['code_dep']})"),
-                ("EPT", d["ept"]), ("Maire", d["maire"]),
-                ("Population", f"{fr_num(d['population'], 0)} habitants")])
+    flow.facts(
+        [
+            ("Commune", f"{d['commune']} ({d['code_insee']})"),
+            ("Département", f"{d['departement']} ({d['code_dep']})"),
+            ("EPT", d["ept"]),
+            ("Maire", d["maire"]),
+            ("Population", f"{fr_num(d['population'], 0)} habitants"),
+        ]
+    )
     flow.heading("Chiffres calculés")
-    flow.facts([("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
-                ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
-                ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
-                ("Lignes", ", ".join(line_label(n) for n in d["cut_names"].split(", ") if n)
-                 or "aucune voie ferrée cartographiée"),
-                ("Expérimentations", _status_counts(scene))])
+    flow.facts(
+        [
+            ("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
+            ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
+            ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
+            (
+                "Lignes",
+                ", ".join(line_label(n) for n in d["cut_names"].split(", ") if n)
+                or "aucune voie ferrée cartographiée",
+            ),
+            ("Expérimentations", _status_counts(scene)),
+        ]
+    )
     flow.heading("Objectifs du quartier")
     for number, objective in enumerate(d["objectifs"], 1):
         flow.paragraph(objective, prefix=f"{number}.", indent=0.22, size=8.8)
@@ -126,12 +188,15 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
     for cut in d["coupures"]:
         state = "cartographiée" if cut.get("cartographiee") else "non cartographiée"
         note = f" : {cut['note']}" if cut.get("note") and not cut.get("cartographiee") else ""
-        flow.paragraph(f"{cut['nom']} ({cut['type']}) — {state}{note}", prefix="•",
-                       indent=0.18)
+        flow.paragraph(f"{cut['nom']} ({cut['type']}) — {state}{note}", prefix="•", indent=0.18)
     flow.heading(f"Expérimentations ({len(scene.experiments)})")
-    flow.table(_EXPERIMENT_HEADERS, _EXPERIMENT_WIDTHS, _experiment_rows(scene),
-               empty=NO_EXPERIMENT + (" pour ce filtre." if scene.theme or scene.status
-                                      else " dans ce quartier."))
+    flow.table(
+        _EXPERIMENT_HEADERS,
+        _EXPERIMENT_WIDTHS,
+        _experiment_rows(scene),
+        empty=NO_EXPERIMENT
+        + (" pour ce filtre." if scene.theme or scene.status else " dans ce quartier."),
+    )
 
 
 def _experiment_rows(scene: Scene) -> list[list[str]]:
@@ -140,8 +205,16 @@ def _experiment_rows(scene: Scene) -> list[list[str]]:
         who = str(e.org_kind or "")
         if e.organisation and e.organisation != e.title:
             who = f"{e.organisation} ({who})" if who else str(e.organisation)
-        rows.append([str(e.numero), f"{e.title}\n{who}", str(e.theme), str(e.status),
-                     _period(e.start_date, e.end_date), str(e.description or "")])
+        rows.append(
+            [
+                str(e.numero),
+                f"{e.title}\n{who}",
+                str(e.theme),
+                str(e.status),
+                _period(e.start_date, e.end_date),
+                str(e.description or ""),
+            ]
+        )
     return rows
 
 
@@ -175,31 +248,58 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
     fig = flow.page()
     w, h = fig.get_size_inches()
     ax = fig.add_axes((MARGIN_IN / w, 0.62 / h, 5.6 / w, 1 - 1.85 / h))
-    draw_scene_map(ax, scene, atlas.layers["mgp"].total_bounds, scale=SHEET_SCALE, pad_m=500,
-                   detail="overview")
+    draw_scene_map(
+        ax, scene, atlas.layers["mgp"].total_bounds, scale=SHEET_SCALE, pad_m=500, detail="overview"
+    )
     number_districts(ax, scene, SHEET_SCALE)
     flow.column = Column(MARGIN_IN + 5.9, w - 2 * MARGIN_IN - 5.9)
     figures = atlas.programme.get("reported_figures", {})
     flow.heading("Chiffres publiés par la Métropole")
     if figures:
-        flow.facts([("Solutions déployées", str(figures.get("solutions_deployees", "—"))),
-                    ("Taux de déploiement", f"{figures.get('taux_deploiement_pct', '—')} %")],
-                   label_width=1.9)
+        flow.facts(
+            [
+                ("Solutions déployées", str(figures.get("solutions_deployees", "—"))),
+                ("Taux de déploiement", f"{figures.get('taux_deploiement_pct', '—')} %"),
+            ],
+            label_width=1.9,
+        )
         flow.paragraph(figures.get("citation", ""), colour=MUTED, size=8.5)
-    flow.paragraph(f"Source : {atlas.programme.get('source', 'Métropole du Grand Paris')}.",
-                   colour=MUTED, size=8)
+    flow.paragraph(
+        f"Source : {atlas.programme.get('source', 'Métropole du Grand Paris')}.",
+        colour=MUTED,
+        size=8,
+    )
     rate = deployment_rate(scene.experiments["status"].tolist())
     flow.heading("Registre QMI Atlas")
-    flow.facts([("Expérimentations", _status_counts(scene)),
-                ("Taux de déploiement calculé", "—" if rate is None
-                 else f"{fr_num(rate * 100, 0)} %")], label_width=1.9)
-    flow.paragraph("Taux calculé : (déployées + terminées) / (sélectionnées ou au-delà, "
-                   "abandonnées comprises).", colour=MUTED, size=8)
+    flow.facts(
+        [
+            ("Expérimentations", _status_counts(scene)),
+            ("Taux de déploiement calculé", "—" if rate is None else f"{fr_num(rate * 100, 0)} %"),
+        ],
+        label_width=1.9,
+    )
+    flow.paragraph(
+        "Taux calculé : (déployées + terminées) / (sélectionnées ou au-delà, "
+        "abandonnées comprises).",
+        colour=MUTED,
+        size=8,
+    )
     flow.heading("Les quatre quartiers")
     rows = []
     for i, d in enumerate(atlas.districts.itertuples(), 1):
         count = int((scene.experiments["district"] == d.slug).sum())
-        rows.append([f"{i}. {d.nom}", d.commune, f"{fr_num(d.area_ha)} ha",
-                     f"{fr_num(d.cut_length_in_m / 1000, 2)} km", str(count)])
-    flow.table(("Quartier", "Commune", "Surface", "Coupures", "Expér."),
-               (0.30, 0.26, 0.15, 0.16, 0.13), rows, size=8.5)
+        rows.append(
+            [
+                f"{i}. {d.nom}",
+                d.commune,
+                f"{fr_num(d.area_ha)} ha",
+                f"{fr_num(d.cut_length_in_m / 1000, 2)} km",
+                str(count),
+            ]
+        )
+    flow.table(
+        ("Quartier", "Commune", "Surface", "Coupures", "Expér."),
+        (0.30, 0.26, 0.15, 0.16, 0.13),
+        rows,
+        size=8.5,
+    )

@@ -39,10 +39,14 @@ def _json_default(value: object) -> object:
 
 # An autoescaping environment on the app's template folder: the file is a template we
 # wrote, and everything from data reaches it as a value (text or JSON), never as source.
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
-                          autoescape=True, keep_trailing_newline=True)
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PROJECT_ROOT / "templates"),
+    autoescape=True,
+    keep_trailing_newline=True,
+)
 _ENV.policies["json.dumps_function"] = lambda obj, **kw: json.dumps(
-    obj, default=_json_default, **kw)
+    obj, default=_json_default, **kw
+)
 
 
 def render_standalone(scene: Scene) -> bytes:
@@ -57,10 +61,16 @@ def render_standalone(scene: Scene) -> bytes:
     else:
         view = build_district_map(scene.atlas, scene.target, scene.experiments, **options)
     html = _ENV.get_template("exports/standalone.html").render(
-        title=scene.title, subtitle=SUBTITLE, date=french_date(scene.today),
-        caption=scene.caption, legend=_legend(scene), note=PERIMETER_NOTE,
-        map=map_parts(view), styles=[_inline_css(lib, name) for _, lib, name in MAP_CSS]
-        + [_PANEL_CSS], scripts=[_inline_js(lib, name) for _, lib, name in MAP_JS])
+        title=scene.title,
+        subtitle=SUBTITLE,
+        date=french_date(scene.today),
+        caption=scene.caption,
+        legend=_legend(scene),
+        note=PERIMETER_NOTE,
+        map=map_parts(view),
+        styles=[_inline_css(lib, name) for _, lib, name in MAP_CSS] + [_PANEL_CSS],
+        scripts=[_inline_js(lib, name) for _, lib, name in MAP_JS],
+    )
     return html.encode("utf-8")
 
 
@@ -90,8 +100,14 @@ def _data_uri(library: str, name: str) -> str:
 
 def _legend(scene: Scene) -> list[dict[str, str | None]]:
     """Legend items as data (``kind`` picks the swatch); the template escapes labels."""
-    lines = sorted({(n, c, k) for n, c, k in scene.atlas.cuts[["nom", "couleur", "kind"]]
-                    .itertuples(index=False)} if not scene.is_programme else set())
+    lines = sorted(
+        {
+            (n, c, k)
+            for n, c, k in scene.atlas.cuts[["nom", "couleur", "kind"]].itertuples(index=False)
+        }
+        if not scene.is_programme
+        else set()
+    )
     if not scene.is_programme:
         near = scene.atlas.corridors[scene.target]["names"].str.split(", ").explode()
         lines = [line for line in lines if line[0] in set(near)]
@@ -99,11 +115,15 @@ def _legend(scene: Scene) -> list[dict[str, str | None]]:
     items = [{"kind": "d", "colour": None, "label": "Quartier (périmètre indicatif)"}]
     items += [{"kind": "l", "colour": c, "label": line_label(n)} for n, c, _ in lines]
     if scene.is_programme:
-        items.append({"kind": "l", "colour": "#5091cb",
-                      "label": "Voie ferrée ou tramway (couleur de la ligne)"})
+        items.append(
+            {
+                "kind": "l",
+                "colour": "#5091cb",
+                "label": "Voie ferrée ou tramway (couleur de la ligne)",
+            }
+        )
     items.append({"kind": "g", "colour": None, "label": "Gare ou station"})
-    items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": THEME_LABELS[t]}
-              for t in themes]
+    items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": THEME_LABELS[t]} for t in themes]
     if not themes:
         items.append({"kind": "none", "colour": None, "label": NO_EXPERIMENT})
     return items

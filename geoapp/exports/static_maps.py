@@ -49,11 +49,18 @@ PLAIN_TEXT_RC = {"text.parse_math": False, "text.usetex": False}
 matplotlib.rcParams.update(PLAIN_TEXT_RC)
 # rcParams are global: saving holds this lock so two threads never see each other's.
 SAVE_LOCK = threading.Lock()
-SAVE_RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "qmi-atlas",
-           "font.family": FONT, **PLAIN_TEXT_RC}
-_METADATA = {"png": {"Software": "QMI Atlas"},
-             "pdf": {"Creator": "QMI Atlas", "Producer": "QMI Atlas", "CreationDate": None},
-             "svg": {"Creator": "QMI Atlas", "Date": None}}
+SAVE_RC = {
+    "pdf.fonttype": 42,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "qmi-atlas",
+    "font.family": FONT,
+    **PLAIN_TEXT_RC,
+}
+_METADATA = {
+    "png": {"Software": "QMI Atlas"},
+    "pdf": {"Creator": "QMI Atlas", "Producer": "QMI Atlas", "CreationDate": None},
+    "svg": {"Creator": "QMI Atlas", "Date": None},
+}
 DISTRICT_PAD_M = 300.0
 
 
@@ -101,20 +108,38 @@ def render_map(scene: Scene, *, fmt: str, size: str) -> bytes:
 
 def draw_page_frame(fig: Figure, scene: Scene, scale: float) -> None:
     """Title, subtitle (programme and date), filter caption, attribution footer."""
-    fig.add_artist(Rectangle((0.0, 0.988), 1.0, 0.012, facecolor=BRAND, edgecolor="none",
-                             transform=fig.transFigure))
+    fig.add_artist(
+        Rectangle(
+            (0.0, 0.988), 1.0, 0.012, facecolor=BRAND, edgecolor="none", transform=fig.transFigure
+        )
+    )
     top = 0.955
-    fig.text(0.02, top, scene.title, fontsize=26 * scale, fontweight="bold", color=INK,
-             va="top", family=FONT)
+    fig.text(
+        0.02,
+        top,
+        scene.title,
+        fontsize=26 * scale,
+        fontweight="bold",
+        color=INK,
+        va="top",
+        family=FONT,
+    )
     subtitle = f"{SUBTITLE} · {french_date(scene.today)}"
     caption = scene.caption
     if caption:
         subtitle += f" · {caption}"
-    fig.text(0.02, top - 0.052, subtitle, fontsize=13 * scale, color=MUTED, va="top",
-             family=FONT)
+    fig.text(0.02, top - 0.052, subtitle, fontsize=13 * scale, color=MUTED, va="top", family=FONT)
     footer = f"{PERIMETER_NOTE} {ATTRIBUTION}"
-    fig.text(0.02, 0.012, wrap(footer, 0.96 * fig.get_figwidth(), 8.5 * scale),
-             fontsize=8.5 * scale, color=MUTED, va="bottom", family=FONT, linespacing=1.35)
+    fig.text(
+        0.02,
+        0.012,
+        wrap(footer, 0.96 * fig.get_figwidth(), 8.5 * scale),
+        fontsize=8.5 * scale,
+        color=MUTED,
+        va="bottom",
+        family=FONT,
+        linespacing=1.35,
+    )
 
 
 def wrap(text: str, width_in: float, fontsize: float) -> str:
@@ -126,19 +151,45 @@ def wrap(text: str, width_in: float, fontsize: float) -> str:
 def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
     d = scene.districts.iloc[0]
     ax = fig.add_axes((0.02, 0.085, 0.655, 0.80))
-    drawn = draw_scene_map(ax, scene, bounds_with_experiments(scene), scale=scale,
-                           pad_m=DISTRICT_PAD_M)
+    drawn = draw_scene_map(
+        ax, scene, bounds_with_experiments(scene), scale=scale, pad_m=DISTRICT_PAD_M
+    )
     locator = fig.add_axes((0.70, 0.655, 0.095, 0.205))
     draw_locator(locator, scene, scale)
-    fig.text(0.7475, 0.645, "Situation dans la Métropole", fontsize=8.5 * scale, color=MUTED,
-             va="top", ha="center", family=FONT)
-    fig.text(0.81, 0.885, "Chiffres clés", fontsize=12 * scale, fontweight="bold",
-             color=INK, va="top", family=FONT)
+    fig.text(
+        0.7475,
+        0.645,
+        "Situation dans la Métropole",
+        fontsize=8.5 * scale,
+        color=MUTED,
+        va="top",
+        ha="center",
+        family=FONT,
+    )
+    fig.text(
+        0.81,
+        0.885,
+        "Chiffres clés",
+        fontsize=12 * scale,
+        fontweight="bold",
+        color=INK,
+        va="top",
+        family=FONT,
+    )
     for i, (label, value) in enumerate(_district_facts(d, scene)):
         y = 0.845 - i * 0.034
         fig.text(0.81, y, label, fontsize=10 * scale, color=MUTED, va="top", family=FONT)
-        fig.text(0.98, y, value, fontsize=10 * scale, color=INK, va="top", ha="right",
-                 fontweight="bold", family=FONT)
+        fig.text(
+            0.98,
+            y,
+            value,
+            fontsize=10 * scale,
+            color=INK,
+            va="top",
+            ha="right",
+            fontweight="bold",
+            family=FONT,
+        )
     legend_ax = fig.add_axes((0.70, 0.085, 0.28, 0.52))
     legend_ax.set_axis_off()
     box = draw_legend(legend_ax, drawn, scale)
@@ -155,29 +206,50 @@ def bounds_with_experiments(scene: Scene):
 
 
 def _district_facts(d, scene: Scene) -> list[tuple[str, str]]:
-    return [("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
-            ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
-            ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
-            ("Population (commune)", f"{fr_num(d['population'], 0)} hab."),
-            ("Expérimentations", str(len(scene.experiments)))]
+    return [
+        ("Surface du quartier", f"{fr_num(d['area_ha'])} ha"),
+        ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
+        ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
+        ("Population (commune)", f"{fr_num(d['population'], 0)} hab."),
+        ("Expérimentations", str(len(scene.experiments))),
+    ]
 
 
-def _experiment_list(fig: Figure, scene: Scene, scale: float, *, top: float,
-                     limit: int = 8) -> None:
+def _experiment_list(
+    fig: Figure, scene: Scene, scale: float, *, top: float, limit: int = 8
+) -> None:
     """Numbered experiments (matching the map markers), when the panel has room."""
     exps = scene.experiments
     if exps.empty:
         return
-    fig.text(0.70, top, "Expérimentations", fontsize=11 * scale, fontweight="bold",
-             color=INK, va="top", family=FONT)
+    fig.text(
+        0.70,
+        top,
+        "Expérimentations",
+        fontsize=11 * scale,
+        fontweight="bold",
+        color=INK,
+        va="top",
+        family=FONT,
+    )
     room = max(1, int((top - 0.11) / 0.027))
     limit = min(limit, room)
-    rows = [f"{r.numero}. {_shorten(r.title, 38)} — {STATUS_LABELS.get(r.status, r.status)}"
-            for r in exps.head(limit).itertuples()]
+    rows = [
+        f"{r.numero}. {_shorten(r.title, 38)} — {STATUS_LABELS.get(r.status, r.status)}"
+        for r in exps.head(limit).itertuples()
+    ]
     if len(exps) > limit:
         rows.append(f"… et {len(exps) - limit} autres (voir la fiche quartier)")
-    fig.text(0.70, top - 0.03, "\n".join(rows), fontsize=9.5 * scale, color=INK, va="top",
-             family=FONT, linespacing=1.5)
+    fig.text(
+        0.70,
+        top - 0.03,
+        "\n".join(rows),
+        fontsize=9.5 * scale,
+        color=INK,
+        va="top",
+        family=FONT,
+        linespacing=1.5,
+    )
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -191,15 +263,26 @@ def draw_locator(ax, scene: Scene, scale: float) -> None:
     mgp = atlas.layers["mgp"]
     xmin, ymin, xmax, ymax = mgp.total_bounds
     set_view(ax, (xmin, ymin, xmax, ymax), pad_m=800)
-    add_polygons(ax, atlas.layers["epts"].geometry, facecolor=COMMUNE_FILL, edgecolor="white",
-                 linewidth=0.6 * scale)
-    add_polygons(ax, mgp.geometry, facecolor="none", edgecolor=COMMUNE_EDGE,
-                 linewidth=0.8 * scale)
+    add_polygons(
+        ax,
+        atlas.layers["epts"].geometry,
+        facecolor=COMMUNE_FILL,
+        edgecolor="white",
+        linewidth=0.6 * scale,
+    )
+    add_polygons(ax, mgp.geometry, facecolor="none", edgecolor=COMMUNE_EDGE, linewidth=0.8 * scale)
     centres = atlas.districts.geometry.centroid
     ax.scatter(centres.x, centres.y, s=(4 * scale) ** 2, color=BRAND, zorder=5)
     current = scene.districts.geometry.centroid
-    ax.scatter(current.x, current.y, s=(13 * scale) ** 2, facecolor="none", edgecolor=BRAND,
-               linewidths=2 * scale, zorder=6)
+    ax.scatter(
+        current.x,
+        current.y,
+        s=(13 * scale) ** 2,
+        facecolor="none",
+        edgecolor=BRAND,
+        linewidths=2 * scale,
+        zorder=6,
+    )
     ax.set_axis_off()
 
 
@@ -208,8 +291,9 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
     atlas = scene.atlas
     overview = fig.add_axes((0.02, 0.27, 0.42, 0.615))
     mgp = atlas.layers["mgp"]
-    drawn = draw_scene_map(overview, scene, mgp.total_bounds, scale=scale, pad_m=500,
-                           detail="overview")
+    drawn = draw_scene_map(
+        overview, scene, mgp.total_bounds, scale=scale, pad_m=500, detail="overview"
+    )
     number_districts(overview, scene, scale)
     legend_ax = fig.add_axes((0.02, 0.085, 0.42, 0.17))
     legend_ax.set_axis_off()
@@ -220,14 +304,28 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         bottom = 0.085 + (1 - row) * (panel_h + 0.045)
         ax = fig.add_axes((left, bottom, panel_w, panel_h))
         sub = scene.sub(d.slug)
-        part = draw_scene_map(ax, sub, bounds_with_experiments(sub), scale=scale * 0.8,
-                              pad_m=250, detail="compact", furniture=False)
+        part = draw_scene_map(
+            ax,
+            sub,
+            bounds_with_experiments(sub),
+            scale=scale * 0.8,
+            pad_m=250,
+            detail="compact",
+            furniture=False,
+        )
         draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
         drawn.lines.update(part.lines)
         drawn.stations += part.stations
         drawn.themes = [t for t in THEMES if t in set(drawn.themes) | set(part.themes)]
-        ax.set_title(f"{i + 1}  {d.nom} — {d.commune}", loc="left", fontsize=12 * scale,
-                     fontweight="bold", color=INK, family=FONT, pad=4 * scale)
+        ax.set_title(
+            f"{i + 1}  {d.nom} — {d.commune}",
+            loc="left",
+            fontsize=12 * scale,
+            fontweight="bold",
+            color=INK,
+            family=FONT,
+            pad=4 * scale,
+        )
     drawn.lines = dict(sorted(drawn.lines.items()))
     draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8)
 
@@ -238,25 +336,56 @@ def number_districts(ax, scene: Scene, scale: float) -> None:
     placer = LabelPlacer(ax, pad_px=4 * scale)
     placer.block_axes_box(0.0, 0.0, 0.32, 0.14)
     placer.block_axes_box(0.92, 0.80, 1.0, 0.96)
-    style = {"fontsize": 11 * scale, "fontweight": "bold", "color": BRAND, "family": FONT,
-             "zorder": 40, "bbox": {"boxstyle": "round,pad=0.3", "facecolor": "white",
-                                    "edgecolor": BRAND, "linewidth": 1.2 * scale},
-             "arrowprops": {"arrowstyle": "-", "color": BRAND, "linewidth": 1.2 * scale,
-                            "shrinkA": 0, "shrinkB": 3 * scale}}
+    style = {
+        "fontsize": 11 * scale,
+        "fontweight": "bold",
+        "color": BRAND,
+        "family": FONT,
+        "zorder": 40,
+        "bbox": {
+            "boxstyle": "round,pad=0.3",
+            "facecolor": "white",
+            "edgecolor": BRAND,
+            "linewidth": 1.2 * scale,
+        },
+        "arrowprops": {
+            "arrowstyle": "-",
+            "color": BRAND,
+            "linewidth": 1.2 * scale,
+            "shrinkA": 0,
+            "shrinkB": 3 * scale,
+        },
+    }
     districts = scene.atlas.districts
     centres = districts.geometry.centroid
-    ax.scatter(centres.x, centres.y, s=(16 * scale) ** 2, facecolor="none", edgecolor=BRAND,
-               linewidths=2.2 * scale, zorder=30)
+    ax.scatter(
+        centres.x,
+        centres.y,
+        s=(16 * scale) ** 2,
+        facecolor="none",
+        edgecolor=BRAND,
+        linewidths=2.2 * scale,
+        zorder=30,
+    )
     placer.block_points(zip(centres.x, centres.y, strict=True), 9 * scale)
     for i, (d, centre) in enumerate(zip(districts.itertuples(), centres, strict=True)):
         for offset in (24, 42):
-            if placer.place_point_label(f"{i + 1}  {d.nom}", (centre.x, centre.y),
-                                        offset_pt=offset * scale, **style):
+            if placer.place_point_label(
+                f"{i + 1}  {d.nom}", (centre.x, centre.y), offset_pt=offset * scale, **style
+            ):
                 break
     paris = scene.atlas.layers["communes"].query("code_insee == '75056'")
     if not paris.empty:
         spot = paris.geometry.iloc[0].representative_point()
-        placer.place_point_label("PARIS", (spot.x, spot.y), offset_pt=0,
-                                 spots=((0, 0, "center", "center"),), fontsize=11 * scale,
-                                 color=MUTED, family=FONT, fontstyle="italic", zorder=3,
-                                 path_effects=halo(3 * scale))
+        placer.place_point_label(
+            "PARIS",
+            (spot.x, spot.y),
+            offset_pt=0,
+            spots=((0, 0, "center", "center"),),
+            fontsize=11 * scale,
+            color=MUTED,
+            family=FONT,
+            fontstyle="italic",
+            zorder=3,
+            path_effects=halo(3 * scale),
+        )

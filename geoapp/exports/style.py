@@ -30,20 +30,35 @@ FONT = "DejaVu Sans"  # shipped with matplotlib: the same metrics on every machi
 # diapo: a 16:9 slide (1920×1080 px); a4: A4 landscape (297×210 mm) at 300 dpi.
 # Sizes of text and lines are written for the slide; the scale shrinks them for A4 a
 # little less than the page (0.61): labels stay 7 pt or more on paper.
-SIZES = {"diapo": ((1920 / 100, 1080 / 100), 100, 1.0),
-         "a4": ((3508 / 300, 2480 / 300), 300, 0.7)}
+SIZES = {"diapo": ((1920 / 100, 1080 / 100), 100, 1.0), "a4": ((3508 / 300, 2480 / 300), 300, 0.7)}
 
 SUBTITLE = "Métropole du Grand Paris — QMI"
-ATTRIBUTION = ("Sources : communes, mairies : IGN/INSEE, ADMIN EXPRESS (Licence Ouverte) · "
-               "QPV : ANCT (Licence Ouverte) · réseau ferré, gares : Île-de-France Mobilités "
-               "(ODbL) · expérimentations : registre QMI Atlas · programme : Métropole du "
-               "Grand Paris.")
-PERIMETER_NOTE = ("Périmètres des quartiers indicatifs : aucun périmètre officiel n’est publié, "
-                  "ils sont dérivés des données ouvertes par QMI Atlas.")
+ATTRIBUTION = (
+    "Sources : communes, mairies : IGN/INSEE, ADMIN EXPRESS (Licence Ouverte) · "
+    "QPV : ANCT (Licence Ouverte) · réseau ferré, gares : Île-de-France Mobilités "
+    "(ODbL) · expérimentations : registre QMI Atlas · programme : Métropole du "
+    "Grand Paris."
+)
+PERIMETER_NOTE = (
+    "Périmètres des quartiers indicatifs : aucun périmètre officiel n’est publié, "
+    "ils sont dérivés des données ouvertes par QMI Atlas."
+)
 NO_EXPERIMENT = "Aucune expérimentation enregistrée"
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def french_date(day: date) -> str:
@@ -54,14 +69,13 @@ def french_date(day: date) -> str:
 
 def text_colour_on(hex_colour: str) -> str:
     """Black or white, whichever reads better on ``hex_colour`` (WCAG relative luminance)."""
-    rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    rgb = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
     luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
     return INK if luminance > 0.35 else "white"
 
 
-def filter_caption(theme: str | None, status: str | None,
-                   commune: str | None = None) -> str | None:
+def filter_caption(theme: str | None, status: str | None, commune: str | None = None) -> str | None:
     """``"Expérimentations filtrées : thème « mobilité », statut « déployée »"`` or ``None``."""
     parts = [f"commune « {commune} »"] if commune else []
     if theme:

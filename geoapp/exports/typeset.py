@@ -35,8 +35,9 @@ def wrap_lines(text: str, width_in: float, size: float) -> list[str]:
     chars = max(8, int(width_in * 72 / (size * _CHAR_EM)))
     lines: list[str] = []
     for para in str(text).splitlines() or [""]:
-        lines.extend(textwrap.wrap(para, chars, break_long_words=False,
-                                   break_on_hyphens=False) or [""])
+        lines.extend(
+            textwrap.wrap(para, chars, break_long_words=False, break_on_hyphens=False) or [""]
+        )
     return lines
 
 
@@ -94,8 +95,16 @@ class Flow:
         colour = style.pop("color", INK)
         for i, line in enumerate(text.split("\n")):
             y = self.y + i * line_height(size) + _ASCENT * size / 72
-            fig.text(x_in / fig.get_figwidth(), 1 - y / fig.get_figheight(), line,
-                     fontsize=size, va="baseline", family=FONT, color=colour, **style)
+            fig.text(
+                x_in / fig.get_figwidth(),
+                1 - y / fig.get_figheight(),
+                line,
+                fontsize=size,
+                va="baseline",
+                family=FONT,
+                color=colour,
+                **style,
+            )
 
     def heading(self, text: str, *, size: float = 12.5, colour: str = BRAND) -> None:
         """A section title, kept with at least three lines of what follows."""
@@ -104,8 +113,15 @@ class Flow:
         self.text(self.column.x, text, size=size, fontweight="bold", color=colour)
         self.y += line_height(size) + 0.04
 
-    def paragraph(self, text: str, *, size: float = 9.0, colour: str = INK,
-                  indent: float = 0.0, prefix: str = "") -> None:
+    def paragraph(
+        self,
+        text: str,
+        *,
+        size: float = 9.0,
+        colour: str = INK,
+        indent: float = 0.0,
+        prefix: str = "",
+    ) -> None:
         """Wrapped text; long paragraphs continue on the next page."""
         width = self.column.width - indent
         lines = wrap_lines(text, width, size)
@@ -121,21 +137,27 @@ class Flow:
             self.y += len(chunk) * line_height(size)
         self.y += 0.05
 
-    def facts(self, rows: Sequence[tuple[str, str]], *, size: float = 9.0,
-              label_width: float = 1.75) -> None:
+    def facts(
+        self, rows: Sequence[tuple[str, str]], *, size: float = 9.0, label_width: float = 1.75
+    ) -> None:
         """A label/value list: muted labels, bold values wrapped in their own column."""
         for label, value in rows:
             lines = wrap_lines(value, self.column.width - label_width, size)
             height = len(lines) * line_height(size)
             self.ensure(height)
             self.text(self.column.x, label, size=size, color=MUTED)
-            self.text(self.column.x + label_width, "\n".join(lines), size=size,
-                      fontweight="bold")
+            self.text(self.column.x + label_width, "\n".join(lines), size=size, fontweight="bold")
             self.y += height + 0.02
 
-    def table(self, headers: Sequence[str], widths: Sequence[float],
-              rows: Sequence[Sequence[str]], *, size: float = 8.5,
-              empty: str = "") -> None:
+    def table(
+        self,
+        headers: Sequence[str],
+        widths: Sequence[float],
+        rows: Sequence[Sequence[str]],
+        *,
+        size: float = 8.5,
+        empty: str = "",
+    ) -> None:
         """A table whose cells wrap; ``widths`` are fractions of the column width."""
         cols = [w * self.column.width for w in widths]
         pad = 0.06
@@ -167,10 +189,16 @@ class Flow:
         x = self.column.x
         for title, width in zip(headers, cols, strict=True):
             baseline = self.y + pad + _ASCENT * size / 72
-            self.fig.text((x + pad) / self.fig.get_figwidth(),
-                          1 - baseline / self.fig.get_figheight(), title,
-                          fontsize=size, fontweight="bold", va="baseline", family=FONT,
-                          color=INK)
+            self.fig.text(
+                (x + pad) / self.fig.get_figwidth(),
+                1 - baseline / self.fig.get_figheight(),
+                title,
+                fontsize=size,
+                fontweight="bold",
+                va="baseline",
+                family=FONT,
+                color=INK,
+            )
             x += width
         self.y += height
         self._rule(cols, BRAND)
@@ -178,13 +206,28 @@ class Flow:
     def _band(self, cols, height: float, colour: str) -> None:
         fig = self.fig
         w, h = fig.get_figwidth(), fig.get_figheight()
-        fig.add_artist(Rectangle((self.column.x / w, 1 - (self.y + height) / h),
-                                 sum(cols) / w, height / h, facecolor=colour,
-                                 edgecolor="none", transform=fig.transFigure, zorder=0))
+        fig.add_artist(
+            Rectangle(
+                (self.column.x / w, 1 - (self.y + height) / h),
+                sum(cols) / w,
+                height / h,
+                facecolor=colour,
+                edgecolor="none",
+                transform=fig.transFigure,
+                zorder=0,
+            )
+        )
 
     def _rule(self, cols, colour: str) -> None:
         fig = self.fig
         w, h = fig.get_figwidth(), fig.get_figheight()
         y = 1 - self.y / h
-        fig.add_artist(Line2D([self.column.x / w, (self.column.x + sum(cols)) / w], [y, y],
-                              color=colour, linewidth=0.6, transform=fig.transFigure))
+        fig.add_artist(
+            Line2D(
+                [self.column.x / w, (self.column.x + sum(cols)) / w],
+                [y, y],
+                color=colour,
+                linewidth=0.6,
+                transform=fig.transFigure,
+            )
+        )

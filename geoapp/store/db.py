@@ -133,5 +133,6 @@ def bump_data_version(conn: sqlite3.Connection, table: str) -> None:
     """Mark ``table`` (``experiments`` or ``crossings``) and the data as changed, inside the
     caller's transaction, so a cache keyed on a version never serves data older than a
     committed write."""
-    conn.execute("UPDATE meta SET value = value + 1 WHERE key IN ('data_version', ?)",
-                 (f"{table}_version",))
+    conn.execute(
+        "UPDATE meta SET value = value + 1 WHERE key IN ('data_version', ?)", (f"{table}_version",)
+    )

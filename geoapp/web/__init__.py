@@ -101,8 +101,7 @@ def _template_helpers(app: Flask) -> None:
     def _navigation() -> dict:
         """The districts for the navigation bar, from the atlas (never a typed list)."""
         districts = get_atlas().districts
-        return {"nav_districts": list(zip(districts["slug"], districts["commune"],
-                                          strict=True))}
+        return {"nav_districts": list(zip(districts["slug"], districts["commune"], strict=True))}
 
 
 def _error_handlers(app: Flask) -> None:

@@ -16,14 +16,16 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def geojson_response(gdf, columns: list[str]) -> Response:
-    return Response(current_app.json.dumps(feature_collection(gdf, columns)),
-                    mimetype="application/geo+json")
+    return Response(
+        current_app.json.dumps(feature_collection(gdf, columns)), mimetype="application/geo+json"
+    )
 
 
 @bp.get("/quartiers.geojson")
 def districts_geojson():
     districts = get_atlas().districts.round(
-        {"area_ha": 2, "cut_length_in_m": 1, "cut_length_near_m": 1})
+        {"area_ha": 2, "cut_length_in_m": 1, "cut_length_near_m": 1}
+    )
     return geojson_response(districts, DISTRICT_FIELDS)
 
 

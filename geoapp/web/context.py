@@ -38,6 +38,7 @@ CUT_MODEL = "Ligne droite via le meilleur franchissement ; ce n’est pas un ré
 
 # The app's parts -----------------------------------------------------------------------
 
+
 def get_atlas() -> Atlas:
     """The atlas built at start-up."""
     return current_app.extensions["qmi_atlas"]
@@ -59,6 +60,7 @@ def map_options() -> dict:
 
 
 # Accounts and permissions ----------------------------------------------------------------
+
 
 def csrf_token() -> str:
     """The session's anti-forgery token, created on first use."""
@@ -118,13 +120,16 @@ def expected_version(what: str) -> int:
 
 # The request's filters ---------------------------------------------------------------------
 
+
 def read_filters(*, with_district: bool) -> dict:
     """The commune/theme/status filters of the query string, unknown values ignored."""
     theme, status = request.args.get("theme", ""), request.args.get("statut", "")
     district = request.args.get("quartier", "") if with_district else ""
-    return {"district": district if district in get_atlas().slugs else None,
-            "theme": theme if theme in THEMES else None,
-            "status": status if status in STATUSES else None}
+    return {
+        "district": district if district in get_atlas().slugs else None,
+        "theme": theme if theme in THEMES else None,
+        "status": status if status in STATUSES else None,
+    }
 
 
 def filter_query(filters: dict) -> dict:
@@ -147,6 +152,7 @@ def stored_experiments(**filters) -> gpd.GeoDataFrame:
 
 # The cut of a district -----------------------------------------------------------------------
 
+
 def cut_report(slug: str) -> CutReport:
     """The district's cut report, cached until the stored *crossings* change.
 
@@ -159,18 +165,27 @@ def cut_report(slug: str) -> CutReport:
 
 def _build_report(slug: str) -> CutReport:
     atlas = get_atlas()
-    stored = points_frame(get_store().list_crossings(district=slug),
-                          columns=["id", "kind", "status", "name", "version", "lon", "lat"])
-    return build_cut_report(atlas.district(slug).geometry, atlas.study_area(slug),
-                            atlas.corridors[slug], atlas.layers["stations"], stored)
+    stored = points_frame(
+        get_store().list_crossings(district=slug),
+        columns=["id", "kind", "status", "name", "version", "lon", "lat"],
+    )
+    return build_cut_report(
+        atlas.district(slug).geometry,
+        atlas.study_area(slug),
+        atlas.corridors[slug],
+        atlas.layers["stations"],
+        stored,
+    )
 
 
 def with_sides(points: gpd.GeoDataFrame, report: CutReport, columns: list[str]) -> list[dict]:
     """``columns`` of each point plus ``cote``: its side of the cut (None outside)."""
     sides = sides_of(points, report)
     rows = points[columns].to_dict("records")
-    return [{**row, "cote": None if pd.isna(side) else int(side)}
-            for row, side in zip(rows, sides, strict=True)]
+    return [
+        {**row, "cote": None if pd.isna(side) else int(side)}
+        for row, side in zip(rows, sides, strict=True)
+    ]
 
 
 def cut_context(slug: str) -> dict:
@@ -180,16 +195,20 @@ def cut_context(slug: str) -> dict:
     return {
         "quartier": slug,
         "modele": CUT_MODEL,
-        "corridors": feature_collection(corridors, ["corridor_id", "kind", "names",
-                                                    "length_in_m", "length_near_m"]),
-        "cotes": {"quartier": report.sides["area_ha"].round(2).tolist(),
-                  "zone_etude": report.study_sides["area_ha"].round(2).tolist(),
-                  "nb_cotes_zone_etude_plus_1ha": report.n_sides,
-                  "nb_cotes_quartier": report.n_district_sides},
+        "corridors": feature_collection(
+            corridors, ["corridor_id", "kind", "names", "length_in_m", "length_near_m"]
+        ),
+        "cotes": {
+            "quartier": report.sides["area_ha"].round(2).tolist(),
+            "zone_etude": report.study_sides["area_ha"].round(2).tolist(),
+            "nb_cotes_zone_etude_plus_1ha": report.n_sides,
+            "nb_cotes_quartier": report.n_district_sides,
+        },
         "exposition": {str(d): round(v, 4) for d, v in report.exposure.items()},
-        "franchissements": feature_collection(report.crossings.astype({"id": "object"}),
-                                              ["corridor_id", "name", "kind", "status",
-                                               "source", "id"]),
+        "franchissements": feature_collection(
+            report.crossings.astype({"id": "object"}),
+            ["corridor_id", "name", "kind", "status", "source", "id"],
+        ),
         "gares": with_sides(get_atlas().stations_near(slug), report, ["nom", "ligne"]),
         "detour": detour_dict(report.detour),
         "detour_avec_projets": detour_dict(report.detour_with_projects),
@@ -208,6 +227,7 @@ def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
 
 # Placing an experiment -----------------------------------------------------------------------
 
+
 def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
     """What the geometry says about (lon, lat) in district ``slug``."""
     atlas = get_atlas()
@@ -216,10 +236,15 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
     if exclude is not None:
         others = others[others["id"] != exclude]
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
-    return assess_placement(point, district.geometry,
-                            tolerance_m=float(district["tolerance_m"]),
-                            corridors=atlas.corridors[slug], stations=atlas.stations,
-                            experiments=others, sides=cut_report(slug).study_sides)
+    return assess_placement(
+        point,
+        district.geometry,
+        tolerance_m=float(district["tolerance_m"]),
+        corridors=atlas.corridors[slug],
+        stations=atlas.stations,
+        experiments=others,
+        sides=cut_report(slug).study_sides,
+    )
 
 
 def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
@@ -240,7 +265,8 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
             errors["lat"] = (
                 f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
                 f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
-                "l’expérimentation dans le périmètre du quartier.")
+                "l’expérimentation dans le périmètre du quartier."
+            )
     if errors:
         raise ValidationError(errors)
     return values
@@ -248,10 +274,14 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
 
 # Page contexts ---------------------------------------------------------------------------------
 
+
 def district_facts(row) -> dict:
     """A district row's facts and computed figures, as JSON-ready values."""
-    return {**{k: row[k] for k in DISTRICT_FIELDS}, "coupures": row["coupures"],
-            "area_ha": round(float(row["area_ha"]), 2)}
+    return {
+        **{k: row[k] for k in DISTRICT_FIELDS},
+        "coupures": row["coupures"],
+        "area_ha": round(float(row["area_ha"]), 2),
+    }
 
 
 def overview_context() -> tuple[dict, gpd.GeoDataFrame]:
@@ -261,8 +291,12 @@ def overview_context() -> tuple[dict, gpd.GeoDataFrame]:
     experiments = stored_experiments(**filters)
     districts = [district_facts(row) for _, row in atlas.districts.iterrows()]
     comparison = [{"quartier": d, "coupures": cut_context(d["slug"])} for d in districts]
-    context = {"quartiers": districts, "comparaison": comparison,
-               "n_experimentations": len(experiments), **filter_context(filters)}
+    context = {
+        "quartiers": districts,
+        "comparaison": comparison,
+        "n_experimentations": len(experiments),
+        **filter_context(filters),
+    }
     return context, experiments
 
 
@@ -278,12 +312,16 @@ def _district_data(slug: str) -> tuple[dict, gpd.GeoDataFrame]:
     row = atlas.district(slug)
     filters = {**read_filters(with_district=False), "district": slug}
     experiments = stored_experiments(**filters)
-    listed = with_sides(experiments, cut_report(slug),
-                        ["id", "title", "theme", "status", "precision"])
-    context = {"quartier": district_facts(row), "experimentations": listed,
-               "coupures": cut_context(slug),
-               "franchissements_saisis": get_store().list_crossings(district=slug),
-               **filter_context(filters)}
+    listed = with_sides(
+        experiments, cut_report(slug), ["id", "title", "theme", "status", "precision"]
+    )
+    context = {
+        "quartier": district_facts(row),
+        "experimentations": listed,
+        "coupures": cut_context(slug),
+        "franchissements_saisis": get_store().list_crossings(district=slug),
+        **filter_context(filters),
+    }
     return context, experiments
 
 
@@ -292,27 +330,37 @@ def district_context(slug: str) -> dict:
     return _district_data(slug)[0]
 
 
-def district_page(slug: str, *, form: dict | None = None,
-                  errors: dict | None = None) -> dict:
+def district_page(slug: str, *, form: dict | None = None, errors: dict | None = None) -> dict:
     """Everything ``pages/district.html`` renders; the form refills with what was typed."""
     context, experiments = _district_data(slug)
     atlas = get_atlas()
-    view = build_district_map(atlas, slug, experiments, report=cut_report(slug),
-                              **map_options())
-    return {**context, "d": context["quartier"], "map": map_parts(view),
-            "programme": atlas.programme, "form": form or {}, "errors": errors or {}}
+    view = build_district_map(atlas, slug, experiments, report=cut_report(slug), **map_options())
+    return {
+        **context,
+        "d": context["quartier"],
+        "map": map_parts(view),
+        "programme": atlas.programme,
+        "form": form or {},
+        "errors": errors or {},
+    }
 
 
-def experiment_page(experiment_id: int, *, form: dict | None = None,
-                    errors: dict | None = None) -> dict:
+def experiment_page(
+    experiment_id: int, *, form: dict | None = None, errors: dict | None = None
+) -> dict:
     """Everything ``experiments/detail.html`` renders: the experiment, its history, map."""
     store = get_store()
     atlas = get_atlas()
     experiment = store.get_experiment(experiment_id)
     slug = experiment["district"]
-    view = build_district_map(atlas, slug, stored_experiments(district=slug),
-                              **map_options())
-    return {"e": experiment, "d": district_facts(atlas.district(slug)),
-            "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
-            "map": map_parts(view), "form": form or experiment, "errors": errors or {},
-            "field_labels": FIELD_LABELS, **filter_context({})}
+    view = build_district_map(atlas, slug, stored_experiments(district=slug), **map_options())
+    return {
+        "e": experiment,
+        "d": district_facts(atlas.district(slug)),
+        "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
+        "map": map_parts(view),
+        "form": form or experiment,
+        "errors": errors or {},
+        "field_labels": FIELD_LABELS,
+        **filter_context({}),
+    }

@@ -31,17 +31,23 @@ def what_if_api(slug: str):
     try:
         lon, lat = validate_position(request.args.get("lon"), request.args.get("lat"))
     except ValidationError as exc:
-        raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) \
-            from exc
+        raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) from exc
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
     try:
         result = what_if(cut_report(slug), get_atlas().study_area(slug), point)
     except RefusedInputError as exc:  # the planner's point: a French 422
         raise GeoappError(str(exc), 422) from exc
     snapped_lon, snapped_lat = lonlat(result.snapped)
-    return jsonify({"avant": detour_dict(result.before), "apres": detour_dict(result.after),
-                    "corridor_id": result.corridor_id, "ecart_m": round(result.offset_m, 1),
-                    "point": [snapped_lat, snapped_lon], "enregistre": False})
+    return jsonify(
+        {
+            "avant": detour_dict(result.before),
+            "apres": detour_dict(result.after),
+            "corridor_id": result.corridor_id,
+            "ecart_m": round(result.offset_m, 1),
+            "point": [snapped_lat, snapped_lon],
+            "enregistre": False,
+        }
+    )
 
 
 @bp.post("/quartiers/<slug>/franchissements")
@@ -65,8 +71,9 @@ def move_crossing(crossing_id: int):
     lon, lat = validate_position(request.form.get("lon"), request.form.get("lat"))
     crossing_on_corridor(crossing["district"], lon, lat)
     version = expected_version("du franchissement")
-    get_store().move_crossing(crossing_id, lon, lat, expected_version=version,
-                              user=user["username"])
+    get_store().move_crossing(
+        crossing_id, lon, lat, expected_version=version, user=user["username"]
+    )
     flash("Franchissement déplacé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
 
@@ -75,7 +82,6 @@ def move_crossing(crossing_id: int):
 def delete_crossing(crossing_id: int):
     crossing, user = _editable_crossing(crossing_id)
     version = expected_version("du franchissement")
-    get_store().delete_crossing(crossing_id, expected_version=version,
-                                user=user["username"])
+    get_store().delete_crossing(crossing_id, expected_version=version, user=user["username"])
     flash("Franchissement supprimé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")

@@ -73,8 +73,9 @@ def _typed() -> dict:
     return typed
 
 
-def render_detail(experiment_id: int, *, form: dict | None = None,
-                  errors: dict | None = None, status: int = 200):
+def render_detail(
+    experiment_id: int, *, form: dict | None = None, errors: dict | None = None, status: int = 200
+):
     page = experiment_page(experiment_id, form=form, errors=errors)
     return render_template("experiments/detail.html", **page), status
 

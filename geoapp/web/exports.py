@@ -19,17 +19,19 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 FILTER_PARAMS = ("theme", "statut", "quartier")
 # Menu entries: (format key, extra query parameters, French label).
-MENU = [("png", {"taille": "diapo"}, "Image pour diapositive (PNG 1920×1080)"),
-        ("png", {"taille": "a4"}, "Image A4 paysage (PNG 300 dpi)"),
-        ("pdf", {"taille": "a4"}, "Carte A4 vectorielle (PDF)"),
-        ("svg", {"taille": "diapo"}, "Carte vectorielle (SVG)"),
-        ("fiche", {}, "Fiche quartier (PDF A4)"),
-        ("html", {}, "Carte interactive hors ligne (HTML)"),
-        ("gpkg", {"crs": "2154"}, "GeoPackage Lambert-93 (EPSG:2154)"),
-        ("gpkg", {"crs": "4326"}, "GeoPackage WGS84 (EPSG:4326)"),
-        ("geojson", {}, "GeoJSON (WGS84)"),
-        ("csv", {}, "Expérimentations pour Excel (CSV)"),
-        ("kml", {}, "KML (Google Earth)")]
+MENU = [
+    ("png", {"taille": "diapo"}, "Image pour diapositive (PNG 1920×1080)"),
+    ("png", {"taille": "a4"}, "Image A4 paysage (PNG 300 dpi)"),
+    ("pdf", {"taille": "a4"}, "Carte A4 vectorielle (PDF)"),
+    ("svg", {"taille": "diapo"}, "Carte vectorielle (SVG)"),
+    ("fiche", {}, "Fiche quartier (PDF A4)"),
+    ("html", {}, "Carte interactive hors ligne (HTML)"),
+    ("gpkg", {"crs": "2154"}, "GeoPackage Lambert-93 (EPSG:2154)"),
+    ("gpkg", {"crs": "4326"}, "GeoPackage WGS84 (EPSG:4326)"),
+    ("geojson", {}, "GeoJSON (WGS84)"),
+    ("csv", {}, "Expérimentations pour Excel (CSV)"),
+    ("kml", {}, "KML (Google Earth)"),
+]
 
 
 @bp.get("/<name>")
@@ -38,15 +40,24 @@ def download(name: str):
     target, _, suffix = name.partition(".")
     fmt = BY_SUFFIX.get(suffix)
     if fmt is None:
-        raise GeoappError(f"Format d’export inconnu : « {suffix or name} ». Formats "
-                          "possibles : " + ", ".join(BY_SUFFIX) + ".", 404)
+        raise GeoappError(
+            f"Format d’export inconnu : « {suffix or name} ». Formats "
+            "possibles : " + ", ".join(BY_SUFFIX) + ".",
+            404,
+        )
     args = request.args
     export = make_export(
-        get_atlas(), get_store(), target=target, fmt=fmt.key,
-        size=args.get("taille"), crs=args.get("crs"), theme=args.get("theme") or None,
+        get_atlas(),
+        get_store(),
+        target=target,
+        fmt=fmt.key,
+        size=args.get("taille"),
+        crs=args.get("crs"),
+        theme=args.get("theme") or None,
         status=args.get("statut") or None,
         district=(args.get("quartier") or None) if target == ALL else None,
-        cache=ExportCache(current_app.config.get("EXPORT_CACHE_DIR")))
+        cache=ExportCache(current_app.config.get("EXPORT_CACHE_DIR")),
+    )
     # content_type, not mimetype: werkzeug appends "; charset=utf-8" to a text/* mimetype,
     # and ours already carry it (the header ended with it twice).
     response = Response(export.data, content_type=export.mimetype)
@@ -71,8 +82,9 @@ def export_links(target: str, filters: dict | None = None) -> list[dict]:
         if key == "fiche" and target == ALL:
             label = "Fiche programme : les quatre quartiers (PDF A4)"
         url = url_for("exports.download", name=f"{target}.{fmt.suffix}", **extra, **kept)
-        links.append({"url": url, "label": label, "format": key,
-                      "extension": fmt.extension.upper()})
+        links.append(
+            {"url": url, "label": label, "format": key, "extension": fmt.extension.upper()}
+        )
     return links
 
 

@@ -35,9 +35,13 @@ def read_golden() -> dict[str, dict]:
 
 def cut_report(atlas: Atlas, slug: str) -> CutReport:
     """The report the web builds for ``slug`` (geoapp.web.cuts), with no stored crossing."""
-    return build_cut_report(atlas.district(slug).geometry, atlas.study_area(slug),
-                            atlas.corridors[slug], atlas.layers["stations"],
-                            points_frame([], columns=_CROSSING_COLUMNS))
+    return build_cut_report(
+        atlas.district(slug).geometry,
+        atlas.study_area(slug),
+        atlas.corridors[slug],
+        atlas.layers["stations"],
+        points_frame([], columns=_CROSSING_COLUMNS),
+    )
 
 
 def _side_areas(sides) -> list[float]:
@@ -60,10 +64,12 @@ def district_figures(atlas: Atlas, slug: str) -> dict:
         "n_study_sides": report.n_sides,
         "study_side_areas_ha": _side_areas(report.study_sides),
         "exposure": {str(d): round(float(s), 4) for d, s in report.exposure.items()},
-        "detour": {"median": round(float(detour.median), 3),
-                   "p90": round(float(detour.p90), 3),
-                   "share_over_1_5": round(float(detour.share_over_1_5), 4),
-                   "n_pairs": detour.n_pairs},
+        "detour": {
+            "median": round(float(detour.median), 3),
+            "p90": round(float(detour.p90), 3),
+            "share_over_1_5": round(float(detour.share_over_1_5), 4),
+            "n_pairs": detour.n_pairs,
+        },
     }
 
 
@@ -74,8 +80,7 @@ def golden_figures(atlas: Atlas) -> dict[str, dict]:
 
 def main() -> None:
     figures = golden_figures(build_atlas(PROJECT_ROOT / "data"))
-    GOLDEN.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n",
-                      encoding="utf-8")
+    GOLDEN.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{GOLDEN.relative_to(PROJECT_ROOT)} : {len(figures)} quartiers écrits")
 
 

@@ -26,21 +26,35 @@ from geoapp.analysis.cuts import cut_corridors
 
 SQUARE = box(0, 0, 1000, 1000)
 STUDY = SQUARE.buffer(500)
-RAIL = gpd.GeoDataFrame({"ligne": ["RER B"], "mode": ["RER"]},
-                        geometry=[LineString([(-2000, 500), (3000, 500)])], crs=ANALYSIS_CRS)
+RAIL = gpd.GeoDataFrame(
+    {"ligne": ["RER B"], "mode": ["RER"]},
+    geometry=[LineString([(-2000, 500), (3000, 500)])],
+    crs=ANALYSIS_CRS,
+)
 CORRIDORS = cut_corridors(RAIL, SQUARE)
 STATIONS = gpd.GeoDataFrame(
-    {"nom": ["Les Blagis", "Gare lointaine", "Autre ligne"],
-     "ligne": ["RER B", "RER B", "RER C"], "id_zdc": ["Z1", "Z2", "Z3"]},
-    geometry=[Point(500, 520), Point(200, 800), Point(700, 500)], crs=ANALYSIS_CRS)
+    {
+        "nom": ["Les Blagis", "Gare lointaine", "Autre ligne"],
+        "ligne": ["RER B", "RER B", "RER C"],
+        "id_zdc": ["Z1", "Z2", "Z3"],
+    },
+    geometry=[Point(500, 520), Point(200, 800), Point(700, 500)],
+    crs=ANALYSIS_CRS,
+)
 
 
 def stored(*rows):
     """Stored crossings from (id, kind, status, name, (x, y)) tuples, as the store gives them."""
     return gpd.GeoDataFrame(
-        {"id": [r[0] for r in rows], "kind": [r[1] for r in rows],
-         "status": [r[2] for r in rows], "name": [r[3] for r in rows]},
-        geometry=[Point(r[4]) for r in rows], crs=ANALYSIS_CRS)
+        {
+            "id": [r[0] for r in rows],
+            "kind": [r[1] for r in rows],
+            "status": [r[2] for r in rows],
+            "name": [r[3] for r in rows],
+        },
+        geometry=[Point(r[4]) for r in rows],
+        crs=ANALYSIS_CRS,
+    )
 
 
 NONE = stored()
@@ -61,11 +75,12 @@ def grid_oracle(crossings_xy):
     o = np.repeat(south, len(north), axis=0)[:, None, :]
     d = np.tile(north, (len(south), 1))[:, None, :]
     c = np.asarray(crossings_xy, dtype=float)[None, :, :]
-    via = (np.hypot(*(c - o).transpose(2, 0, 1)) + np.hypot(*(d - c).transpose(2, 0, 1)))
+    via = np.hypot(*(c - o).transpose(2, 0, 1)) + np.hypot(*(d - c).transpose(2, 0, 1))
     return len(nodes), via.min(axis=1) / np.hypot(*(d - o)[:, 0].T)
 
 
 # --- sides, exposure, lengths ---------------------------------------------------------
+
 
 def test_square_cut_through_the_middle():
     r = report()
@@ -83,8 +98,9 @@ def test_square_cut_through_the_middle():
 
 def test_sides_of_points():
     r = report()
-    points = gpd.GeoDataFrame(geometry=[Point(500, 100), Point(500, 900), Point(5000, 0)],
-                              crs=ANALYSIS_CRS)
+    points = gpd.GeoDataFrame(
+        geometry=[Point(500, 100), Point(500, 900), Point(5000, 0)], crs=ANALYSIS_CRS
+    )
     sides = sides_of(points, r)
     assert sides.iloc[0] != sides.iloc[1]
     assert set(sides.iloc[:2]) == {1, 2}
@@ -92,6 +108,7 @@ def test_sides_of_points():
 
 
 # --- detours ----------------------------------------------------------------------------
+
 
 def test_detour_through_the_station_matches_the_brute_force_grid():
     r = report()
@@ -103,9 +120,15 @@ def test_detour_through_the_station_matches_the_brute_force_grid():
     assert d.median == pytest.approx(np.median(factors))
     assert d.p90 == pytest.approx(np.percentile(factors, 90))
     assert d.share_over_1_5 == pytest.approx(np.mean(factors > 1.5))
-    assert detour_dict(d) == {"median": 1.095, "p90": 1.803, "share_over_1_5": 0.178,
-                              "n_pairs": 36_100, "n_pairs_no_crossing": 0,
-                              "n_pairs_total": 72_010, "spacing_m": DETOUR_SPACING_M}
+    assert detour_dict(d) == {
+        "median": 1.095,
+        "p90": 1.803,
+        "share_over_1_5": 0.178,
+        "n_pairs": 36_100,
+        "n_pairs_no_crossing": 0,
+        "n_pairs_total": 72_010,
+        "spacing_m": DETOUR_SPACING_M,
+    }
     assert np.isfinite(d.factors).all() and (d.factors >= 1).all()
     assert d.by_corridor.keys() == {1}
     # No projects: both scenarios are the same.
@@ -148,25 +171,47 @@ def test_no_corridor_gives_one_side_and_no_detour():
     assert (r.n_sides, r.n_district_sides) == (1, 1)
     assert r.exposure == {100: 0.0, 250: 0.0, 500: 0.0}
     assert r.corridor_km_per_km2 == 0.0
-    assert detour_dict(r.detour) == {"median": None, "p90": None, "share_over_1_5": None,
-                                     "n_pairs": 0, "n_pairs_no_crossing": 0,
-                                     "n_pairs_total": 72_010, "spacing_m": 100.0}
-    assert r.crossings.columns.tolist() == ["corridor_id", "name", "kind", "status",
-                                            "source", "id", "geometry"]
+    assert detour_dict(r.detour) == {
+        "median": None,
+        "p90": None,
+        "share_over_1_5": None,
+        "n_pairs": 0,
+        "n_pairs_no_crossing": 0,
+        "n_pairs_total": 72_010,
+        "spacing_m": 100.0,
+    }
+    assert r.crossings.columns.tolist() == [
+        "corridor_id",
+        "name",
+        "kind",
+        "status",
+        "source",
+        "id",
+        "geometry",
+    ]
     assert r.crossings["corridor_id"].isna().all()
 
 
 # --- crossings ------------------------------------------------------------------------
 
+
 def test_all_crossings_merges_stations_and_stored_crossings():
     crossings = all_crossings(STATIONS, CORRIDORS, PROJECTED)
     assert crossings.crs == ANALYSIS_CRS
-    assert crossings.columns.tolist() == ["corridor_id", "name", "kind", "status", "source",
-                                          "id", "geometry"]
+    assert crossings.columns.tolist() == [
+        "corridor_id",
+        "name",
+        "kind",
+        "status",
+        "source",
+        "id",
+        "geometry",
+    ]
     rows = crossings.drop(columns="geometry").astype(object).where(crossings.notna(), None)
     assert rows.values.tolist() == [
         [1, "Les Blagis", "gare", "existant", "IDFM gares", None],
-        [1, "Passerelle Est", "passerelle", "projeté", "saisie", 7]]
+        [1, "Passerelle Est", "passerelle", "projeté", "saisie", 7],
+    ]
     # The station is snapped onto the line; the far station and the other line's are not
     # crossings of this corridor.
     assert crossings.geometry.iloc[0].equals_exact(Point(500, 500), 1e-6)
@@ -181,11 +226,19 @@ def test_all_crossings_without_stored_ones_or_stations():
     assert only_stored["corridor_id"].tolist() == [1]
     nothing = all_crossings(STATIONS.iloc[:0], CORRIDORS, NONE)
     assert nothing.empty
-    assert nothing.columns.tolist() == ["corridor_id", "name", "kind", "status", "source",
-                                        "id", "geometry"]
+    assert nothing.columns.tolist() == [
+        "corridor_id",
+        "name",
+        "kind",
+        "status",
+        "source",
+        "id",
+        "geometry",
+    ]
 
 
 # --- what if ------------------------------------------------------------------------------
+
 
 def test_what_if_compares_the_same_trips_before_and_after():
     r = report()
@@ -206,6 +259,7 @@ def test_what_if_ignores_projects_and_refuses_a_point_far_from_the_line():
 
 
 # --- inputs ---------------------------------------------------------------------------
+
 
 def test_inputs_are_left_unchanged():
     frames = [CORRIDORS, STATIONS, PROJECTED]

@@ -26,9 +26,14 @@ def geo_dir() -> Path:
 @pytest.fixture(scope="module")
 def layers():
     folder = geo_dir()
-    return {key: gpd.read_file(folder / name).to_crs(ANALYSIS_CRS) for key, name in (
-        ("communes", "communes_mgp.geojson"), ("rail", "rail_lignes_idfm.geojson"),
-        ("stations", "gares_idfm.geojson"))}
+    return {
+        key: gpd.read_file(folder / name).to_crs(ANALYSIS_CRS)
+        for key, name in (
+            ("communes", "communes_mgp.geojson"),
+            ("rail", "rail_lignes_idfm.geojson"),
+            ("stations", "gares_idfm.geojson"),
+        )
+    }
 
 
 def commune(layers, code):

@@ -52,9 +52,12 @@ def differences(expected: dict, actual: dict) -> list[str]:
     for name, kind in FIGURES.items():
         want, got = figure(expected, name), figure(actual, name)
         tol = 0 if kind is None else TOLERANCE[kind]
-        ok = (len(want) == len(got) and all(g == pytest.approx(w, abs=tol)
-                                            for w, g in zip(want, got, strict=True))
-              if isinstance(want, list) else got == pytest.approx(want, abs=tol))
+        ok = (
+            len(want) == len(got)
+            and all(g == pytest.approx(w, abs=tol) for w, g in zip(want, got, strict=True))
+            if isinstance(want, list)
+            else got == pytest.approx(want, abs=tol)
+        )
         if not ok:
             found.append(f"{name}: attendu {want} (± {tol}), obtenu {got}")
     return found
@@ -81,4 +84,6 @@ def test_a_moved_figure_is_reported():
     moved["detour"]["median"] += 0.005  # within 0.01: not reported
     moved["study_side_areas_ha"].pop()
     assert [line.split(":")[0] for line in differences(expected, moved)] == [
-        "area_ha", "study_side_areas_ha"]
+        "area_ha",
+        "study_side_areas_ha",
+    ]

@@ -23,24 +23,31 @@ def frame(data: dict, geometry: list, crs=ANALYSIS_CRS) -> gpd.GeoDataFrame:
 
 @pytest.fixture
 def corridors():
-    return frame({"corridor_id": [1, 2], "names": ["RER Z", "TRAM 99"],
-                  "kind": ["voie ferrée", "tramway"]},
-                 [LineString([(500, -500), (500, 1500)]),
-                  LineString([(-500, 900), (1500, 900)])])
+    return frame(
+        {"corridor_id": [1, 2], "names": ["RER Z", "TRAM 99"], "kind": ["voie ferrée", "tramway"]},
+        [LineString([(500, -500), (500, 1500)]), LineString([(-500, 900), (1500, 900)])],
+    )
 
 
 @pytest.fixture
 def stations():
-    return frame({"nom": ["Gare Sud", "Gare Nord"], "ligne": ["RER Z, TRAM 99", "RER Z"]},
-                 [Point(500, -200), Point(500, 1100)])
+    return frame(
+        {"nom": ["Gare Sud", "Gare Nord"], "ligne": ["RER Z, TRAM 99", "RER Z"]},
+        [Point(500, -200), Point(500, 1100)],
+    )
 
 
 @pytest.fixture
 def experiments():
     # Listed out of distance order on purpose: the answer must be sorted.
-    return frame({"id": [10, 11, 12, 13], "title": ["Loin", "Voisine", "Collée", "Limite"],
-                  "theme": ["mobilité"] * 4},
-                 [Point(900, 900), Point(680, 500), Point(550, 530), Point(550, 651)])
+    return frame(
+        {
+            "id": [10, 11, 12, 13],
+            "title": ["Loin", "Voisine", "Collée", "Limite"],
+            "theme": ["mobilité"] * 4,
+        },
+        [Point(900, 900), Point(680, 500), Point(550, 530), Point(550, 651)],
+    )
 
 
 @pytest.fixture
@@ -51,20 +58,31 @@ def sides():
 @pytest.fixture
 def assess(corridors, stations, experiments, sides):
     def run(x, y, *, tolerance_m=50.0, **frames):
-        args = {"corridors": corridors, "stations": stations, "experiments": experiments,
-                "sides": sides, **frames}
+        args = {
+            "corridors": corridors,
+            "stations": stations,
+            "experiments": experiments,
+            "sides": sides,
+            **frames,
+        }
         return assess_placement(Point(x, y), SQUARE, tolerance_m=tolerance_m, **args)
+
     return run
 
 
 def test_point_inside_the_district(assess):
     assert assess(550, 500) == Placement(
-        inside=True, distance_outside_m=0.0, accepted=True, tolerance_m=50.0,
+        inside=True,
+        distance_outside_m=0.0,
+        accepted=True,
+        tolerance_m=50.0,
         nearest_cut={"names": "RER Z", "kind": "voie ferrée", "distance_m": 50.0},
         side_id=2,
         nearest_station={"nom": "Gare Nord", "ligne": "RER Z", "distance_m": 602.1},
-        nearby_experiments=[{"id": 12, "title": "Collée", "distance_m": 30.0},
-                            {"id": 11, "title": "Voisine", "distance_m": 130.0}],
+        nearby_experiments=[
+            {"id": 12, "title": "Collée", "distance_m": 30.0},
+            {"id": 11, "title": "Voisine", "distance_m": 130.0},
+        ],
     )
 
 
@@ -77,8 +95,12 @@ def test_the_answer_is_plain_json(assess):
 
 def test_point_outside_gives_its_distance_and_the_nearest_cut(assess):
     p = assess(1100, 500)
-    assert (p.inside, p.distance_outside_m, p.accepted, p.tolerance_m) == (False, 100.0, False,
-                                                                            50.0)
+    assert (p.inside, p.distance_outside_m, p.accepted, p.tolerance_m) == (
+        False,
+        100.0,
+        False,
+        50.0,
+    )
     assert p.nearest_cut == {"names": "TRAM 99", "kind": "tramway", "distance_m": 400.0}
     assert p.side_id == 2
     assert p.nearest_station == {"nom": "Gare Nord", "ligne": "RER Z", "distance_m": 848.5}
@@ -111,31 +133,63 @@ def test_nearby_experiments_stop_at_150_m(assess):
     assert DUPLICATE_RADIUS_M == 150.0
     found = assess(550, 500).nearby_experiments
     assert [e["title"] for e in found] == ["Collée", "Voisine"]  # "Limite" is 151 m away
-    assert [e["title"] for e in assess(550, 502).nearby_experiments] == ["Collée", "Voisine",
-                                                                         "Limite"]
+    assert [e["title"] for e in assess(550, 502).nearby_experiments] == [
+        "Collée",
+        "Voisine",
+        "Limite",
+    ]
 
 
 def test_the_experiment_being_moved_is_left_out_by_the_caller(assess, experiments):
     others = experiments[experiments["id"] != 12]
     assert assess(550, 500, experiments=others).nearby_experiments == [
-        {"id": 11, "title": "Voisine", "distance_m": 130.0}]
+        {"id": 11, "title": "Voisine", "distance_m": 130.0}
+    ]
 
 
 def test_multipolygon_district(corridors, stations, experiments):
     two = MultiPolygon([box(0, 0, 100, 100), box(300, 0, 400, 100)])
-    p = assess_placement(Point(180, 50), two, tolerance_m=50.0, corridors=corridors,
-                         stations=stations, experiments=experiments)
+    p = assess_placement(
+        Point(180, 50),
+        two,
+        tolerance_m=50.0,
+        corridors=corridors,
+        stations=stations,
+        experiments=experiments,
+    )
     assert (p.inside, p.distance_outside_m, p.accepted) == (False, 80.0, False)
-    assert assess_placement(Point(350, 50), two, tolerance_m=0.0, corridors=corridors,
-                            stations=stations, experiments=experiments).inside is True
+    assert (
+        assess_placement(
+            Point(350, 50),
+            two,
+            tolerance_m=0.0,
+            corridors=corridors,
+            stations=stations,
+            experiments=experiments,
+        ).inside
+        is True
+    )
 
 
 def test_empty_frames_give_empty_answers(assess, corridors, stations, experiments, sides):
-    p = assess(550, 500, corridors=corridors.iloc[0:0], stations=stations.iloc[0:0],
-               experiments=experiments.iloc[0:0], sides=sides.iloc[0:0])
-    assert p == Placement(inside=True, distance_outside_m=0.0, accepted=True,
-                          tolerance_m=50.0, nearest_cut=None, side_id=None,
-                          nearest_station=None, nearby_experiments=[])
+    p = assess(
+        550,
+        500,
+        corridors=corridors.iloc[0:0],
+        stations=stations.iloc[0:0],
+        experiments=experiments.iloc[0:0],
+        sides=sides.iloc[0:0],
+    )
+    assert p == Placement(
+        inside=True,
+        distance_outside_m=0.0,
+        accepted=True,
+        tolerance_m=50.0,
+        nearest_cut=None,
+        side_id=None,
+        nearest_station=None,
+        nearby_experiments=[],
+    )
 
 
 def test_inputs_are_not_mutated(assess, corridors, stations, experiments, sides):
@@ -163,8 +217,10 @@ def test_bad_tolerance_is_a_value_error(assess, tolerance):
         assess(550, 500, tolerance_m=tolerance)
 
 
-@pytest.mark.parametrize("name, column", [("corridors", "names"), ("stations", "nom"),
-                                          ("experiments", "title"), ("sides", "side_id")])
+@pytest.mark.parametrize(
+    "name, column",
+    [("corridors", "names"), ("stations", "nom"), ("experiments", "title"), ("sides", "side_id")],
+)
 def test_missing_column_is_a_value_error_naming_the_argument(assess, request, name, column):
     lacking = request.getfixturevalue(name).drop(columns=[column])
     with pytest.raises(ValueError, match=f"{name} : colonne"):

@@ -9,8 +9,19 @@ import geoapp.analysis
 
 ANALYSIS = Path(geoapp.analysis.__file__).parent
 # Analysis raises ValueError; the edges (web, atlas, CLI) turn it into a GeoappError.
-FORBIDDEN = ("flask", "werkzeug", "folium", "branca", "sqlite3", "geoapp.errors",
-             "geoapp.store", "geoapp.web", "geoapp.maps", "geoapp.exports", "geoapp.cli")
+FORBIDDEN = (
+    "flask",
+    "werkzeug",
+    "folium",
+    "branca",
+    "sqlite3",
+    "geoapp.errors",
+    "geoapp.store",
+    "geoapp.web",
+    "geoapp.maps",
+    "geoapp.exports",
+    "geoapp.cli",
+)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -26,8 +37,9 @@ def imported_modules(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(ANALYSIS.glob("*.py")), ids=lambda p: p.name)
 def test_analysis_module_imports_nothing_from_the_edges(path):
-    bad = sorted(m for m in imported_modules(path)
-                 if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
+    bad = sorted(
+        m for m in imported_modules(path) if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)
+    )
     assert bad == [], f"{path.name} imports {bad}"
 
 

@@ -15,13 +15,26 @@ TODAY = date(2025, 3, 1)
 def experiment_row(atlas, slug: str, number: int, **overrides) -> dict:
     """A valid registry row for district ``slug``, at its centre (WGS84) unless moved."""
     lon, lat = atlas.centres_lonlat()[slug]
-    row = {"id": number, "district": slug, "title": f"Expérimentation {number}",
-           "organisation": "Association des habitants", "org_kind": "association",
-           "theme": "mobilité", "objectives": [atlas.objectives()[slug][0]],
-           "description": "Un test grandeur nature de 18 mois.", "status": "déployée",
-           "start_date": "2024-03-01", "end_date": "2025-09-30", "lon": lon, "lat": lat,
-           "precision": "exacte", "location_note": None, "evaluation_outcome": None,
-           "evaluation_scale_up": None, "source": None}
+    row = {
+        "id": number,
+        "district": slug,
+        "title": f"Expérimentation {number}",
+        "organisation": "Association des habitants",
+        "org_kind": "association",
+        "theme": "mobilité",
+        "objectives": [atlas.objectives()[slug][0]],
+        "description": "Un test grandeur nature de 18 mois.",
+        "status": "déployée",
+        "start_date": "2024-03-01",
+        "end_date": "2025-09-30",
+        "lon": lon,
+        "lat": lat,
+        "precision": "exacte",
+        "location_note": None,
+        "evaluation_outcome": None,
+        "evaluation_scale_up": None,
+        "source": None,
+    }
     return {**row, **overrides}
 
 
@@ -29,12 +42,25 @@ def experiment_row(atlas, slug: str, number: int, **overrides) -> dict:
 def rows(atlas):
     """Two experiments in Sceaux (one right on the other), one in Aulnay."""
     return [
-        experiment_row(atlas, "sceaux-les-blagis", 1, title="Îlot de fraîcheur",
-                       theme="nature en ville et îlots de fraîcheur", status="sélectionnée"),
+        experiment_row(
+            atlas,
+            "sceaux-les-blagis",
+            1,
+            title="Îlot de fraîcheur",
+            theme="nature en ville et îlots de fraîcheur",
+            status="sélectionnée",
+        ),
         experiment_row(atlas, "sceaux-les-blagis", 2, title="Vélos partagés"),
-        experiment_row(atlas, "aulnay-centre-gare", 3, title="Marché nocturne",
-                       theme="commerce et attractivité", status="proposée", start_date=None,
-                       end_date=None),
+        experiment_row(
+            atlas,
+            "aulnay-centre-gare",
+            3,
+            title="Marché nocturne",
+            theme="commerce et attractivité",
+            status="proposée",
+            start_date=None,
+            end_date=None,
+        ),
     ]
 
 

@@ -62,12 +62,14 @@ def test_geopackage_area_is_kept_in_lambert_93(tmp_path, scene_of, atlas):
     districts = gpd.read_file(path, layer="quartiers")
     assert len(districts) == 4
     assert (districts.area / 10_000).round(1).tolist() == atlas.districts["area_ha"].round(
-        1).tolist()
+        1
+    ).tolist()
 
 
 def test_empty_experiments_layer_still_exists(tmp_path, scene_of, no_experiments):
-    path = _saved(tmp_path, "qmi.gpkg",
-                  write_geopackage(scene_of("meudon-la-foret", no_experiments)))
+    path = _saved(
+        tmp_path, "qmi.gpkg", write_geopackage(scene_of("meudon-la-foret", no_experiments))
+    )
     layer = gpd.read_file(path, layer="experimentations")
     assert len(layer) == 0 and "title" in layer.columns
 
@@ -113,10 +115,15 @@ def two_part_atlas(tmp_path_factory, atlas):
     x, y = atlas.district("sceaux-les-blagis").geometry.representative_point().coords[0]
     holed = box(x - 200, y - 150, x + 200, y + 150).difference(box(x - 50, y - 50, x + 50, y + 50))
     parts = MultiPolygon([holed, box(x + 500, y - 100, x + 700, y + 100)])
-    (data / "geo" / "perimetre_sceaux-les-blagis.geojson").write_text(json.dumps({
-        "type": "FeatureCollection",
-        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
-        "features": [{"type": "Feature", "properties": {}, "geometry": mapping(parts)}]}))
+    (data / "geo" / "perimetre_sceaux-les-blagis.geojson").write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
+                "features": [{"type": "Feature", "properties": {}, "geometry": mapping(parts)}],
+            }
+        )
+    )
     return build_atlas(data)
 
 
@@ -146,8 +153,9 @@ def test_csv_round_trip_gives_the_same_experiments(atlas, scene_of, rows):
     for row in back:
         original = by_title[row["title"]]
         cleaned = validate_experiment(row, objectives=atlas.objectives()[row["district"]])
-        expected = validate_experiment(original,
-                                       objectives=atlas.objectives()[original["district"]])
+        expected = validate_experiment(
+            original, objectives=atlas.objectives()[original["district"]]
+        )
         assert cleaned == expected
         assert row["district"] == original["district"]
 

@@ -33,8 +33,9 @@ def empty_store(tmp_path):
 @pytest.fixture
 def store(empty_store, rows):
     """The three hand-made experiments (conftest ``rows``), imported like a CSV file."""
-    empty_store.import_experiments([{k: v for k, v in r.items() if k != "id"} for r in rows],
-                                   user="test")
+    empty_store.import_experiments(
+        [{k: v for k, v in r.items() if k != "id"} for r in rows], user="test"
+    )
     return empty_store
 
 
@@ -43,8 +44,7 @@ def files(folder):
 
 
 def test_every_format_is_registered():
-    assert list(FORMATS) == ["png", "svg", "pdf", "fiche", "html", "gpkg", "geojson", "csv",
-                             "kml"]
+    assert list(FORMATS) == ["png", "svg", "pdf", "fiche", "html", "gpkg", "geojson", "csv", "kml"]
     assert FORMATS["fiche"].suffix == "fiche.pdf"
     assert FORMATS["gpkg"].mimetype == "application/geopackage+sqlite3"
 
@@ -76,33 +76,44 @@ def test_defaults_per_format():
 
 def test_file_names_say_what_is_inside(atlas, empty_store):
     store = empty_store
-    names = {(fmt, tuple(opts.items())): make_export(atlas, store, target="all", fmt=fmt,
-                                                      today=DAY, **opts).filename
-             for fmt, opts in [("png", {"size": "a4"}), ("fiche", {}), ("gpkg", {"crs": 4326}),
-                               ("csv", {"theme": "espaces publics"})]}
-    assert list(names.values()) == ["qmi-programme-carte-a4.png", "qmi-programme-fiche.pdf",
-                                    "qmi-programme-donnees-wgs84.gpkg",
-                                    "qmi-programme-espaces-publics-experimentations.csv"]
+    names = {
+        (fmt, tuple(opts.items())): make_export(
+            atlas, store, target="all", fmt=fmt, today=DAY, **opts
+        ).filename
+        for fmt, opts in [
+            ("png", {"size": "a4"}),
+            ("fiche", {}),
+            ("gpkg", {"crs": 4326}),
+            ("csv", {"theme": "espaces publics"}),
+        ]
+    }
+    assert list(names.values()) == [
+        "qmi-programme-carte-a4.png",
+        "qmi-programme-fiche.pdf",
+        "qmi-programme-donnees-wgs84.gpkg",
+        "qmi-programme-espaces-publics-experimentations.csv",
+    ]
 
 
 def test_cache_serves_until_the_data_version_changes(atlas, tmp_path, store):
     folder = tmp_path / "cache"
     cache = ExportCache(folder)
-    first = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
-                        today=DAY)
+    first = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache, today=DAY)
     [name] = files(folder)
     assert name.startswith(f"v{store.data_version()}-2025-03-01-")
     assert (folder / name).read_bytes() == first.data
     (folder / name).write_bytes(b"from the cache")  # a rebuild would not return this
-    again = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
-                        today=DAY)
+    again = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache, today=DAY)
     assert again.data == b"from the cache"
-    values = experiment_row(atlas, "sceaux-les-blagis", 7, title="Nouvelle",
-                            theme="espaces publics")
-    store.create_experiment({k: v for k, v in values.items() if k not in ("id", "district")},
-                            district="sceaux-les-blagis", user="test")
-    fresh = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache,
-                        today=DAY)
+    values = experiment_row(
+        atlas, "sceaux-les-blagis", 7, title="Nouvelle", theme="espaces publics"
+    )
+    store.create_experiment(
+        {k: v for k, v in values.items() if k not in ("id", "district")},
+        district="sceaux-les-blagis",
+        user="test",
+    )
+    fresh = make_export(atlas, store, target="sceaux-les-blagis", fmt="png", cache=cache, today=DAY)
     assert fresh.data not in (first.data, b"from the cache")
     [newer] = files(folder)  # the old generation is pruned
     assert newer.startswith(f"v{store.data_version()}-") and newer != name
@@ -111,9 +122,13 @@ def test_cache_serves_until_the_data_version_changes(atlas, tmp_path, store):
 def test_cache_keys_every_parameter(atlas, tmp_path, store):
     folder = tmp_path / "cache"
     cache = ExportCache(folder)
-    made = {(theme, fmt): make_export(atlas, store, target="all", fmt=fmt, theme=theme,
-                                      cache=cache, today=DAY).data
-            for theme in (None, "mobilité") for fmt in ("csv", "geojson")}
+    made = {
+        (theme, fmt): make_export(
+            atlas, store, target="all", fmt=fmt, theme=theme, cache=cache, today=DAY
+        ).data
+        for theme in (None, "mobilité")
+        for fmt in ("csv", "geojson")
+    }
     assert len(files(folder)) == 4  # one file per build: nothing was served twice
     assert made[(None, "csv")] != made[("mobilité", "csv")]
     assert "Îlot de fraîcheur" in made[(None, "csv")].decode("utf-8-sig")

@@ -53,8 +53,9 @@ def test_sheet_text_has_name_facts_objectives_and_experiments(atlas, sceaux_shee
 def test_pdftotext_reads_the_sheet_too(sceaux_sheet, tmp_path):
     path = tmp_path / "fiche.pdf"
     path.write_bytes(sceaux_sheet)
-    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
     assert "Les Blagis — Sceaux" in out
     assert "Objectifs du quartier" in out
 
@@ -79,9 +80,14 @@ def test_empty_district_says_no_experiment(scene_of, no_experiments):
 
 def test_long_tables_wrap_and_continue_on_new_pages(atlas, scene_of):
     long = "Une description très longue qui doit passer à la ligne. " * 8
-    frame = experiments_frame([experiment_row(atlas, "noisy-mont-d-est", i, description=long,
-                                              title=f"Projet numéro {i:02d}")
-                               for i in range(1, 31)])
+    frame = experiments_frame(
+        [
+            experiment_row(
+                atlas, "noisy-mont-d-est", i, description=long, title=f"Projet numéro {i:02d}"
+            )
+            for i in range(1, 31)
+        ]
+    )
     pdf = render_sheet(scene_of("noisy-mont-d-est", frame))
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 4

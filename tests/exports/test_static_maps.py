@@ -27,7 +27,7 @@ RER_B = "#5091cb"
 
 
 def rgb(hex_colour: str) -> np.ndarray:
-    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8)
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -63,8 +63,9 @@ def test_a4_png_is_a4_landscape_at_300_dpi(scene_of):
 
 def test_a_new_experiment_changes_the_image(atlas, scene_of, no_experiments):
     before = render_map(scene_of("noisy-mont-d-est", no_experiments), fmt="png", size="diapo")
-    frame = experiments_frame([experiment_row(atlas, "noisy-mont-d-est", 9,
-                                              theme="énergie et bâti")])
+    frame = experiments_frame(
+        [experiment_row(atlas, "noisy-mont-d-est", 9, theme="énergie et bâti")]
+    )
     after = render_map(scene_of("noisy-mont-d-est", frame), fmt="png", size="diapo")
     old, new = pixels(before), pixels(after)
     assert (old != new).any(axis=-1).sum() > 200
@@ -96,28 +97,40 @@ def test_pdf_map_is_a4_landscape_vector_with_searchable_text(scene_of):
     assert abs(float(page.mediabox.width) - 842) <= 1
     assert abs(float(page.mediabox.height) - 595) <= 1
     text = " ".join(page.extract_text().split())
-    for words in ("Les Blagis — Sceaux", "Périmètres des quartiers indicatifs", "IGN",
-                  "Île-de-France Mobilités (ODbL)", "500 m", "RER B",
-                  "Quartier (périmètre indicatif)", "Vélos partagés"):
+    for words in (
+        "Les Blagis — Sceaux",
+        "Périmètres des quartiers indicatifs",
+        "IGN",
+        "Île-de-France Mobilités (ODbL)",
+        "500 m",
+        "RER B",
+        "Quartier (périmètre indicatif)",
+        "Vélos partagés",
+    ):
         assert words in text
     content = page.get_contents().get_data()
     assert re.search(rb"\sre\s", content) and re.search(rb"\sl\s", content)  # paths
     resources = page["/Resources"]
-    images = [x for x in resources.get("/XObject", {}).values()
-              if x.get_object().get("/Subtype") == "/Image"]
+    images = [
+        x
+        for x in resources.get("/XObject", {}).values()
+        if x.get_object().get("/Subtype") == "/Image"
+    ]
     assert images == []
 
 
 def test_filters_are_printed_in_the_subtitle(scene_of):
-    svg = render_map(scene_of("sceaux-les-blagis", theme="mobilité", status="déployée"),
-                     fmt="svg", size="diapo").decode("utf-8")
+    svg = render_map(
+        scene_of("sceaux-les-blagis", theme="mobilité", status="déployée"), fmt="svg", size="diapo"
+    ).decode("utf-8")
     assert "thème « mobilité », statut « déployée »" in svg
     assert "Vélos partagés" in svg and "Îlot de fraîcheur" not in svg
 
 
 def test_empty_selection_says_so_in_the_legend(scene_of, no_experiments):
-    svg = render_map(scene_of("meudon-la-foret", no_experiments), fmt="svg",
-                     size="diapo").decode("utf-8")
+    svg = render_map(scene_of("meudon-la-foret", no_experiments), fmt="svg", size="diapo").decode(
+        "utf-8"
+    )
     assert "Aucune expérimentation enregistrée" in svg
 
 
@@ -153,13 +166,15 @@ def test_true_north_leans_slightly_west_of_grid_north_over_paris():
 def test_label_placer_never_overlaps_labels():
     fig, ax = _axes()
     placer = LabelPlacer(ax)
-    placed = [placer.place_point_label(f"Gare {i}", (5000, 2500), offset_pt=10, fontsize=12)
-              for i in range(12)]
+    placed = [
+        placer.place_point_label(f"Gare {i}", (5000, 2500), offset_pt=10, fontsize=12)
+        for i in range(12)
+    ]
     kept = [p for p in placed if p is not None]
     assert 2 <= len(kept) < 12
     boxes = [k.get_window_extent(placer.renderer) for k in kept]
     for i, a in enumerate(boxes):
-        assert not any(a.overlaps(b) for b in boxes[i + 1:])
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :])
 
 
 def test_coincident_experiments_are_spread_on_a_ring(atlas):

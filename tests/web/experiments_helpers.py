@@ -3,8 +3,6 @@ response parsing. Their fixtures (``store``, ``anon``, ``sceaux``, ``admin``) li
 tests/web/conftest.py.
 """
 
-
-
 import html
 import io
 import json

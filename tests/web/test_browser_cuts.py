@@ -38,8 +38,10 @@ def far_from_rer_b(atlas) -> tuple[float, float]:
     """(lon, lat) of a point of the district at least 200 m from every corridor."""
     corridors = atlas.corridors[SCEAUX].geometry.union_all()
     district = atlas.district(SCEAUX).geometry
-    point = max(shapely.points(shapely.get_coordinates(district.buffer(-30).boundary)),
-                key=corridors.distance)
+    point = max(
+        shapely.points(shapely.get_coordinates(district.buffer(-30).boundary)),
+        key=corridors.distance,
+    )
     assert corridors.distance(point) > 200
     return lonlat(point)
 
@@ -79,16 +81,18 @@ def test_what_if_crossing_in_the_browser(page, live_server, atlas):
     assert page.get_attribute("#whatif-toggle", "aria-pressed") == "false"
     assert page.evaluate("QMI.tool") is None
     # Chromium logs every 4xx answer; the one refusal asked for is the only one allowed.
-    refused = [e for e in page.watch.errors
-               if "status of 422" in e and f"/api/quartiers/{SCEAUX}/what-if?" in e]
+    refused = [
+        e
+        for e in page.watch.errors
+        if "status of 422" in e and f"/api/quartiers/{SCEAUX}/what-if?" in e
+    ]
     assert len(refused) == 1
     assert [e for e in page.watch.errors if e not in refused] == []
 
 
 def login(page, live_server, live_app, commune: str) -> str:
     username = f"editeur-{uuid.uuid4().hex[:8]}"
-    live_app.extensions["qmi_store"].add_user(username, PASSWORD, role="editeur",
-                                              commune=commune)
+    live_app.extensions["qmi_store"].add_user(username, PASSWORD, role="editeur", commune=commune)
     page.goto(f"{live_server}/connexion")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -143,8 +147,10 @@ def test_what_if_works_after_opening_the_crossing_form(page, live_server, live_a
     open_map(page, f"{live_server}/quartiers/{SCEAUX}")
     page.click("#crossing-add summary")
     page.wait_for_function("() => QMI.tool === 'crossing'")  # set by the <details> toggle event
-    page.evaluate("() => { window.__closed = new Promise(done => document.getElementById("
-                  "'crossing-add').addEventListener('toggle', done, {once: true})); }")
+    page.evaluate(
+        "() => { window.__closed = new Promise(done => document.getElementById("
+        "'crossing-add').addEventListener('toggle', done, {once: true})); }"
+    )
     page.click("#whatif-toggle")
     page.evaluate("() => window.__closed")  # the closing <details> has fired its toggle
     assert not page.evaluate("() => document.getElementById('crossing-add').open")

@@ -33,12 +33,23 @@ def store_of(live_app):
 
 def stored(live_app, atlas, *, title: str, lon: float, lat: float, **fields) -> dict:
     objectives = atlas.objectives()[SCEAUX]
-    values = validate_experiment({
-        "title": title, "organisation": "<b onmouseover=alert(2)>Org</b>", "org_kind": "startup",
-        "theme": "espaces publics", "objectives": [objectives[0]],
-        "description": "<script>alert(3)</script>", "status": "proposée",
-        "lon": str(lon), "lat": str(lat), "precision": "indicative",
-        "location_note": "${alert(4)}", **fields}, objectives=objectives)
+    values = validate_experiment(
+        {
+            "title": title,
+            "organisation": "<b onmouseover=alert(2)>Org</b>",
+            "org_kind": "startup",
+            "theme": "espaces publics",
+            "objectives": [objectives[0]],
+            "description": "<script>alert(3)</script>",
+            "status": "proposée",
+            "lon": str(lon),
+            "lat": str(lat),
+            "precision": "indicative",
+            "location_note": "${alert(4)}",
+            **fields,
+        },
+        objectives=objectives,
+    )
     return store_of(live_app).create_experiment(values, district=SCEAUX, user="test-navigateur")
 
 
@@ -55,8 +66,7 @@ def open_popup(page, experiment_id: int) -> str:
 
 def hover(page, lon: float, lat: float, title: str) -> str:
     """Pan the spot to the map's centre (away from controls), hover it, read its tooltip."""
-    page.evaluate("([lat, lon]) => QMI.map.panTo(L.latLng(lat, lon), {animate: false})",
-                  [lat, lon])
+    page.evaluate("([lat, lon]) => QMI.map.panTo(L.latLng(lat, lon), {animate: false})", [lat, lon])
     page.mouse.move(*map_point(page, lon, lat))
     tooltip = page.locator(".leaflet-tooltip", has_text=title)
     tooltip.wait_for(state="visible")
@@ -94,8 +104,7 @@ def fill_form(page, title: str) -> None:
     form.locator("select[name=org_kind]").select_option("association")
     form.locator("select[name=theme]").select_option("lien social et culture")
     form.locator("input[name=objectives]").first.check()
-    form.locator("textarea[name=description]").fill("Un banc-bibliothèque\nau pied des "
-                                                    "immeubles.")
+    form.locator("textarea[name=description]").fill("Un banc-bibliothèque\nau pied des immeubles.")
     form.locator("select[name=status]").select_option("sélectionnée")
     form.locator("select[name=precision]").select_option("exacte")
 
@@ -111,17 +120,24 @@ def outside_sceaux(atlas) -> tuple[float, float]:
 
 # Hostile titles ------------------------------------------------------------------------------
 
+
 def test_hostile_titles_stay_text_in_chromium(page, live_server, live_app, atlas):
     tag = unique()
     lon, lat = IN_SCEAUX
-    img = stored(live_app, atlas, title=f"<img src=x onerror=alert(1)> {tag}", lon=lon,
-                 lat=lat + 0.0010)
-    dollar = stored(live_app, atlas, title=f"${{alert(1)}} {tag}", lon=lon + 0.0015,
-                    lat=lat + 0.0010)
+    img = stored(
+        live_app, atlas, title=f"<img src=x onerror=alert(1)> {tag}", lon=lon, lat=lat + 0.0010
+    )
+    dollar = stored(
+        live_app, atlas, title=f"${{alert(1)}} {tag}", lon=lon + 0.0015, lat=lat + 0.0010
+    )
     # Template syntax: rendered once by branca before the fix, "Atelier 42" in the popup.
-    template = stored(live_app, atlas, lon=lon + 0.0008, lat=lat + 0.0020,
-                      title="Atelier {{ 6*7 }} {% if 1 %}x{% endif %} {# $\\frac{1}{2}$ & "
-                            + tag)
+    template = stored(
+        live_app,
+        atlas,
+        lon=lon + 0.0008,
+        lat=lat + 0.0020,
+        title="Atelier {{ 6*7 }} {% if 1 %}x{% endif %} {# $\\frac{1}{2}$ & " + tag,
+    )
     # the detail page's map shows its district's experiments: both are on every map here
     for url in ("/", f"/quartiers/{SCEAUX}", f"/experimentations/{img['id']}"):
         open_map(page, live_server + url)
@@ -155,15 +171,21 @@ def test_hostile_titles_stay_text_in_chromium(page, live_server, live_app, atlas
 def test_placement_info_shows_nearby_hostile_titles_as_text(page, live_server, live_app, atlas):
     tag = unique()
     lon, lat = IN_SCEAUX
-    near = stored(live_app, atlas, title=f"<img src=x onerror=alert(1)> voisin {tag}",
-                  lon=lon - 0.0015, lat=lat - 0.0010)
+    near = stored(
+        live_app,
+        atlas,
+        title=f"<img src=x onerror=alert(1)> voisin {tag}",
+        lon=lon - 0.0015,
+        lat=lat - 0.0010,
+    )
     login(page, live_server, live_app)
     start_placing(page, live_server)
     page.mouse.click(*map_point(page, near["lon"] + 0.0003, near["lat"]))  # ~22 m east
     info = page.locator("#placement-info")
     info.wait_for(state="visible")
-    page.wait_for_function("() => document.querySelector('[data-field=nearby]').textContent"
-                           ".includes('doublon')")
+    page.wait_for_function(
+        "() => document.querySelector('[data-field=nearby]').textContent.includes('doublon')"
+    )
     nearby = info.locator('[data-field="nearby"]').inner_text()
     assert f"« {near['title']} »" in nearby
     assert page.locator("img[src='x']").count() == 0
@@ -173,6 +195,7 @@ def test_placement_info_shows_nearby_hostile_titles_as_text(page, live_server, l
 
 
 # Placing an experiment by clicking the map ------------------------------------------------
+
 
 def test_place_an_experiment_by_clicking_the_map(page, live_server, live_app, atlas):
     title = f"Banc-bibliothèque {unique()}"
@@ -212,12 +235,16 @@ def test_place_an_experiment_by_clicking_the_map(page, live_server, live_app, at
     found = page.evaluate(
         "(title) => { const tips = []; QMI.map.eachLayer(l => { if (l.feature && "
         "l.feature.properties.couche === 'experimentation') tips.push(l.feature.properties.id); "
-        "}); return tips; }", title)
+        "}); return tips; }",
+        title,
+    )
     assert saved["id"] in found
     popup = open_popup(page, saved["id"])
     assert title in popup and "lien social et culture" in popup and "sélectionnée" in popup
-    assert page.locator(".leaflet-popup-content a").get_attribute("href") == \
-        f"/experimentations/{saved['id']}"
+    assert (
+        page.locator(".leaflet-popup-content a").get_attribute("href")
+        == f"/experimentations/{saved['id']}"
+    )
     page.locator(".leaflet-popup-close-button").click()
     assert hover(page, saved["lon"], saved["lat"], title) == f"{title} — sélectionnée"
     screenshot(page, "experiments-placement-overview")
@@ -250,17 +277,23 @@ def test_placing_outside_the_district_is_refused(page, live_server, live_app, at
     assert form.locator("select[name=theme]").input_value() == "lien social et culture"
     assert form.locator("input[name=objectives]").first.is_checked()
     assert form.locator("textarea[name=description]").input_value() == (
-        "Un banc-bibliothèque\nau pied des immeubles.")
+        "Un banc-bibliothèque\nau pied des immeubles."
+    )
     assert form.locator("input[name=lat]").input_value() == typed_lat
     # the marker is back where it was, with the same warning
     wait_for_verdict(page)
     assert "Hors du quartier" in page.locator("#placement-info").inner_text()
     assert page.locator(".leaflet-marker-draggable").count() == 1
     screenshot(page, "experiments-placement-refused")
-    assert not [e for e in store_of(live_app).list_experiments(include_withdrawn=True)
-                if e["title"] == title]
+    assert not [
+        e
+        for e in store_of(live_app).list_experiments(include_withdrawn=True)
+        if e["title"] == title
+    ]
     assert page.watch.dialogs == []
     # Chromium logs the refused page's own 422 status; any other error fails the test.
-    refused = f"the server responded with a status of 422 (UNPROCESSABLE ENTITY) @ " \
-              f"{live_server}/quartiers/{SCEAUX}/experimentations"
+    refused = (
+        f"the server responded with a status of 422 (UNPROCESSABLE ENTITY) @ "
+        f"{live_server}/quartiers/{SCEAUX}/experimentations"
+    )
     assert [e for e in page.watch.errors if not e.endswith(refused)] == []

@@ -25,6 +25,7 @@ SCEAUX = "sceaux-les-blagis"
 
 # Helpers ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def store(app):
     return app.extensions["qmi_store"]
@@ -71,8 +72,10 @@ def far_from_corridors(atlas, slug: str) -> tuple[float, float, float]:
     corridors = atlas.corridors[slug].geometry.union_all()
     study = atlas.study_area(slug)
     centre = lambert(*atlas.centres_lonlat()[slug])
-    candidates = [Point(centre.x + 400 * math.cos(a), centre.y + 400 * math.sin(a))
-                  for a in [k * math.pi / 4 for k in range(8)]] + [centre]
+    candidates = [
+        Point(centre.x + 400 * math.cos(a), centre.y + 400 * math.sin(a))
+        for a in [k * math.pi / 4 for k in range(8)]
+    ] + [centre]
     candidates = [p for p in candidates if study.contains(p)]
     best = max(candidates, key=corridors.distance)
     distance = corridors.distance(best)
@@ -93,8 +96,15 @@ def get_json(client, url: str, status: int = 200) -> dict:
 
 
 def crossing_form(lon: float, lat: float, **overrides) -> dict:
-    return {"csrf_token": TOKEN, "kind": "passerelle", "status": "existant",
-            "name": "Passerelle des Blagis", "lon": str(lon), "lat": str(lat), **overrides}
+    return {
+        "csrf_token": TOKEN,
+        "kind": "passerelle",
+        "status": "existant",
+        "name": "Passerelle des Blagis",
+        "lon": str(lon),
+        "lat": str(lat),
+        **overrides,
+    }
 
 
 def page_text(client, url: str) -> str:
@@ -104,6 +114,7 @@ def page_text(client, url: str) -> str:
 
 
 # The JSON report ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_report_figures_are_the_golden_ones(client, slug):
@@ -122,8 +133,7 @@ def test_report_figures_are_the_golden_ones(client, slug):
         assert math.isfinite(props["length_in_m"]) and props["length_in_m"] >= 0
         assert math.isfinite(props["length_near_m"])
         assert props["length_near_m"] >= props["length_in_m"]
-    assert [c["properties"]["corridor_id"] for c in corridors] == \
-        list(range(1, len(corridors) + 1))
+    assert [c["properties"]["corridor_id"] for c in corridors] == list(range(1, len(corridors) + 1))
     for key in ("length_in_m", "length_near_m"):
         total = sum(c["properties"][key] for c in corridors)
         assert total == pytest.approx(golden[f"cut_{key}"], abs=1.0)
@@ -138,9 +148,11 @@ def test_report_figures_are_the_golden_ones(client, slug):
     assert sides["nb_cotes_zone_etude_plus_1ha"] == sum(a > 1 for a in sides["zone_etude"])
     assert sides["nb_cotes_zone_etude_plus_1ha"] == golden["n_study_sides"]
     assert [a for a in sides["zone_etude"] if a > 1] == pytest.approx(
-        golden["study_side_areas_ha"], abs=0.1)
+        golden["study_side_areas_ha"], abs=0.1
+    )
     assert [a for a in sides["quartier"] if a > 1] == pytest.approx(
-        golden["district_side_areas_ha"], abs=0.1)
+        golden["district_side_areas_ha"], abs=0.1
+    )
 
     for key in ("detour", "detour_avec_projets"):
         det = data[key]
@@ -156,11 +168,13 @@ def test_report_figures_are_the_golden_ones(client, slug):
 
     detour, expected = data["detour"], golden["detour"]
     assert [detour["median"], detour["p90"]] == pytest.approx(
-        [expected["median"], expected["p90"]], abs=0.01)
+        [expected["median"], expected["p90"]], abs=0.01
+    )
     assert detour["share_over_1_5"] == pytest.approx(expected["share_over_1_5"], abs=0.005)
     assert detour["n_pairs"] == expected["n_pairs"]
     assert data["longueur_km_par_km2"] == pytest.approx(
-        golden["cut_length_in_m"] / 1000 / (golden["area_ha"] / 100), abs=0.01)
+        golden["cut_length_in_m"] / 1000 / (golden["area_ha"] / 100), abs=0.01
+    )
     for feature in data["franchissements"]["features"]:
         props = feature["properties"]
         assert props["source"] in ("IDFM gares", "saisie")
@@ -174,24 +188,29 @@ def test_report_figures_are_the_golden_ones(client, slug):
 def test_les_blagis_are_cut_by_rer_b(client):
     data = get_json(client, f"/api/quartiers/{SCEAUX}/coupures")
     assert data["cotes"]["nb_cotes_zone_etude_plus_1ha"] >= 2
-    assert any("RER B" in c["properties"]["names"].split(", ")
-               for c in data["corridors"]["features"])
+    assert any(
+        "RER B" in c["properties"]["names"].split(", ") for c in data["corridors"]["features"]
+    )
 
 
 def test_aulnay_corridor_includes_rer_b(client):
     data = get_json(client, "/api/quartiers/aulnay-centre-gare/coupures")
-    assert any("RER B" in c["properties"]["names"].split(", ")
-               for c in data["corridors"]["features"])
+    assert any(
+        "RER B" in c["properties"]["names"].split(", ") for c in data["corridors"]["features"]
+    )
 
 
 def test_unknown_district_is_a_french_json_404(client):
-    for url in ("/api/quartiers/nulle-part/coupures",
-                "/api/quartiers/nulle-part/what-if?lat=48.78&lon=2.30"):
+    for url in (
+        "/api/quartiers/nulle-part/coupures",
+        "/api/quartiers/nulle-part/what-if?lat=48.78&lon=2.30",
+    ):
         data = get_json(client, url, 404)
         assert data == {"erreur": "Le quartier « nulle-part » n’existe pas.", "statut": 404}
 
 
 # What if ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_what_if_on_a_corridor_lowers_detours_and_stores_nothing(client, store, atlas, slug):
@@ -222,15 +241,20 @@ def test_what_if_far_from_any_corridor_is_refused_in_french(client, store, atlas
     before = snapshot(store)
     data = get_json(client, f"/api/quartiers/{SCEAUX}/what-if?lat={lat}&lon={lon}", 422)
     assert data["statut"] == 422
-    match = re.fullmatch(r"Le franchissement est à (\d+) m de la coupure la plus "
-                         r"proche : placez-le sur une voie \(50 m au plus\)\.", data["erreur"])
+    match = re.fullmatch(
+        r"Le franchissement est à (\d+) m de la coupure la plus "
+        r"proche : placez-le sur une voie \(50 m au plus\)\.",
+        data["erreur"],
+    )
     assert match, data["erreur"]
     assert int(match.group(1)) == pytest.approx(distance, abs=1)
     assert snapshot(store) == before
 
 
-@pytest.mark.parametrize("query", ["lat=abc&lon=2.30", "lon=2.30", "lat=48.78",
-                                   "lat=10&lon=2.30", "lat=48.78&lon=nan", ""])
+@pytest.mark.parametrize(
+    "query",
+    ["lat=abc&lon=2.30", "lon=2.30", "lat=48.78", "lat=10&lon=2.30", "lat=48.78&lon=nan", ""],
+)
 def test_what_if_bad_coordinates_are_a_400(client, store, query):
     before = snapshot(store)
     data = get_json(client, f"/api/quartiers/{SCEAUX}/what-if?{query}", 400)
@@ -241,10 +265,12 @@ def test_what_if_bad_coordinates_are_a_400(client, store, query):
 
 # Stored crossings ------------------------------------------------------------------
 
+
 def test_anonymous_cannot_add_a_crossing(app, store, atlas):
     before = snapshot(store)
-    with client_as(app).post(f"/quartiers/{SCEAUX}/franchissements",
-                             data=crossing_form(*on_corridor(atlas, SCEAUX))) as r:
+    with client_as(app).post(
+        f"/quartiers/{SCEAUX}/franchissements", data=crossing_form(*on_corridor(atlas, SCEAUX))
+    ) as r:
         assert r.status_code == 401
         assert "Connectez-vous" in r.get_data(as_text=True)
     assert snapshot(store) == before
@@ -253,8 +279,9 @@ def test_anonymous_cannot_add_a_crossing(app, store, atlas):
 def test_editor_of_another_commune_is_refused(app, store, atlas):
     meudon = client_as(app, "editeur-meudon", "editeur", "92048")
     before = snapshot(store)
-    with meudon.post(f"/quartiers/{SCEAUX}/franchissements",
-                     data=crossing_form(*on_corridor(atlas, SCEAUX))) as r:
+    with meudon.post(
+        f"/quartiers/{SCEAUX}/franchissements", data=crossing_form(*on_corridor(atlas, SCEAUX))
+    ) as r:
         assert r.status_code == 403
         assert "que le quartier de sa commune" in html.unescape(r.get_data(as_text=True))
     assert snapshot(store) == before
@@ -273,8 +300,9 @@ def test_adding_a_crossing_needs_the_csrf_token(sceaux_editor, store, atlas):
 def test_a_crossing_far_from_a_corridor_is_refused(sceaux_editor, store, atlas):
     lon, lat, distance = far_from_corridors(atlas, SCEAUX)
     before = snapshot(store)
-    with sceaux_editor.post(f"/quartiers/{SCEAUX}/franchissements",
-                            data=crossing_form(lon, lat)) as r:
+    with sceaux_editor.post(
+        f"/quartiers/{SCEAUX}/franchissements", data=crossing_form(lon, lat)
+    ) as r:
         assert r.status_code == 422
         body = html.unescape(r.get_data(as_text=True))
     match = re.search(r"Le franchissement est à (\d+) m de la coupure la plus proche", body)
@@ -289,15 +317,19 @@ def test_bad_crossing_fields_are_refused(sceaux_editor, store, atlas):
     with sceaux_editor.post(f"/quartiers/{SCEAUX}/franchissements", data=form) as r:
         assert r.status_code == 422
         assert "Type de franchissement inconnu" in html.unescape(r.get_data(as_text=True))
-    with sceaux_editor.post("/quartiers/nulle-part/franchissements",
-                            data=crossing_form(*on_corridor(atlas, SCEAUX))) as r:
+    with sceaux_editor.post(
+        "/quartiers/nulle-part/franchissements", data=crossing_form(*on_corridor(atlas, SCEAUX))
+    ) as r:
         assert r.status_code == 404
     assert snapshot(store) == before
 
 
 def crossings_of(data: dict, source: str = "saisie") -> list[dict]:
-    return [f["properties"] for f in data["franchissements"]["features"]
-            if f["properties"]["source"] == source]
+    return [
+        f["properties"]
+        for f in data["franchissements"]["features"]
+        if f["properties"]["source"] == source
+    ]
 
 
 def test_a_stored_crossing_is_listed_drawn_and_lowers_the_detour(sceaux_editor, store, atlas):
@@ -311,14 +343,22 @@ def test_a_stored_crossing_is_listed_drawn_and_lowers_the_detour(sceaux_editor, 
         assert r.location.endswith(f"/quartiers/{SCEAUX}#coupures")
 
     [stored] = store.list_crossings(district=SCEAUX)
-    assert (stored["kind"], stored["status"], stored["name"]) == \
-        ("passerelle", "existant", "Passerelle des Blagis")
+    assert (stored["kind"], stored["status"], stored["name"]) == (
+        "passerelle",
+        "existant",
+        "Passerelle des Blagis",
+    )
     assert (stored["lon"], stored["lat"], stored["version"]) == (lon, lat, 1)
     after = get_json(sceaux_editor, url)  # the cache must have been invalidated
     [listed] = crossings_of(after)
-    assert listed == {"id": stored["id"], "corridor_id": 1, "kind": "passerelle",
-                      "status": "existant", "source": "saisie",
-                      "name": "Passerelle des Blagis"}
+    assert listed == {
+        "id": stored["id"],
+        "corridor_id": 1,
+        "kind": "passerelle",
+        "status": "existant",
+        "source": "saisie",
+        "name": "Passerelle des Blagis",
+    }
     assert len(crossings_of(after, "IDFM gares")) == len(crossings_of(before, "IDFM gares"))
     for key in ("median", "p90", "share_over_1_5"):
         assert after["detour"][key] <= before["detour"][key]
@@ -328,14 +368,15 @@ def test_a_stored_crossing_is_listed_drawn_and_lowers_the_detour(sceaux_editor, 
     assert "Franchissement enregistré" in page
 
 
-def test_a_projected_crossing_changes_only_the_detour_with_projects(sceaux_editor, store,
-                                                                   atlas):
+def test_a_projected_crossing_changes_only_the_detour_with_projects(sceaux_editor, store, atlas):
     """Saved 30 m beside the track, it gives the figures the what-if showed there."""
     url = f"/api/quartiers/{SCEAUX}/coupures"
     before = get_json(sceaux_editor, url)
     lon, lat = beside_corridor(atlas, SCEAUX, 0.3, 30)
-    with sceaux_editor.post(f"/quartiers/{SCEAUX}/franchissements",
-                            data=crossing_form(lon, lat, status="projeté", name="")) as r:
+    with sceaux_editor.post(
+        f"/quartiers/{SCEAUX}/franchissements",
+        data=crossing_form(lon, lat, status="projeté", name=""),
+    ) as r:
         assert r.status_code == 302
     after = get_json(sceaux_editor, url)
     assert after["detour"] == before["detour"]
@@ -344,21 +385,24 @@ def test_a_projected_crossing_changes_only_the_detour_with_projects(sceaux_edito
     assert after["detour_avec_projets"]["median"] <= before["detour_avec_projets"]["median"]
     [listed] = crossings_of(after)
     assert listed["status"] == "projeté"
-    [drawn] = [f["geometry"]["coordinates"] for f in after["franchissements"]["features"]
-               if f["properties"]["source"] == "saisie"]
+    [drawn] = [
+        f["geometry"]["coordinates"]
+        for f in after["franchissements"]["features"]
+        if f["properties"]["source"] == "saisie"
+    ]
     snapped_lat, snapped_lon = what_if["point"]
     assert lambert(*drawn).distance(lambert(snapped_lon, snapped_lat)) < 1  # on the track
 
 
 def add_crossing(client, store, lon, lat) -> dict:
-    with client.post(f"/quartiers/{SCEAUX}/franchissements",
-                     data=crossing_form(lon, lat)) as r:
+    with client.post(f"/quartiers/{SCEAUX}/franchissements", data=crossing_form(lon, lat)) as r:
         assert r.status_code == 302
     return store.list_crossings(district=SCEAUX)[-1]
 
 
-def test_the_report_cache_keeps_only_the_current_crossings_version(app, sceaux_editor, store,
-                                                                   atlas):
+def test_the_report_cache_keeps_only_the_current_crossings_version(
+    app, sceaux_editor, store, atlas
+):
     """Every crossing edit bumps its version: old reports (about 0.5 MB each) are dropped."""
     for fraction in (0.25, 0.5, 0.75):
         add_crossing(sceaux_editor, store, *on_corridor(atlas, SCEAUX, fraction))
@@ -377,8 +421,9 @@ def test_a_new_experiment_does_not_recompute_the_cut_reports(app, sceaux_editor,
     with app.test_request_context():
         before = cut_report(SCEAUX)
     data_before = store.data_version()
-    with sceaux_editor.post(f"/quartiers/{SCEAUX}/experimentations",
-                            data=form_for(atlas, SCEAUX)) as r:
+    with sceaux_editor.post(
+        f"/quartiers/{SCEAUX}/experimentations", data=form_for(atlas, SCEAUX)
+    ) as r:
         assert r.status_code == 302
     assert store.data_version() > data_before
     with app.test_request_context():
@@ -414,8 +459,13 @@ def test_move_a_crossing_with_its_version(sceaux_editor, store, atlas):
         assert r.location.endswith(f"/quartiers/{SCEAUX}#coupures")
     moved = store.get_crossing(crossing["id"])
     assert (moved["lon"], moved["lat"], moved["version"]) == (lon, lat, 2)
-    [listed] = [f for f in get_json(sceaux_editor, f"/api/quartiers/{SCEAUX}/coupures")
-                ["franchissements"]["features"] if f["properties"]["source"] == "saisie"]
+    [listed] = [
+        f
+        for f in get_json(sceaux_editor, f"/api/quartiers/{SCEAUX}/coupures")["franchissements"][
+            "features"
+        ]
+        if f["properties"]["source"] == "saisie"
+    ]
     assert lambert(*listed["geometry"]["coordinates"]).distance(lambert(lon, lat)) < 2
 
     before = snapshot(store)
@@ -423,8 +473,9 @@ def test_move_a_crossing_with_its_version(sceaux_editor, store, atlas):
         assert r.status_code == 409
         assert "modifié par quelqu'un d'autre" in html.unescape(r.get_data(as_text=True))
     far_lon, far_lat, _ = far_from_corridors(atlas, SCEAUX)
-    with sceaux_editor.post(url, data={**form, "version": "2", "lon": str(far_lon),
-                                       "lat": str(far_lat)}) as r:
+    with sceaux_editor.post(
+        url, data={**form, "version": "2", "lon": str(far_lon), "lat": str(far_lat)}
+    ) as r:
         assert r.status_code == 422
         assert "m de la coupure" in html.unescape(r.get_data(as_text=True))
     with sceaux_editor.post(url, data={k: v for k, v in form.items() if k != "version"}) as r:
@@ -452,6 +503,7 @@ def test_delete_a_crossing_with_its_version(app, sceaux_editor, store, atlas):
 
 
 # Overview and method ---------------------------------------------------------------
+
 
 def test_overview_compares_the_four_districts(client, atlas):
     body = page_text(client, "/")

@@ -11,6 +11,7 @@ WHAT_IF = "/api/quartiers/sceaux-les-blagis/what-if?lat=48.7745&lon=2.2975"
 def fake_what_if(error: ValueError):
     def what_if(*args, **kwargs):
         raise error
+
     return what_if
 
 
@@ -21,10 +22,16 @@ def test_a_refused_point_is_a_422_with_the_analysis_message(client, monkeypatch)
     assert response.get_json() == {"erreur": "Trop loin d’ici.", "statut": 422}
 
 
-@pytest.mark.parametrize("error", [ValueError("corridors : le CRS doit être EPSG:2154."),
-                                   ValueError("invalid literal for int() with base 10: 'x'")])
-def test_any_other_value_error_is_a_logged_500_not_a_user_message(client, monkeypatch, caplog,
-                                                                 error):
+@pytest.mark.parametrize(
+    "error",
+    [
+        ValueError("corridors : le CRS doit être EPSG:2154."),
+        ValueError("invalid literal for int() with base 10: 'x'"),
+    ],
+)
+def test_any_other_value_error_is_a_logged_500_not_a_user_message(
+    client, monkeypatch, caplog, error
+):
     monkeypatch.setattr(cuts, "what_if", fake_what_if(error))
     response = client.get(WHAT_IF)
     assert response.status_code == 500

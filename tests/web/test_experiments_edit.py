@@ -5,7 +5,6 @@ After every refused request the stored experiments and the data version are
 compared with a snapshot (``snapshot``).
 """
 
-
 import html
 import re
 

@@ -1,6 +1,5 @@
 """Hostile experiment titles are escaped on every page that shows them."""
 
-
 import html
 
 import pytest

@@ -2,7 +2,6 @@
 registry downloads (CSV, GeoJSON) they narrow.
 """
 
-
 import csv
 import io
 import json

@@ -4,7 +4,6 @@ Clients log in through the real login form (``client_as``). After every refused 
 the stored experiments and the data version are compared with a snapshot (``snapshot``).
 """
 
-
 import html
 import io
 

@@ -23,9 +23,17 @@ EXPECTED = {
     "csv": ("text/csv", "qmi-{t}-experimentations.csv"),
     "kml": ("application/vnd.google-earth.kml+xml", "qmi-{t}-donnees.kml"),
 }
-MAGIC = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF", "fiche.pdf": b"%PDF",
-         "html": b"<!DOCTYPE html>", "gpkg": b"SQLite format 3", "geojson": b"{",
-         "csv": b"\xef\xbb\xbfid;", "kml": b"<?xml"}
+MAGIC = {
+    "png": b"\x89PNG",
+    "svg": b"<?xml",
+    "pdf": b"%PDF",
+    "fiche.pdf": b"%PDF",
+    "html": b"<!DOCTYPE html>",
+    "gpkg": b"SQLite format 3",
+    "geojson": b"{",
+    "csv": b"\xef\xbb\xbfid;",
+    "kml": b"<?xml",
+}
 
 
 def store_of(app):
@@ -35,10 +43,19 @@ def store_of(app):
 def add_experiment(app, slug: str, **overrides):
     atlas = app.extensions["qmi_atlas"]
     lon, lat = atlas.centres_lonlat()[slug]
-    form = {"title": "Jardin partagé", "organisation": "Les Amis du Parc",
-            "org_kind": "association", "theme": "nature en ville et îlots de fraîcheur",
-            "objectives": [atlas.objectives()[slug][0]], "description": "Un jardin.",
-            "status": "déployée", "lon": lon, "lat": lat, "precision": "exacte", **overrides}
+    form = {
+        "title": "Jardin partagé",
+        "organisation": "Les Amis du Parc",
+        "org_kind": "association",
+        "theme": "nature en ville et îlots de fraîcheur",
+        "objectives": [atlas.objectives()[slug][0]],
+        "description": "Un jardin.",
+        "status": "déployée",
+        "lon": lon,
+        "lat": lat,
+        "precision": "exacte",
+        **overrides,
+    }
     values = validate_experiment(form, objectives=atlas.objectives()[slug])
     return store_of(app).create_experiment(values, district=slug, user="test")
 
@@ -53,7 +70,8 @@ def test_every_format_downloads(client, target, suffix):
     assert response.headers["Content-Type"].count("charset") <= 1, response.headers
     label = "programme" if target == "all" else target
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="{name.format(t=label)}"')
+        f'attachment; filename="{name.format(t=label)}"'
+    )
     assert response.data.startswith(MAGIC[suffix])
 
 
@@ -67,14 +85,12 @@ def test_size_and_crs_parameters(client):
 
 def test_filters_export_what_the_page_shows(app, client):
     add_experiment(app, "sceaux-les-blagis")
-    add_experiment(app, "sceaux-les-blagis", title="Navette", theme="mobilité",
-                   status="proposée")
+    add_experiment(app, "sceaux-les-blagis", title="Navette", theme="mobilité", status="proposée")
     rows = read_csv(client.get("/exports/all.csv").data)
     assert {r["district"] for r in rows} == {"aulnay-centre-gare", "sceaux-les-blagis"}
     rows = read_csv(client.get("/exports/all.csv?theme=mobilité").data)
     assert [r["title"] for r in rows] == ["Navette"]
-    rows = read_csv(client.get("/exports/all.csv?statut=déployée&quartier=sceaux-les-blagis")
-                    .data)
+    rows = read_csv(client.get("/exports/all.csv?statut=déployée&quartier=sceaux-les-blagis").data)
     assert [r["title"] for r in rows] == ["Jardin partagé"]
     rows = read_csv(client.get("/exports/aulnay-centre-gare.csv").data)
     assert rows and {r["district"] for r in rows} == {"aulnay-centre-gare"}
@@ -82,16 +98,19 @@ def test_filters_export_what_the_page_shows(app, client):
     assert "Navette" in svg and "Jardin partagé" not in svg
 
 
-@pytest.mark.parametrize("url, status, message", [
-    ("/exports/lyon.png", 404, "Le quartier « lyon » n’existe pas."),
-    ("/exports/all.docx", 404, "Format d’export inconnu : « docx »"),
-    ("/exports/all", 404, "Format d’export inconnu"),
-    ("/exports/all.png?taille=a0", 400, "Taille inconnue : « a0 »"),
-    ("/exports/all.gpkg?crs=3857", 400, "Système de coordonnées inconnu : « 3857 »"),
-    ("/exports/all.csv?theme=cuisine", 400, "Thème inconnu : « cuisine »"),
-    ("/exports/all.csv?statut=rêvée", 400, "Statut inconnu : « rêvée »"),
-    ("/exports/all.csv?quartier=lyon", 404, "Le quartier « lyon » n’existe pas."),
-])
+@pytest.mark.parametrize(
+    "url, status, message",
+    [
+        ("/exports/lyon.png", 404, "Le quartier « lyon » n’existe pas."),
+        ("/exports/all.docx", 404, "Format d’export inconnu : « docx »"),
+        ("/exports/all", 404, "Format d’export inconnu"),
+        ("/exports/all.png?taille=a0", 400, "Taille inconnue : « a0 »"),
+        ("/exports/all.gpkg?crs=3857", 400, "Système de coordonnées inconnu : « 3857 »"),
+        ("/exports/all.csv?theme=cuisine", 400, "Thème inconnu : « cuisine »"),
+        ("/exports/all.csv?statut=rêvée", 400, "Statut inconnu : « rêvée »"),
+        ("/exports/all.csv?quartier=lyon", 404, "Le quartier « lyon » n’existe pas."),
+    ],
+)
 def test_bad_parameters_are_french_errors(client, url, status, message):
     response = client.get(url)
     assert response.status_code == status
@@ -110,21 +129,47 @@ def test_a_new_experiment_invalidates_the_cache(app, client):
 
 def test_csv_export_imports_back_into_an_empty_registry(app, app_factory, client):
     """Export the registry, import it into a fresh app: the same experiments."""
-    add_experiment(app, "noisy-mont-d-est", start_date="2024-01-15", end_date="2024-12-31",
-                   location_note="Parvis; « côté » gare\nsortie 2",
-                   evaluation_outcome="Bilan positif", evaluation_scale_up="oui")
+    add_experiment(
+        app,
+        "noisy-mont-d-est",
+        start_date="2024-01-15",
+        end_date="2024-12-31",
+        location_note="Parvis; « côté » gare\nsortie 2",
+        evaluation_outcome="Bilan positif",
+        evaluation_scale_up="oui",
+    )
     rows = read_csv(client.get("/exports/all.csv").data)
     other = app_factory()
     store = store_of(other)
     atlas = other.extensions["qmi_atlas"]
     for row in store.list_experiments():
         store.withdraw_experiment(row["id"], expected_version=row["version"], user="test")
-    cleaned = [{**validate_experiment(r, objectives=atlas.objectives()[r["district"]]),
-                "district": r["district"]} for r in rows]
+    cleaned = [
+        {
+            **validate_experiment(r, objectives=atlas.objectives()[r["district"]]),
+            "district": r["district"],
+        }
+        for r in rows
+    ]
     store.import_experiments(cleaned, user="test")
-    fields = ["district", "title", "organisation", "org_kind", "theme", "objectives",
-              "description", "status", "start_date", "end_date", "lon", "lat", "precision",
-              "location_note", "evaluation_outcome", "evaluation_scale_up"]
+    fields = [
+        "district",
+        "title",
+        "organisation",
+        "org_kind",
+        "theme",
+        "objectives",
+        "description",
+        "status",
+        "start_date",
+        "end_date",
+        "lon",
+        "lat",
+        "precision",
+        "location_note",
+        "evaluation_outcome",
+        "evaluation_scale_up",
+    ]
 
     def registry(s):
         return sorted(tuple(str(e[f]) for f in fields) for e in s.list_experiments())
@@ -136,14 +181,18 @@ def test_menu_lists_every_format_and_keeps_the_filters(app):
     with app.test_request_context("/quartiers/sceaux-les-blagis?theme=mobilité&statut=proposée"):
         html = render_template_string(
             '{% with export_target="sceaux-les-blagis" %}'
-            '{% include "exports/_menu.html" %}{% endwith %}')
+            '{% include "exports/_menu.html" %}{% endwith %}'
+        )
     assert html.count("<li>") == 11
     assert '<details class="export-menu">' in html and "Exporter" in html
     for suffix in EXPECTED:
-        assert f"/exports/sceaux-les-blagis.{suffix}?" in html or \
-            f"/exports/sceaux-les-blagis.{suffix}\"" in html
+        assert (
+            f"/exports/sceaux-les-blagis.{suffix}?" in html
+            or f'/exports/sceaux-les-blagis.{suffix}"' in html
+        )
     assert html.count("theme=mobilit%C3%A9") == 11 and html.count("statut=propos%C3%A9e") == 11
     with app.test_request_context("/?quartier=meudon-la-foret"):
-        html = render_template_string('{% with export_target="all" %}'
-                                      '{% include "exports/_menu.html" %}{% endwith %}')
+        html = render_template_string(
+            '{% with export_target="all" %}{% include "exports/_menu.html" %}{% endwith %}'
+        )
     assert "Fiche programme" in html and html.count("quartier=meudon-la-foret") == 11

@@ -63,8 +63,7 @@ def test_districts_geojson(client):
     for slug, golden in read_golden().items():  # tolerances of test_golden_figures.py
         assert props[slug]["area_ha"] == pytest.approx(golden["area_ha"], abs=0.1)
         assert props[slug]["cut_length_in_m"] == pytest.approx(golden["cut_length_in_m"], abs=1)
-        assert props[slug]["cut_length_near_m"] == pytest.approx(golden["cut_length_near_m"],
-                                                                 abs=1)
+        assert props[slug]["cut_length_near_m"] == pytest.approx(golden["cut_length_near_m"], abs=1)
     lon, lat = data["features"][0]["geometry"]["coordinates"][0][0]
     assert 2.0 < lon < 2.8 and 48.6 < lat < 49.1
 

@@ -2,8 +2,6 @@
 experiments nearby), and its French JSON errors.
 """
 
-
-
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point

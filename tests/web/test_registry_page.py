@@ -1,6 +1,5 @@
 """The registry page's figures, computed from the statuses, and the reported ones."""
 
-
 import html
 import re
 from collections import Counter

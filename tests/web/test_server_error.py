@@ -62,9 +62,14 @@ def test_json_is_given_to_a_client_asking_for_it(app):
     assert r.get_json()["erreur"] == "Une erreur interne est survenue."
 
 
-@pytest.mark.parametrize("path, mimetype", [("/", "text/html"),
-                                            ("/quartiers/sceaux-les-blagis", "text/html"),
-                                            ("/api/quartiers.geojson", "application/json")])
+@pytest.mark.parametrize(
+    "path, mimetype",
+    [
+        ("/", "text/html"),
+        ("/quartiers/sceaux-les-blagis", "text/html"),
+        ("/api/quartiers.geojson", "application/json"),
+    ],
+)
 def test_a_real_page_failing_inside_is_a_clean_500(app, path, mimetype):
     app.extensions["qmi_atlas"] = BrokenAtlas()
     r = app.test_client().get(path)

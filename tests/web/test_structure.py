@@ -10,8 +10,19 @@ import pytest
 WEB = Path(__file__).resolve().parents[2] / "geoapp" / "web"
 # Modules that define a Blueprint; the others (context, public, security) are helpers.
 BLUEPRINTS = sorted(p.stem for p in WEB.glob("*.py") if "Blueprint(" in p.read_text())
-GEOMETRY_CALLS = {"to_crs", "buffer", "intersects", "distance", "within", "contains",
-                  "sjoin", "sjoin_nearest", "union_all", "interpolate", "project"}
+GEOMETRY_CALLS = {
+    "to_crs",
+    "buffer",
+    "intersects",
+    "distance",
+    "within",
+    "contains",
+    "sjoin",
+    "sjoin_nearest",
+    "union_all",
+    "interpolate",
+    "project",
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -40,7 +51,10 @@ def test_a_blueprint_imports_no_other_blueprint(name):
 @pytest.mark.parametrize("path", sorted(WEB.glob("*.py")), ids=lambda p: p.name)
 def test_the_web_layer_computes_no_geometry(path):
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    calls = {n.func.attr for n in ast.walk(tree)
-             if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    calls = {
+        n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    }
     assert calls & GEOMETRY_CALLS == set()
     assert not {"shapely", "pyproj"} & {m.split(".")[0] for m in imported_modules(path)}

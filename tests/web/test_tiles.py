@@ -12,17 +12,27 @@ TILE_HOST = "tile.openstreetmap.org"
 
 def map_pages(app) -> list[str]:
     experiment = app.extensions["qmi_store"].list_experiments()[0]
-    return ["/", "/quartiers/sceaux-les-blagis", "/quartiers/noisy-mont-d-est",
-            f"/experimentations/{experiment['id']}"]
+    return [
+        "/",
+        "/quartiers/sceaux-les-blagis",
+        "/quartiers/noisy-mont-d-est",
+        f"/experimentations/{experiment['id']}",
+    ]
 
 
 @pytest.fixture(params=["1", "0"], ids=["tuiles", "sans-tuiles"])
 def tiles_app(request, monkeypatch, tmp_path, atlas):
     """An app started with GEOAPP_TILES set in its environment, like an operator does."""
     monkeypatch.setenv("GEOAPP_TILES", request.param)
-    app = create_app({"TESTING": True, "ATLAS": atlas, "SECRET_KEY": "test",
-                      "DATABASE": str(tmp_path / "db.sqlite3"),
-                      "EXPORT_CACHE_DIR": str(tmp_path / "exports")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "ATLAS": atlas,
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "db.sqlite3"),
+            "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
+        }
+    )
     return app, request.param == "1"
 
 
