@@ -4,7 +4,7 @@ Leaflet (the exact 1.9.3 folium targets) and Leaflet.markercluster come from XSt
 packages on PyPI, so pip pins and installs them like any dependency. Leaflet.fullscreen
 has no XStatic package; its two files are vendored from npm under ``geoapp/static``.
 jQuery, Bootstrap and Font Awesome, which folium loads by default, are not needed: our
-maps use no folium popups or icons (popups are bound from escaped GeoJSON properties).
+maps use no folium popups or icons (qmi-map.js builds popups from the layers' JSON data).
 """
 
 from __future__ import annotations
