@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from geoapp import vocabulary
 from geoapp.errors import GeoappError
-from geoapp.web.context import SQLITE_MAX_INT, get_atlas, get_store
+from geoapp.web.context import SQLITE_MAX_INT, get_store
 
 _HTTP_MESSAGES = {
     400: "La requête est incorrecte.",
@@ -97,11 +97,11 @@ def _template_helpers(app: Flask) -> None:
     # Every template lists themes, statuses, kinds… from here: `vocabulary.THEMES`.
     app.jinja_env.globals["vocabulary"] = vocabulary
 
-    @app.context_processor
-    def _navigation() -> dict:
-        """The districts for the navigation bar, from the atlas (never a typed list)."""
-        districts = get_atlas().districts
-        return {"nav_districts": list(zip(districts["slug"], districts["commune"], strict=True))}
+    # The atlas is built once at start-up: so is the navigation (the error page needs it
+    # even when something else failed).
+    districts = app.extensions["qmi_atlas"].districts
+    navigation = list(zip(districts["slug"], districts["commune"], strict=True))
+    app.jinja_env.globals["nav_districts"] = navigation
 
 
 def _error_handlers(app: Flask) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from geoapp.errors import GeoappError
 from geoapp.store import Store, migrations
-from geoapp.store.db import connect
+from geoapp.store.db import bump_data_version, connect, transaction
 from geoapp.store.migrations import MIGRATIONS, migrate, schema_version
 
 
@@ -26,8 +26,8 @@ def test_store_migrates_a_new_database_to_the_latest_version(db_path):
     Store(db_path)
     conn = connect(db_path)
     try:
-        assert schema_version(conn) == len(MIGRATIONS) == 3
-        assert migrate(conn) == 3  # idempotent
+        assert schema_version(conn) == len(MIGRATIONS) == 4
+        assert migrate(conn) == 4  # idempotent
     finally:
         conn.close()
     Store(db_path)  # a second start changes nothing
@@ -112,3 +112,18 @@ def test_a_database_from_a_newer_app_is_refused(db_path):
     with pytest.raises(GeoappError) as caught:
         Store(db_path)
     assert caught.value.status == 500
+
+
+def test_each_table_has_its_own_version_counter(db_path):
+    """Cut reports key on crossings only: an experiment write must not move that counter."""
+    store = Store(db_path)
+    before = {t: store.data_version(t) for t in (None, "experiments", "crossings")}
+    conn = connect(db_path)
+    try:
+        with transaction(conn):
+            bump_data_version(conn, "experiments")
+    finally:
+        conn.close()
+    assert store.data_version() == before[None] + 1
+    assert store.data_version("experiments") == before["experiments"] + 1
+    assert store.data_version("crossings") == before["crossings"]
