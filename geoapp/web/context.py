@@ -153,14 +153,17 @@ def stored_experiments(**filters) -> gpd.GeoDataFrame:
 # The cut of a district -----------------------------------------------------------------------
 
 
+def _cut_cache() -> VersionedCache:
+    return current_app.extensions.setdefault("qmi_cut_reports", VersionedCache())
+
+
 def cut_report(slug: str) -> CutReport:
     """The district's cut report, cached until the stored *crossings* change.
 
     Experiments do not enter it, so creating one does not recompute it.
     """
-    store = get_store()
-    cache = current_app.extensions.setdefault("qmi_cut_reports", VersionedCache())
-    return cache.get(slug, store.data_version("crossings"), lambda: _build_report(slug))
+    version = get_store().data_version("crossings")
+    return _cut_cache().get(slug, version, lambda: _build_report(slug))
 
 
 def _build_report(slug: str) -> CutReport:
@@ -189,7 +192,15 @@ def with_sides(points: gpd.GeoDataFrame, report: CutReport, columns: list[str]) 
 
 
 def cut_context(slug: str) -> dict:
-    """The measured cut of a district: the page's cut section and its JSON twin."""
+    """The measured cut of a district: the page's cut section and its JSON twin.
+
+    Cached beside the report, on the same crossings version (treat it as read-only).
+    """
+    version = get_store().data_version("crossings")
+    return _cut_cache().get(("context", slug), version, lambda: _cut_dict(slug))
+
+
+def _cut_dict(slug: str) -> dict:
     report = cut_report(slug)
     corridors = report.corridors.round({"length_in_m": 1, "length_near_m": 1})
     return {

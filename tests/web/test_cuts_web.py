@@ -410,7 +410,15 @@ def test_the_report_cache_keeps_only_the_current_crossings_version(
         get_json(sceaux_editor, "/api/quartiers/aulnay-centre-gare/coupures")
     cache = app.extensions["qmi_cut_reports"]
     version = store.data_version("crossings")
-    assert cache.versions() == {"aulnay-centre-gare": version, SCEAUX: version}
+    assert cache.versions() == {
+        slug: version
+        for slug in (
+            "aulnay-centre-gare",
+            SCEAUX,
+            ("context", "aulnay-centre-gare"),
+            ("context", SCEAUX),
+        )
+    }
 
 
 def test_a_new_experiment_does_not_recompute_the_cut_reports(app, sceaux_editor, store, atlas):
