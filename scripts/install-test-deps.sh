@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the test suite needs on a fresh Debian machine: Debian's Chromium (the
-# browser tests drive it, no downloaded browser), poppler-utils (pdftotext) and the
-# package with its "test" extra. It prints one line per step; the package managers'
+# browser tests drive it, no downloaded browser), poppler-utils (pdftotext), PostgreSQL 15
+# with PostGIS 3 (the tests start their own throwaway server) and the package with its
+# "test" extra. It prints one line per step; the package managers'
 # output goes to a log file, shown only if a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,12 +20,16 @@ step() {  # step "what" command…: run quietly, say what, show the log on failu
   fi
 }
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+# PostgreSQL/PostGIS: the tests start a throwaway server of their own (tests/postgres.py).
+PG_BIN=/usr/lib/postgresql/15/bin
+POSTGIS=/usr/share/postgresql/15/extension/postgis.control
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 \
+   || [ ! -x "$PG_BIN/initdb" ] || [ ! -f "$POSTGIS" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   step "apt-get update" $SUDO apt-get update -qq
-  step "Chromium, polices DejaVu, poppler-utils (apt)" \
+  step "Chromium, DejaVu, poppler-utils, PostgreSQL 15 + PostGIS 3 (apt)" \
     env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    chromium fonts-dejavu-core poppler-utils
+    chromium fonts-dejavu-core poppler-utils postgresql-15 postgresql-15-postgis-3
 fi
 step "geoapp et ses dépendances de test (pip)" \
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".[test]"

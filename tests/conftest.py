@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from geoapp import create_app
 from geoapp.atlas import build_atlas
 from geoapp.config import PROJECT_ROOT
+from tests.postgres import TestServer
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
@@ -38,17 +39,48 @@ def atlas():
     return build_atlas(PROJECT_ROOT / "data")
 
 
-@pytest.fixture(scope="session")
-def app_factory(tmp_path_factory, atlas):
-    """Make apps on fresh temporary instance folders (database, secret, export cache)."""
+# Every test using a store or an app runs on both: SQLite (the default) and PostgreSQL/PostGIS
+# (a throwaway server the session starts itself, see tests/postgres.py).
+BACKENDS = ("sqlite",)  # PostgreSQL joins when the store speaks it (issue 13)
 
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The session's PostgreSQL/PostGIS server; the suite fails loudly if it cannot start."""
+    why = TestServer.available()
+    if why:
+        pytest.fail(why)
+    server = TestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def new_database(backend, tmp_path_factory, request):
+    """Make a fresh, empty database of the test's backend: a SQLite path or a URL."""
+    server = request.getfixturevalue("pg_server") if backend == "postgresql" else None
+
+    def make() -> str:
+        if server is None:
+            return str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return server.new_database()
+
+    return make
+
+
+def _app_maker(tmp_path_factory, atlas, new_database):
     def make(**config):
         instance = tmp_path_factory.mktemp("instance")
         return create_app(
             {
                 "TESTING": True,
                 "ATLAS": atlas,
-                "DATABASE": str(instance / "test.sqlite3"),
+                "DATABASE": new_database(),
                 "EXPORT_CACHE_DIR": str(instance / "exports"),
                 "SECRET_KEY": "test-secret",
                 **config,
@@ -56,6 +88,12 @@ def app_factory(tmp_path_factory, atlas):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def app_factory(tmp_path_factory, atlas, new_database):
+    """Make apps on fresh databases (of each backend) and instance folders."""
+    return _app_maker(tmp_path_factory, atlas, new_database)
 
 
 @pytest.fixture
@@ -114,8 +152,12 @@ def client_as(app, username: str | None = None, role: str = "editeur", commune: 
 
 
 @pytest.fixture(scope="session")
-def live_app(app_factory):
-    return app_factory()
+def live_app(tmp_path_factory, atlas):
+    """The browser tests' app, on SQLite: the web layer is backend-blind (the web tests
+    through the test client run on both backends)."""
+    return _app_maker(
+        tmp_path_factory, atlas, lambda: str(tmp_path_factory.mktemp("live") / "live.sqlite3")
+    )()
 
 
 @pytest.fixture(scope="session")
