@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
-from waitress import serve as waitress_serve
 
-from geoapp import create_app
+from geoapp import create_app, server
 from geoapp.errors import GeoappError
 from geoapp.vocabulary import ROLES
 
@@ -60,13 +59,22 @@ def main() -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d’écoute.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port d’écoute.")
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option(
+    "--threads", default=4, show_default=True, type=int, help="Fils d’exécution par processus."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processus (gunicorn sous Linux ; waitress seul sous Windows).",
+)
 @clean_errors
-def serve(host: str, port: int, threads: int) -> None:
-    """Start QMI Atlas on waitress, a production WSGI server that also runs on Windows."""
+def serve(host: str, port: int, threads: int, workers: int) -> None:
+    """Start QMI Atlas: waitress in one process, or gunicorn with ``--workers`` processes."""
     app = current_app._get_current_object()
     click.echo(f"QMI Atlas : http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    server.serve(create_app, app, host=host, port=port, workers=workers, threads=threads)
 
 
 def _store():

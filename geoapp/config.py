@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,12 +58,24 @@ def settings_from_env(instance_path: str, environ: dict[str, str] | None = None)
 
 
 def _instance_secret(instance: Path) -> str:
-    """A random key generated on first start and kept, so sessions survive restarts."""
+    """A random key generated on first start and kept, so sessions survive restarts.
+
+    Created atomically (``O_EXCL``): processes starting together (``--workers``) all end
+    up with the one key the first of them wrote, so a session signed by one is valid in
+    every other.
+    """
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
     instance.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be between its create and its write
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
     return key
