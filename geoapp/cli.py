@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 from geoapp import create_app, server
 from geoapp.errors import GeoappError
+from geoapp.store import migrations, transfer
 from geoapp.vocabulary import ROLES
 
 
@@ -152,6 +153,66 @@ def users_remove(username: str) -> None:
 
     _store().delete_user(username)
     click.echo(f"Compte « {username} » supprimé.")
+
+
+def _configured_database() -> str:
+    """``GEOAPP_DATABASE`` as the app would read it (default: the instance's SQLite file),
+    without starting the app: a restore must not seed the database it replaces."""
+    from flask import Flask
+
+    from geoapp.config import settings_from_env
+
+    return settings_from_env(Flask("geoapp").instance_path)["DATABASE"]
+
+
+@main.group("db")
+def db() -> None:
+    """Base de données : migrations, copie SQLite ⇄ PostGIS, sauvegarde et restauration."""
+
+
+@db.command("upgrade", with_appcontext=False)
+@click.option("--base", "url", help="Base visée (défaut : GEOAPP_DATABASE).")
+@clean_errors
+def db_upgrade(url: str | None) -> None:
+    """Apply the migrations up to the latest revision."""
+    url = url or _configured_database()
+    revision = migrations.upgrade(url)
+    click.echo(f"Base à jour (révision {revision}).")
+
+
+@db.command("copy", with_appcontext=False)
+@click.argument("source")
+@click.argument("target")
+@clean_errors
+def db_copy(source: str, target: str) -> None:
+    """Copy a whole deployment from SOURCE to the empty TARGET, then verify it table by table."""
+    checks = transfer.copy_database(source, target)
+    for c in checks:
+        mark = "ok" if c.ok else "DIFFÉRENT"
+        click.echo(f"{c.table:20s} {c.source_rows:>8d} → {c.target_rows:>8d}  {mark}")
+    if not all(c.ok for c in checks):
+        raise Refusal("la copie diffère de la source (voir ci-dessus).")
+    click.echo("Copie vérifiée : mêmes lignes et mêmes sommes de contrôle dans chaque table.")
+
+
+@db.command("backup", with_appcontext=False)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base", "url", help="Base à sauvegarder (défaut : GEOAPP_DATABASE).")
+@clean_errors
+def db_backup(file: Path, url: str | None) -> None:
+    """Write a consistent snapshot of the database to FILE (the app may keep running)."""
+    transfer.backup(url or _configured_database(), file)
+    click.echo(f"Sauvegarde écrite : {file}")
+
+
+@db.command("restore", with_appcontext=False)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--base", "url", help="Base à remplacer (défaut : GEOAPP_DATABASE).")
+@clean_errors
+def db_restore(file: Path, url: str | None) -> None:
+    """Replace the database by the snapshot FILE (stop the app first)."""
+    transfer.restore(file, url or _configured_database())
+    click.echo(f"Base restaurée depuis {file}.")
 
 
 @main.command("export")

@@ -19,6 +19,10 @@ COMMANDS = {
     "users passwd": ["users", "passwd", "compte", "--password", "x" * 12],
     "users remove": ["users", "remove", "compte"],
     "export": ["export", "--quartier", "all", "--format", "csv", "--out", "x.csv"],
+    "db upgrade": ["db", "upgrade"],
+    "db copy": ["db", "copy", "a.sqlite3", "b.sqlite3"],
+    "db backup": ["db", "backup", "x.bak"],
+    "db restore": ["db", "restore", "x.bak"],
 }
 
 
@@ -52,13 +56,16 @@ class Failing:
 
 @pytest.fixture
 def failing(app, runner, monkeypatch, tmp_path):
-    """Run a command while the store, the exporter and waitress all raise ``error``."""
+    """Run a command while the store, the exporter, waitress and the database tools all
+    raise ``error``."""
     monkeypatch.chdir(tmp_path)
 
     def run(command: str, error: Exception):
         monkeypatch.setitem(app.extensions, "qmi_store", Failing(error))
         monkeypatch.setattr("geoapp.exports.make_export", Failing(error).make)
-        monkeypatch.setattr(cli, "waitress_serve", Failing(error).serve)
+        monkeypatch.setattr("geoapp.server.waitress_serve", Failing(error).serve)
+        monkeypatch.setattr(cli, "transfer", Failing(error))
+        monkeypatch.setattr(cli, "migrations", Failing(error))
         return runner.invoke(cli.main, COMMANDS[command])
 
     return run
@@ -95,7 +102,7 @@ def test_serve_with_a_bad_perimeter_rule_stops_cleanly(tmp_path, monkeypatch):
     path.write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setenv("GEOAPP_DATA_DIR", str(data))
     monkeypatch.setenv("GEOAPP_DATABASE", str(tmp_path / "db.sqlite3"))
-    monkeypatch.setattr(cli, "waitress_serve", lambda *a, **k: print("servi !"))
+    monkeypatch.setattr("geoapp.server.waitress_serve", lambda *a, **k: print("servi !"))
 
     result = CliRunner().invoke(cli.main, ["serve"])
 
