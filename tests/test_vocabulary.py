@@ -9,8 +9,7 @@ import pytest
 from geoapp import vocabulary
 from geoapp.analysis.cuts import KIND_BY_MODE
 from geoapp.config import PROJECT_ROOT
-from geoapp.store.db import connect
-from geoapp.store.migrations import migrate
+from geoapp.store import Store
 from geoapp.vocabulary import (
     CROSSING_COLOURS,
     CROSSING_KINDS,
@@ -64,14 +63,15 @@ def check_lists(sql_by_table: dict[str, str]) -> dict[tuple[str, str], list]:
 
 @pytest.fixture
 def schema(tmp_path) -> dict[str, str]:
-    """The CREATE TABLE statements of a freshly migrated database, by table."""
-    conn = connect(tmp_path / "fresh.sqlite3")
+    """The CREATE TABLE statements of a freshly migrated SQLite database, by table (the
+    revisions write the same CHECK constraints on PostgreSQL)."""
+    store = Store(tmp_path / "fresh.sqlite3")
     try:
-        migrate(conn)
-        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
-        return {name: sql for name, sql in rows}
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            return {name: sql for name, sql in rows}
     finally:
-        conn.close()
+        store.close()
 
 
 def test_the_parser_reads_in_lists_and_equalities():

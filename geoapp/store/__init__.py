@@ -1,32 +1,46 @@
 """The database behind QMI Atlas: experiments, crossings, accounts and their history.
 
-`Store` is the whole interface the web layer and the CLI use; the SQL lives in the
-modules it delegates to. A PostGIS backend would be another package exposing the same
-`Store` methods. Each call opens its own short-lived SQLite connection, or uses the one its
-thread opened with `Store.connection_scope` (one per web request), so one `Store` is safe
-to share between the threads of a WSGI server; SQLite's WAL mode lets readers proceed
-while one writer commits.
+`Store` is the whole interface the web layer and the CLI use, on SQLite or on
+PostgreSQL/PostGIS alike (``GEOAPP_DATABASE``: a file path or ``sqlite:///…``, or
+``postgresql://…``; see `geoapp.store.db`); the SQL, written once with SQLAlchemy Core,
+lives in the modules it delegates to. Each call runs in its own short transaction on a
+pooled connection, or on the one its thread holds with `Store.connection_scope` (one per
+web request), so one `Store` is safe to share between the threads of a WSGI server, and
+several processes may share one database.
 
 Coordinates are WGS84 (EPSG:4326) longitude/latitude in decimal degrees. Timestamps
 are UTC ISO 8601 strings. Every write to experiments or crossings bumps `data_version`.
 """
 
-import sqlite3
+import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from geoapp.errors import GeoappError
 from geoapp.registry import validate_position
-from geoapp.store import crossings, experiments, users
-from geoapp.store.db import StorageError, connect, data_version, storage_errors, transaction
-from geoapp.store.migrations import migrate
+from geoapp.store import crossings, experiments, spatial, users
+from geoapp.store.db import (
+    data_version,
+    database_url,
+    describe,
+    lock_table,
+    make_engine,
+    read,
+    write,
+)
+from geoapp.store.failures import StorageError, storage_errors
+from geoapp.store.migrations import migrate, upgrade
+from geoapp.store.schema import experiments as experiments_table
 from geoapp.store.seed import Anchors, load_seed
 
-__all__ = ["Store"]
+__all__ = ["Store", "StorageError", "upgrade"]
 
 Row = dict[str, Any]
 
@@ -37,51 +51,59 @@ def utc_now() -> datetime:
 
 
 class Store:
-    """SQLite storage at ``path`` (file and folder created, schema migrated, on first use).
+    """The database at ``url_or_path`` (`geoapp.store.db.database_url`), upgraded to the
+    latest schema revision on first use (a SQLite file and its folder are created).
 
     ``now`` returns an aware datetime; it stamps history rows and drives the login
     rate limit, so tests can inject a fake clock.
     """
 
-    def __init__(self, path: str | Path, *, now: Callable[[], datetime] = utc_now):
-        self.path = Path(path)
+    def __init__(self, url_or_path: str | Path, *, now: Callable[[], datetime] = utc_now):
+        self.url = database_url(url_or_path)
+        self.backend = self.url.get_backend_name()  # "sqlite" or "postgresql"
         self._now = now
         self._local = threading.local()
+        self.engine = make_engine(self.url)
+        # Pooled connections are closed when the store goes (or the interpreter exits),
+        # not left to the garbage collector: a PostgreSQL server then sees a clean goodbye.
+        self._finalizer = weakref.finalize(self, self.engine.dispose)
+        _forget_connections_after_fork(self.engine)
         try:
-            with self._connect() as conn:
-                migrate(conn)
-        except StorageError as exc:  # at start-up: say which file, for the admin
+            with storage_errors():
+                migrate(self.engine)
+        except StorageError as exc:  # at start-up: say which database, for the admin
             raise GeoappError(
-                f"La base de données « {self.path} » ne peut pas être ouverte, créée ou mise "
-                f"à jour : {exc.reason}.",
+                f"La base de données « {describe(self.url)} » ne peut pas être ouverte, "
+                f"créée ou mise à jour : {exc.reason}.",
                 503,
             ) from exc
 
+    def close(self) -> None:
+        """Close the pooled connections (the store reopens some if used again)."""
+        self._finalizer()
+
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        """The thread's open connection (see `connection_scope`), else one for this call;
-        storage failures come out as a French 503."""
+    def _connection(self) -> Iterator[sa.Connection]:
+        """The thread's open connection (see `connection_scope`), else a pooled one for
+        this call; storage failures come out as a French 503."""
         with storage_errors():
             shared = getattr(self._local, "conn", None)
             if shared is not None:
                 yield shared
                 return
-            conn = connect(self.path)
-            try:
+            with self.engine.connect() as conn:
                 yield conn
-            finally:
-                conn.close()
 
     @contextmanager
     def connection_scope(self) -> Iterator[None]:
         """Share one connection between the store calls of this thread until the block
-        ends: a web request opens one connection, not one per call. Autocommit mode keeps
-        each read its own snapshot and each write its own transaction, as before."""
+        ends: a web request checks out one connection, not one per call. Each call still
+        runs in its own transaction: each read sees the latest commits."""
         if getattr(self._local, "conn", None) is not None:  # nested: the outer one serves
             yield
             return
         with storage_errors():
-            self._local.conn = connect(self.path)
+            self._local.conn = self.engine.connect()
         try:
             yield
         finally:
@@ -89,8 +111,13 @@ class Store:
             conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as conn, transaction(conn):
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._connection() as conn, read(conn):
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        with self._connection() as conn, write(conn):
             yield conn
 
     def now(self) -> datetime:
@@ -103,7 +130,7 @@ class Store:
     def data_version(self, table: str | None = None) -> int:
         """A counter bumped by every experiment or crossing write, or by ``table``'s only
         (``"experiments"``, ``"crossings"``): the keys of the caches."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return data_version(conn, table)
 
     # Experiments -------------------------------------------------------------------
@@ -117,7 +144,7 @@ class Store:
         include_withdrawn: bool = False,
     ) -> list[Row]:
         """Experiments matching all given filters (withdrawn ones only on request)."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return experiments.list_all(
                 conn,
                 district=district,
@@ -128,7 +155,7 @@ class Store:
 
     def get_experiment(self, experiment_id: int) -> Row:
         """One experiment, withdrawn or not; `GeoappError` 404 if unknown."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return experiments.get(conn, experiment_id)
 
     def create_experiment(self, values: Mapping[str, Any], *, district: str, user: str) -> Row:
@@ -182,7 +209,7 @@ class Store:
 
     def history(self, experiment_id: int) -> list[Row]:
         """``[{at, user, action, changes: {field: [old, new]}}]`` oldest first; 404."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return experiments.read_history(conn, experiment_id)
 
     def import_experiments(self, rows: list[Mapping[str, Any]], *, user: str) -> int:
@@ -210,24 +237,52 @@ class Store:
             return 0
         rows = load_seed(seed_path, anchors=anchors, objectives=objectives)
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM experiments LIMIT 1").fetchone():
+            lock_table(conn, experiments_table)
+            if experiments.has_any(conn):
                 return 0
             return experiments.import_rows(conn, rows, user="seed", at=self._stamp())
 
     def _has_experiments(self) -> bool:
-        with self._connect() as conn:
-            return conn.execute("SELECT 1 FROM experiments LIMIT 1").fetchone() is not None
+        with self._read() as conn:
+            return experiments.has_any(conn)
+
+    def experiments_near(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        *,
+        district: str | None = None,
+        exclude: int | None = None,
+    ) -> list[Row]:
+        """Experiments (not withdrawn) within ``radius_m`` metres of WGS84 (lon, lat), of
+        ``district`` if given, but ``exclude`` (an id), nearest first, each with its
+        ``distance_m`` (Lambert-93 metres). Asked of PostGIS in SQL, of SQLite through the
+        indexed lon/lat columns (`geoapp.store.spatial`)."""
+        with self._read() as conn:
+            return spatial.near(
+                conn, float(lon), float(lat), float(radius_m), district=district, exclude=exclude
+            )
+
+    def experiments_in_bbox(
+        self, west: float, south: float, east: float, north: float, **filters: Any
+    ) -> list[Row]:
+        """Experiments inside the WGS84 box (degrees, edges included) that match the
+        filters of `list_experiments`, in the same order."""
+        with self._read() as conn:
+            box = (float(west), float(south), float(east), float(north))
+            return spatial.in_bbox(conn, *box, **filters)
 
     # Crossings ---------------------------------------------------------------------
 
     def list_crossings(self, district: str | None = None) -> list[Row]:
         """Rail-corridor crossings of one district, or all."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return crossings.list_all(conn, district=district)
 
     def get_crossing(self, crossing_id: int) -> Row:
         """One crossing; 404 if unknown."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return crossings.get(conn, crossing_id)
 
     def add_crossing(self, values: Mapping[str, Any], *, user: str) -> Row:
@@ -274,7 +329,7 @@ class Store:
 
     def crossing_history(self, crossing_id: int) -> list[Row]:
         """A crossing's history, oldest first (empty for an id never used)."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return crossings.read_history(conn, crossing_id)
 
     # Users -------------------------------------------------------------------------
@@ -290,22 +345,22 @@ class Store:
         """The account if the password matches, else ``None``; a French 429 with
         ``details["retry_after"]`` (seconds) while recent failures ask for a wait
         (`geoapp.store.users`: waits grow with failures, nothing locks an account)."""
-        with self._connect() as conn:
+        with self._connection() as conn:
             return users.authenticate(conn, username, password, ip=ip, now=self._now().timestamp())
 
     def login_wait(self, username: str, *, ip: str) -> int:
         """Whole seconds before ``username`` may try to log in from ``ip`` (0: now)."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return users.required_wait(conn, username, ip, now=self._now().timestamp())
 
     def get_user(self, username: str) -> Row | None:
         """``{username, role, commune, created_at}`` or ``None``; never the hash."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return users.get(conn, username)
 
     def list_users(self) -> list[Row]:
         """All accounts, by name, without hashes."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return users.list_all(conn)
 
     def set_password(self, username: str, password: str) -> None:
@@ -324,15 +379,29 @@ class Store:
         It changes when the account's sessions must end: logout (`end_sessions`),
         password change, removal (a new account of the same name gets another one).
         """
-        with self._connect() as conn:
+        with self._read() as conn:
             return users.session_epoch(conn, username)
 
     def session_user(self, username: str, epoch: int) -> Row | None:
         """The account (as `get_user`) if a session carrying ``epoch`` is still valid."""
-        with self._connect() as conn:
+        with self._read() as conn:
             return users.session_user(conn, username, epoch)
 
     def end_sessions(self, username: str) -> None:
         """End every session of ``username``, on every device (logout)."""
         with self._write() as conn:
             users.end_sessions(conn, username)
+
+
+def _forget_connections_after_fork(engine: sa.Engine) -> None:
+    """A process forked from this one (a server worker) must not use, nor close, the
+    pooled connections it inherited: they are the parent's (SQLAlchemy's documented
+    ``dispose(close=False)`` in the child). Its pool starts empty instead."""
+    ref = weakref.ref(engine)
+
+    def forget() -> None:
+        inherited = ref()
+        if inherited is not None:
+            inherited.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)

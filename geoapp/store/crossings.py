@@ -6,13 +6,15 @@ but a wrong point is deleted rather than withdrawn; its history stays (no foreig
 Write functions run inside the caller's transaction.
 """
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
+
+import sqlalchemy as sa
 
 from geoapp.errors import GeoappError
 from geoapp.store import history
 from geoapp.store.db import bump_data_version
+from geoapp.store.schema import crossings
 
 EDITABLE = ("kind", "status", "name", "lon", "lat")
 NOT_FOUND = "Franchissement introuvable."
@@ -22,26 +24,24 @@ CONFLICT = (
 )
 
 
-def list_all(conn: sqlite3.Connection, *, district: str | None = None) -> list[dict[str, Any]]:
+def list_all(conn: sa.Connection, *, district: str | None = None) -> list[dict[str, Any]]:
     """Crossings of one district (or all), by district then id."""
-    if district is None:
-        rows = conn.execute("SELECT * FROM crossings ORDER BY district, id")
-    else:
-        rows = conn.execute("SELECT * FROM crossings WHERE district = ? ORDER BY id", (district,))
-    return [dict(row) for row in rows]
+    query = sa.select(crossings).order_by(crossings.c.district, crossings.c.id)
+    if district is not None:
+        query = query.where(crossings.c.district == district)
+    return [dict(row) for row in conn.execute(query).mappings()]
 
 
-def get(conn: sqlite3.Connection, crossing_id: int) -> dict[str, Any]:
+def get(conn: sa.Connection, crossing_id: int) -> dict[str, Any]:
     """One crossing; `GeoappError` 404 when the id is unknown."""
-    row = conn.execute("SELECT * FROM crossings WHERE id = ?", (crossing_id,)).fetchone()
+    query = sa.select(crossings).where(crossings.c.id == crossing_id)
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise GeoappError(NOT_FOUND, 404)
     return dict(row)
 
 
-def insert(
-    conn: sqlite3.Connection, values: Mapping[str, Any], *, user: str, at: str
-) -> dict[str, Any]:
+def insert(conn: sa.Connection, values: Mapping[str, Any], *, user: str, at: str) -> dict[str, Any]:
     """Insert a crossing (``district`` plus the editable fields) at version 1."""
     _check_fields(values, extra=("district",))
     columns = {f: values.get(f) for f in ("district", *EDITABLE)}
@@ -55,7 +55,7 @@ def insert(
 
 
 def update(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     crossing_id: int,
     values: Mapping[str, Any],
     *,
@@ -82,14 +82,16 @@ def update(
 
 
 def delete(
-    conn: sqlite3.Connection, crossing_id: int, *, expected_version: int, user: str, at: str
+    conn: sa.Connection, crossing_id: int, *, expected_version: int, user: str, at: str
 ) -> None:
     """Delete a crossing still at ``expected_version``, keeping a history row of what it was."""
     current = get(conn, crossing_id)
-    cursor = conn.execute(
-        "DELETE FROM crossings WHERE id = ? AND version = ?", (crossing_id, expected_version)
+    result = conn.execute(
+        sa.delete(crossings).where(
+            crossings.c.id == crossing_id, crossings.c.version == expected_version
+        )
     )
-    if cursor.rowcount != 1:
+    if result.rowcount != 1:
         raise history.conflict(CONFLICT, current["version"])
     changes = {f: [current[f], None] for f in ("district", *EDITABLE) if current[f] is not None}
     history.record(
@@ -98,7 +100,7 @@ def delete(
     bump_data_version(conn, "crossings")
 
 
-def read_history(conn: sqlite3.Connection, crossing_id: int) -> list[dict[str, Any]]:
+def read_history(conn: sa.Connection, crossing_id: int) -> list[dict[str, Any]]:
     """A crossing's history, oldest first, still readable after it was deleted."""
     return history.read(conn, "crossings", crossing_id)
 

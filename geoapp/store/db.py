@@ -1,138 +1,177 @@
-"""Opening SQLite connections, running write transactions, and the data-version counter.
+"""Engines, transactions and the data-version counters, one code path for both backends.
 
-Connections are opened in autocommit mode (``isolation_level=None``) so transactions are
-explicit: every write runs inside ``BEGIN IMMEDIATE``, which takes the write lock up
-front. Two writers then queue on the busy timeout instead of both reading, both trying to
-upgrade to a write lock and one failing with "database is locked".
+`database_url` is the one place a ``GEOAPP_DATABASE`` value is understood: a file path or
+``sqlite:///…`` is SQLite, ``postgresql://…`` is PostgreSQL (psycopg 3). `make_engine`
+turns it into a SQLAlchemy engine set up for that backend:
+
+* SQLite: WAL (map pages keep reading while an editor saves), foreign keys on, a 10 s
+  busy timeout, and SQLAlchemy's documented pysqlite recipe for transactions: the
+  driver's own BEGIN is switched off and the engine's ``begin`` event emits ours, ``BEGIN
+  IMMEDIATE`` for writes (the write lock is taken up front, so two writers queue on the
+  busy timeout instead of both reading, both trying to upgrade and one failing with
+  "database is locked") and a plain deferred ``BEGIN`` for reads (a snapshot, no lock).
+* PostgreSQL: ``pool_pre_ping`` so a connection cut by a server restart is replaced on
+  the next checkout instead of failing a request; READ COMMITTED transactions, where the
+  ``UPDATE … WHERE version = ?`` of every edit and the row locks of the version counters
+  keep concurrent writers (threads or processes) correct.
+
+Every store call runs in one transaction from `read` or `write`; nothing runs in an
+implicit one.
 """
 
-import errno
-import sqlite3
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
 
 from geoapp.errors import GeoappError
+from geoapp.store.schema import meta
 
 BUSY_TIMEOUT_S = 10.0
-
-# SQLite primary result codes that mean the storage failed, not the statement, and why
-# (French, after "La base de données est indisponible :").
-_STORAGE_REASONS = {
-    sqlite3.SQLITE_FULL: "le disque du serveur est plein",
-    sqlite3.SQLITE_READONLY: "la base est en lecture seule",
-    sqlite3.SQLITE_CANTOPEN: "le fichier de la base ne peut pas être ouvert ni créé",
-    sqlite3.SQLITE_PERM: "l’accès au fichier de la base est refusé",
-    sqlite3.SQLITE_IOERR: "le disque renvoie une erreur de lecture ou d’écriture",
-    sqlite3.SQLITE_BUSY: "la base est occupée par une autre écriture depuis trop longtemps",
-    sqlite3.SQLITE_LOCKED: "la base est occupée par une autre écriture depuis trop longtemps",
-    sqlite3.SQLITE_CORRUPT: "le fichier de la base est endommagé",
-    sqlite3.SQLITE_NOTADB: "le fichier n’est pas une base SQLite",
-}
-# The same failures by message, for errors raised without a result code.
-_STORAGE_MESSAGES = {
-    "database or disk is full": sqlite3.SQLITE_FULL,
-    "readonly database": sqlite3.SQLITE_READONLY,
-    "unable to open database": sqlite3.SQLITE_CANTOPEN,
-    "disk i/o error": sqlite3.SQLITE_IOERR,
-    "database is locked": sqlite3.SQLITE_BUSY,
-    "file is not a database": sqlite3.SQLITE_NOTADB,
-}
-_OS_REASONS = {
-    errno.ENOSPC: "le disque du serveur est plein",
-    errno.EROFS: "le dossier de la base est en lecture seule",
-    errno.EACCES: "l’accès au dossier de la base est refusé",
-    errno.EPERM: "l’accès au dossier de la base est refusé",
-}
-_OS_DEFAULT = "le dossier de la base ne peut pas être créé ni ouvert"
+CONNECT_TIMEOUT_S = 10
+POSTGRES_DRIVER = "postgresql+psycopg"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_WRITE = "qmi_write"  # execution option read by the SQLite ``begin`` hook
+_ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-class StorageError(GeoappError):
-    """The database itself failed (full disk, read-only, unopenable…): a French 503.
+def database_url(value: str | Path) -> sa.URL:
+    """The SQLAlchemy URL of a ``GEOAPP_DATABASE`` value; French 500 if it is neither.
 
-    ``reason`` is the French cause alone, for callers that word their own message
-    (start-up names the file). Nothing was written: the transaction was rolled back.
+    A value without ``scheme://`` is a SQLite file path. ``postgresql://user@host/db``,
+    ``postgresql:///db?host=/run/postgresql`` (a Unix socket folder) and ``postgres://…``
+    all select psycopg 3. An in-memory SQLite database is refused: each pooled
+    connection would see a different, empty one.
     """
+    text = str(value)
+    if isinstance(value, Path) or not _SCHEME.match(text):
+        return sa.URL.create("sqlite", database=text)
+    try:
+        url = sa.make_url(text)
+    except sa.exc.ArgumentError:
+        url = None
+    backend = url.get_backend_name() if url is not None else ""
+    if backend == "sqlite" and url.database not in (None, "", ":memory:"):
+        return url.set(drivername="sqlite")
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername=POSTGRES_DRIVER)
+    shown = url.render_as_string(hide_password=True) if url is not None else text.split("@")[-1]
+    raise GeoappError(
+        f"GEOAPP_DATABASE : « {shown} » n’est ni un fichier SQLite (un chemin ou "
+        "sqlite:///chemin) ni une base PostgreSQL (postgresql://utilisateur@hôte/base).",
+        500,
+    )
 
-    def __init__(self, reason: str):
-        super().__init__(
-            f"La base de données est indisponible : {reason}. Rien n’a été enregistré ; "
-            "réessayez plus tard ou prévenez l’administrateur du site.",
-            503,
-        )
-        self.reason = reason
+
+def describe(url: sa.URL) -> str:
+    """What start-up messages call the database: the file, or the URL without password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database
+    return url.render_as_string(hide_password=True)
 
 
-def storage_reason(exc: BaseException) -> str | None:
-    """The French cause if ``exc`` is a storage failure, else ``None`` (a real bug)."""
-    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
-        code = getattr(exc, "sqlite_errorcode", None)
-        if code is None:
-            text = str(exc).lower()
-            code = next((c for m, c in _STORAGE_MESSAGES.items() if m in text), None)
-        return _STORAGE_REASONS.get(code & 0xFF) if code is not None else None
-    if isinstance(exc, OSError):
-        return _OS_REASONS.get(exc.errno, _OS_DEFAULT)
-    return None
+def make_engine(url: sa.URL) -> sa.Engine:
+    """An engine for ``url`` (from `database_url`), configured for its backend."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return sa.create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "qmi-atlas"},
+    )
+
+
+def _sqlite_engine(url: sa.URL) -> sa.Engine:
+    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+    path = Path(url.database)
+
+    @event.listens_for(engine, "do_connect")
+    def _create_folder(dialect, conn_rec, cargs, cparams) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # then the default connect runs
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_conn, conn_rec) -> None:
+        dbapi_conn.isolation_level = None  # the driver emits no BEGIN: `_begin` does
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            # Safe with WAL: a crash may lose the last commits, never corrupt the file.
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
 
 
 @contextmanager
-def storage_errors() -> Iterator[None]:
-    """The one place storage failures become `StorageError` (503); others pass through."""
-    try:
-        yield
-    except (sqlite3.DatabaseError, OSError) as exc:
-        reason = storage_reason(exc)
-        if reason is None:
-            raise
-        raise StorageError(reason) from exc
-
-
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating file and folder if needed) a WAL-mode database with foreign keys on.
-
-    WAL lets map pages keep reading while an editor saves; rows come back as
-    `sqlite3.Row` so columns are read by name.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: no corruption, only durability
-    return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run the block as one write transaction: committed if it returns, rolled back if not."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+def read(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """A short read transaction: one consistent snapshot, no write lock."""
+    with conn.begin():
         yield conn
-    except BaseException:
-        # SQLite may already have rolled back by itself (a full disk, an I/O error): a
-        # second ROLLBACK would then raise and hide the real cause.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
-def data_version(conn: sqlite3.Connection, table: str | None = None) -> int:
+@contextmanager
+def write(conn: sa.Connection) -> Iterator[sa.Connection]:
+    """One write transaction: committed if the block returns, rolled back if it raises.
+
+    On SQLite it starts with ``BEGIN IMMEDIATE``; on PostgreSQL row locks and the version
+    checks order concurrent writers.
+    """
+    conn.execution_options(**{_WRITE: True})  # in place, for this connection's next BEGIN
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.execution_options(**{_WRITE: False})
+
+
+def lock_table(conn: sa.Connection, table: sa.Table) -> None:
+    """Make this write transaction the only one writing ``table`` until it ends, for a
+    check-then-insert (the first-start seed). SQLite's ``BEGIN IMMEDIATE`` already holds
+    the database's write lock; PostgreSQL takes a self-conflicting table lock that
+    readers ignore."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def nocase(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """``column`` for an ORDER BY that ignores ASCII case, identically on both backends:
+    SQLite's NOCASE collation, and on PostgreSQL the same folding (A-Z only) compared
+    byte-wise, so the registry lists in the same order whatever the server's locale."""
+    if conn.dialect.name == "sqlite":
+        return column.collate("NOCASE")
+    return sa.func.translate(column, _ASCII_UPPER, _ASCII_UPPER.lower()).collate("C")
+
+
+def data_version(conn: sa.Connection, table: str | None = None) -> int:
     """A write counter: of every experiment or crossing write, or of ``table``'s alone.
 
     Caches key on what they depend on: exports on the whole data, cut reports on
     ``crossings`` only, so a new experiment does not recompute them.
     """
     key = f"{table}_version" if table else "data_version"
-    return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+    return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar_one()
 
 
-def bump_data_version(conn: sqlite3.Connection, table: str) -> None:
+def bump_data_version(conn: sa.Connection, table: str) -> None:
     """Mark ``table`` (``experiments`` or ``crossings``) and the data as changed, inside the
     caller's transaction, so a cache keyed on a version never serves data older than a
-    committed write."""
-    conn.execute(
-        "UPDATE meta SET value = value + 1 WHERE key IN ('data_version', ?)", (f"{table}_version",)
-    )
+    committed write.
+
+    Two statements in a fixed order, not one ``WHERE key IN (…)``: on PostgreSQL each
+    row stays locked until commit, and one statement could lock the two rows in either
+    order, so two writers could deadlock. Counting ``value + 1`` under the row lock
+    is exact however many processes write at once.
+    """
+    for key in ("data_version", f"{table}_version"):
+        conn.execute(sa.update(meta).where(meta.c.key == key).values(value=meta.c.value + 1))

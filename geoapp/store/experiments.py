@@ -1,18 +1,20 @@
 """SQL for experiments: reads, version-checked writes, withdrawal and their history.
 
-Write functions expect to run inside the caller's transaction (`geoapp.store.db.transaction`)
+Write functions expect to run inside the caller's transaction (`geoapp.store.db.write`)
 so the change, its history row and the data-version bump commit together or not at all.
 Values are cleaned by `geoapp.registry.validate_experiment` before they reach this module.
 """
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from geoapp.errors import ConflictError, GeoappError
 from geoapp.store import history
-from geoapp.store.db import bump_data_version
+from geoapp.store.db import bump_data_version, nocase
+from geoapp.store.schema import experiments
 from geoapp.vocabulary import EXPERIMENT_FIELDS
 
 # The id is the row's, the district is chosen once at creation.
@@ -33,7 +35,8 @@ def _to_sql(field: str, value: Any) -> Any:
     return value
 
 
-def _from_row(row: sqlite3.Row) -> dict[str, Any]:
+def from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row as the store hands it out: objectives a list, flags booleans."""
     item = dict(row)
     item["objectives"] = json.loads(item["objectives"])
     item["withdrawn"] = bool(item["withdrawn"])
@@ -42,40 +45,52 @@ def _from_row(row: sqlite3.Row) -> dict[str, Any]:
     return item
 
 
-def list_all(
-    conn: sqlite3.Connection,
+def filters(
     *,
     district: str | None = None,
     theme: str | None = None,
     status: str | None = None,
     include_withdrawn: bool = False,
-) -> list[dict[str, Any]]:
-    """Experiments matching every given filter, by district then title."""
-    where, params = ["1 = 1"], []
-    for column, value in (("district", district), ("theme", theme), ("status", status)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of the registry's filters (withdrawn rows only on request)."""
+    where = [
+        experiments.c[column] == value
+        for column, value in (("district", district), ("theme", theme), ("status", status))
+        if value is not None
+    ]
     if not include_withdrawn:
-        where.append("withdrawn = 0")
-    rows = conn.execute(
-        f"SELECT * FROM experiments WHERE {' AND '.join(where)}"
-        " ORDER BY district, title COLLATE NOCASE, id",
-        params,
-    )
-    return [_from_row(row) for row in rows]
+        where.append(experiments.c.withdrawn == 0)
+    return where
 
 
-def get(conn: sqlite3.Connection, experiment_id: int) -> dict[str, Any]:
+def ordered(conn: sa.Connection, query: sa.Select) -> sa.Select:
+    """``query`` in the registry's order: by district, then title ignoring case, then id."""
+    c = experiments.c
+    return query.order_by(c.district, nocase(conn, c.title), c.id)
+
+
+def list_all(conn: sa.Connection, **where: Any) -> list[dict[str, Any]]:
+    """Experiments matching every given filter (see `filters`), by district then title."""
+    rows = conn.execute(ordered(conn, sa.select(experiments).where(*filters(**where))))
+    return [from_row(row) for row in rows.mappings()]
+
+
+def has_any(conn: sa.Connection) -> bool:
+    """Whether any experiment is stored, withdrawn or not."""
+    return conn.execute(sa.select(experiments.c.id).limit(1)).first() is not None
+
+
+def get(conn: sa.Connection, experiment_id: int) -> dict[str, Any]:
     """One experiment, withdrawn or not; `GeoappError` 404 when the id is unknown."""
-    row = conn.execute("SELECT * FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+    query = sa.select(experiments).where(experiments.c.id == experiment_id)
+    row = conn.execute(query).mappings().first()
     if row is None:
         raise GeoappError(NOT_FOUND, 404)
-    return _from_row(row)
+    return from_row(row)
 
 
 def insert(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     values: Mapping[str, Any],
     *,
     district: str,
@@ -97,7 +112,7 @@ def insert(
 
 
 def update(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     experiment_id: int,
     values: Mapping[str, Any],
     *,
@@ -118,7 +133,7 @@ def update(
 
 
 def set_withdrawn(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     experiment_id: int,
     withdrawn: bool,
     *,
@@ -144,7 +159,7 @@ def set_withdrawn(
 
 
 def _apply(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     current: dict[str, Any],
     values: Mapping[str, Any],
     *,
@@ -168,9 +183,7 @@ def _apply(
     return get(conn, current["id"]) if changed else current
 
 
-def import_rows(
-    conn: sqlite3.Connection, rows: list[Mapping[str, Any]], *, user: str, at: str
-) -> int:
+def import_rows(conn: sa.Connection, rows: list[Mapping[str, Any]], *, user: str, at: str) -> int:
     """Insert validated rows (each with its ``district``) with history action "import".
 
     The caller's transaction makes this all-or-nothing: the first failing row raises a
@@ -180,7 +193,7 @@ def import_rows(
         values = {k: v for k, v in row.items() if k != "district"}
         try:
             insert(conn, values, district=row.get("district"), user=user, at=at, action="import")
-        except (sqlite3.IntegrityError, ValueError) as error:
+        except (sa.exc.IntegrityError, ValueError) as error:
             raise GeoappError(
                 f"Import annulé : la ligne {number} n'a pas pu être enregistrée (champ "
                 "manquant ou invalide). Aucune expérimentation n'a été importée.",
@@ -190,7 +203,7 @@ def import_rows(
     return len(rows)
 
 
-def read_history(conn: sqlite3.Connection, experiment_id: int) -> list[dict[str, Any]]:
+def read_history(conn: sa.Connection, experiment_id: int) -> list[dict[str, Any]]:
     """The experiment's history, oldest first; 404 for an unknown id."""
     get(conn, experiment_id)
     return history.read(conn, "experiments", experiment_id)

@@ -2,24 +2,28 @@
 
 Every editable row carries a ``version``. A writer states the version it read; the
 ``UPDATE ... WHERE id = ? AND version = ?`` matches no row if someone saved in between,
-so a stale form can never silently overwrite a newer save. Each change writes one
+so a stale form can never silently overwrite a newer save, on SQLite (where the write
+lock already orders writers) as on PostgreSQL (where READ COMMITTED re-checks the WHERE
+clause against the row a concurrent writer just committed). Each change writes one
 history row (who, when in UTC ISO 8601, action, ``{field: [old, new]}`` as JSON) in the
 same transaction as the change itself.
 """
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
+
 from geoapp.errors import ConflictError
 from geoapp.store.db import bump_data_version
+from geoapp.store.schema import crossing_history, crossings, experiment_history, experiments
 
-# Table and column names in the f-strings below are this package's constants (callers
-# check field names against their EDITABLE lists), never user input.
+# Callers check field names against their EDITABLE lists: never user input.
+_TABLES = {"experiments": experiments, "crossings": crossings}
 _HISTORY = {
-    "experiments": ("experiment_history", "experiment_id"),
-    "crossings": ("crossing_history", "crossing_id"),
+    "experiments": (experiment_history, "experiment_id"),
+    "crossings": (crossing_history, "crossing_id"),
 }
 
 
@@ -34,7 +38,7 @@ def conflict(template: str, version: int) -> ConflictError:
 
 
 def insert(
-    conn: sqlite3.Connection, table: str, columns: Mapping[str, Any], *, user: str, at: str
+    conn: sa.Connection, table: str, columns: Mapping[str, Any], *, user: str, at: str
 ) -> int:
     """Insert a row at version 1 stamped with ``user`` and ``at``; return its id."""
     stamped = {
@@ -44,15 +48,12 @@ def insert(
         "created_by": user,
         "updated_by": user,
     }
-    cursor = conn.execute(
-        f"INSERT INTO {table} ({', '.join(stamped)}) VALUES ({', '.join('?' * len(stamped))})",
-        list(stamped.values()),
-    )
-    return cursor.lastrowid
+    result = conn.execute(sa.insert(_TABLES[table]).values(stamped))
+    return result.inserted_primary_key[0]
 
 
 def save(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     table: str,
     current: Mapping[str, Any],
     values: Mapping[str, Any],
@@ -75,30 +76,31 @@ def save(
     changes = diff(current, values)
     if not changes:
         return False
-    assignments = "".join(f"{field} = ?, " for field in changes)
-    # The version in the WHERE clause keeps this correct even on a backend whose
+    rows = _TABLES[table]
+    # The version in the WHERE clause keeps this correct on PostgreSQL, whose
     # transactions do not lock the row between the read of ``current`` and this write.
-    cursor = conn.execute(
-        f"UPDATE {table} SET {assignments}version = version + 1, updated_at = ?,"
-        " updated_by = ? WHERE id = ? AND version = ?",
-        [
-            *(to_sql(f, new) for f, (_, new) in changes.items()),
-            at,
-            user,
-            current["id"],
-            expected_version,
-        ],
+    result = conn.execute(
+        sa.update(rows)
+        .where(rows.c.id == current["id"], rows.c.version == expected_version)
+        .values(
+            {
+                **{f: to_sql(f, new) for f, (_, new) in changes.items()},
+                "version": rows.c.version + 1,
+                "updated_at": at,
+                "updated_by": user,
+            }
+        )
     )
-    if cursor.rowcount != 1:  # unreachable under SQLite's write lock; kept for other backends
-        row = conn.execute(f"SELECT version FROM {table} WHERE id = ?", (current["id"],))
-        raise conflict(stale, (row.fetchone() or current)["version"])
+    if result.rowcount != 1:  # someone committed in between (PostgreSQL only)
+        now = conn.execute(sa.select(rows.c.version).where(rows.c.id == current["id"]))
+        raise conflict(stale, now.scalar() or current["version"])
     record(conn, table, current["id"], user=user, at=at, action=action, changes=changes)
     bump_data_version(conn, table)
     return True
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     table: str,
     row_id: int,
     *,
@@ -110,18 +112,25 @@ def record(
     """Append one history row for a change to ``table``'s row ``row_id``."""
     history, key = _HISTORY[table]
     conn.execute(
-        f"INSERT INTO {history} ({key}, at, author, action, changes) VALUES (?, ?, ?, ?, ?)",
-        (row_id, at, user, action, json.dumps(changes, ensure_ascii=False)),
+        sa.insert(history).values(
+            {
+                key: row_id,
+                "at": at,
+                "author": user,
+                "action": action,
+                "changes": json.dumps(changes, ensure_ascii=False),
+            }
+        )
     )
 
 
-def read(conn: sqlite3.Connection, table: str, row_id: int) -> list[dict[str, Any]]:
+def read(conn: sa.Connection, table: str, row_id: int) -> list[dict[str, Any]]:
     """The history of one row, oldest first."""
     history, key = _HISTORY[table]
+    c = history.c
     rows = conn.execute(
-        f"SELECT at, author, action, changes FROM {history} WHERE {key} = ? ORDER BY id",
-        (row_id,),
-    )
+        sa.select(c.at, c.author, c.action, c.changes).where(c[key] == row_id).order_by(c.id)
+    ).mappings()
     return [
         {
             "at": r["at"],

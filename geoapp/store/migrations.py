@@ -1,154 +1,109 @@
-"""Schema migrations, applied in order and recorded in ``PRAGMA user_version``.
+"""Schema migrations with Alembic, on SQLite and PostgreSQL alike.
 
-Rules: never edit a migration that has shipped; append a new one. Each migration is a
-tuple of single SQL statements (not a script) so it runs inside one transaction with the
-version bump: a failure leaves the database at the previous version, never half-upgraded.
+The revisions live in ``alembic/versions/`` (``0001_base`` … ``0005_postgis_geometry``),
+written with ``op.*`` so one file serves both backends. Rules: never edit a revision that
+has shipped; append a new one (``alembic/script.py.mako`` is its template).
 
-Coordinates are WGS84 longitude/latitude in decimal degrees, in indexed REAL columns, so
-a PostGIS backend can map them to ``geometry(Point, 4326)`` one to one.
+`migrate` runs every missing revision in ONE transaction that first takes the
+migration lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock), then reads
+the current revision: two processes starting together upgrade once, and a failure
+leaves the database at the revision it had.
+
+Databases made before Alembic recorded their version as ``PRAGMA user_version`` 1 to 4
+(one per migration then, the same four as revisions 0001 to 0004) and have no
+``alembic_version`` table: they are stamped at the matching revision, then upgraded.
 """
 
-import sqlite3
+from functools import cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from geoapp.errors import GeoappError
-from geoapp.store.db import transaction
+from geoapp.store.db import database_url, make_engine, write
+from geoapp.store.failures import storage_errors
 
-V1_BASE = (
-    """CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value INTEGER NOT NULL
-    )""",
-    "INSERT INTO meta (key, value) VALUES ('data_version', 0)",
-    """CREATE TABLE experiments (
-        id INTEGER PRIMARY KEY,
-        district TEXT NOT NULL,
-        title TEXT NOT NULL,
-        organisation TEXT NOT NULL,
-        org_kind TEXT NOT NULL,
-        theme TEXT NOT NULL,
-        objectives TEXT NOT NULL DEFAULT '[]',
-        description TEXT NOT NULL,
-        status TEXT NOT NULL,
-        start_date TEXT,
-        end_date TEXT,
-        lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
-        lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
-        precision TEXT NOT NULL,
-        evaluation_outcome TEXT,
-        evaluation_scale_up INTEGER CHECK (evaluation_scale_up IN (0, 1)),
-        withdrawn INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
-        version INTEGER NOT NULL DEFAULT 1,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        updated_by TEXT NOT NULL
-    )""",
-    "CREATE INDEX experiments_district ON experiments (district)",
-    "CREATE INDEX experiments_lon_lat ON experiments (lon, lat)",
-    """CREATE TABLE experiment_history (
-        id INTEGER PRIMARY KEY,
-        experiment_id INTEGER NOT NULL REFERENCES experiments (id),
-        at TEXT NOT NULL,
-        author TEXT NOT NULL,
-        action TEXT NOT NULL,
-        changes TEXT NOT NULL
-    )""",
-    "CREATE INDEX experiment_history_experiment ON experiment_history (experiment_id)",
-    """CREATE TABLE users (
-        username TEXT PRIMARY KEY COLLATE NOCASE,
-        password_hash TEXT NOT NULL,
-        role TEXT NOT NULL CHECK (role IN ('editeur', 'administrateur')),
-        commune TEXT,
-        created_at TEXT NOT NULL,
-        CHECK ((role = 'editeur') = (commune IS NOT NULL))
-    )""",
-)
+ALEMBIC_DIR = Path(__file__).resolve().parent / "alembic"
+# ``PRAGMA user_version`` of a pre-Alembic database -> the revision it is at.
+LEGACY_REVISIONS = {
+    1: "0001_base",
+    2: "0002_crossings_and_login",
+    3: "0003_session_epoch",
+    4: "0004_table_versions",
+}
+# pg_advisory_xact_lock key of the migrations (any constant the app uses for nothing else).
+_POSTGRES_LOCK = 0x514D_4941  # "QMIA"
+NEWER = "La base de données a été créée par une version plus récente de QMI Atlas."
 
-V2_CROSSINGS_AND_LOGIN = (
-    "ALTER TABLE experiments ADD COLUMN location_note TEXT",
-    "ALTER TABLE experiments ADD COLUMN source TEXT",
-    """CREATE TABLE crossings (
-        id INTEGER PRIMARY KEY,
-        district TEXT NOT NULL,
-        kind TEXT NOT NULL
-            CHECK (kind IN ('passerelle', 'souterrain', 'pont', 'passage à niveau')),
-        status TEXT NOT NULL CHECK (status IN ('existant', 'projeté')),
-        name TEXT,
-        lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
-        lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
-        version INTEGER NOT NULL DEFAULT 1,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        created_by TEXT NOT NULL,
-        updated_by TEXT NOT NULL
-    )""",
-    "CREATE INDEX crossings_district ON crossings (district)",
-    "CREATE INDEX crossings_lon_lat ON crossings (lon, lat)",
-    # No foreign key: the history of a deleted crossing is kept on purpose.
-    """CREATE TABLE crossing_history (
-        id INTEGER PRIMARY KEY,
-        crossing_id INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        author TEXT NOT NULL,
-        action TEXT NOT NULL,
-        changes TEXT NOT NULL
-    )""",
-    "CREATE INDEX crossing_history_crossing ON crossing_history (crossing_id)",
-    # ``at`` is epoch seconds (REAL): the rate limit only compares instants.
-    """CREATE TABLE login_attempts (
-        id INTEGER PRIMARY KEY,
-        username TEXT NOT NULL COLLATE NOCASE,
-        ip TEXT NOT NULL,
-        at REAL NOT NULL,
-        success INTEGER NOT NULL CHECK (success IN (0, 1))
-    )""",
-    "CREATE INDEX login_attempts_username ON login_attempts (username, at)",
-    "CREATE INDEX login_attempts_ip ON login_attempts (ip, at)",
-)
-
-# A session is valid only while it carries its account's current ``session_epoch``; a
-# logout, a password change or a new account of the same name gets a new random value,
-# which ends every session of the account. 0 (accounts of before this migration) matches
-# no session: those were started before sessions carried an epoch.
-V3_SESSION_EPOCH = ("ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",)
-
-# Per-table write counters beside ``data_version``: cut reports depend on crossings only.
-V4_TABLE_VERSIONS = (
-    "INSERT INTO meta (key, value) VALUES ('experiments_version', 0)",
-    "INSERT INTO meta (key, value) VALUES ('crossings_version', 0)",
-)
-
-MIGRATIONS: list[tuple[str, ...]] = [
-    V1_BASE,
-    V2_CROSSINGS_AND_LOGIN,
-    V3_SESSION_EPOCH,
-    V4_TABLE_VERSIONS,
-]
+__all__ = ["upgrade", "migrate", "current_revision", "head_revision"]
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The number of migrations applied to this database (0 for a new file)."""
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration, built in code (no ``alembic.ini``) around ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    config.attributes["connection"] = connection
+    return config
 
 
-def migrate(conn: sqlite3.Connection, *, target: int | None = None) -> int:
-    """Apply the missing migrations up to ``target`` (default: all); return the version.
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
 
-    Idempotent and safe when two processes start together: each migration re-reads the
-    version under the write lock, so it is applied exactly once. ``target`` exists so
-    tests can build an old database and upgrade it.
+
+def head_revision() -> str:
+    """The latest revision this version of the app knows."""
+    return _scripts().get_current_head()
+
+
+def current_revision(conn: sa.Connection) -> str | None:
+    """The revision the database is at (``None``: empty, or pre-Alembic and unstamped)."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str | Path, revision: str = "head") -> str | None:
+    """Bring the database at ``url`` (a `geoapp.store.db.database_url` value) to
+    ``revision``; return the revision it is at. For ``geoapp db upgrade``; `Store`
+    does the same on start. Storage failures are the French 503 `StorageError`.
     """
-    if schema_version(conn) > len(MIGRATIONS):
-        raise GeoappError(
-            "La base de données a été créée par une version plus récente de QMI Atlas.", 500
-        )
-    target = len(MIGRATIONS) if target is None else target
-    while schema_version(conn) < target:
-        with transaction(conn):
-            version = schema_version(conn)
-            if version >= target:
-                break
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
-    return schema_version(conn)
+    engine = make_engine(database_url(url))
+    try:
+        with storage_errors():
+            return migrate(engine, revision)
+    finally:
+        engine.dispose()
+
+
+def migrate(engine: sa.Engine, revision: str = "head") -> str | None:
+    """Apply the missing revisions up to ``revision`` (default: all) in one transaction;
+    return the revision reached. ``revision`` lets tests build an old database."""
+    with engine.connect() as conn, write(conn):
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_POSTGRES_LOCK)))
+        _stamp_legacy(conn)
+        current = current_revision(conn)
+        if current is not None:
+            try:
+                _scripts().get_revision(current)
+            except CommandError as exc:
+                raise GeoappError(NEWER, 500) from exc
+        if current != _scripts().get_revision(revision).revision:
+            command.upgrade(alembic_config(conn), revision)
+        return current_revision(conn)
+
+
+def _stamp_legacy(conn: sa.Connection) -> None:
+    """Record a pre-Alembic SQLite database's ``user_version`` as its revision."""
+    if conn.dialect.name != "sqlite" or sa.inspect(conn).has_table("alembic_version"):
+        return
+    version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+    if version == 0:
+        return  # a new file: every revision will run
+    if version not in LEGACY_REVISIONS:
+        raise GeoappError(NEWER, 500)
+    MigrationContext.configure(conn).stamp(_scripts(), LEGACY_REVISIONS[version])

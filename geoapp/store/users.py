@@ -2,8 +2,8 @@
 
 Two roles: an ``editeur`` edits the experiments of one commune (INSEE code), an
 ``administrateur`` edits everything and manages accounts. Passwords are stored only as
-werkzeug hashes (scrypt by default). Write functions run inside the caller's
-transaction, except `authenticate`, which must not hold the write lock while hashing.
+werkzeug hashes (scrypt by default). Functions run inside the caller's transaction,
+except `authenticate`, which must not hold a transaction open while hashing.
 
 Failed logins slow down further attempts; nothing ever locks an account. Each failure
 belongs to three scopes: its (account, address) pair, its address (whatever the name)
@@ -25,16 +25,18 @@ import gzip
 import math
 import re
 import secrets
-import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geoapp.errors import GeoappError
-from geoapp.store.db import transaction
+from geoapp.store.db import read, write
+from geoapp.store.schema import login_attempts, users
 from geoapp.vocabulary import ADMIN, EDITOR, ROLES
 
 MIN_PASSWORD = 12
@@ -45,7 +47,7 @@ QUIET_S = 3600  # an hour without failure ends a streak
 MAX_KEY = 100
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,40}")
 _INSEE = re.compile(r"\d{5}|2[AB]\d{3}")
-_PUBLIC = "username, role, commune, created_at"
+_PUBLIC = ("username", "role", "commune", "created_at")
 NOT_FOUND = "Utilisateur introuvable."
 THROTTLED = "Trop de tentatives de connexion : réessayez dans {wait}."
 
@@ -71,7 +73,7 @@ _STREAK_LIMIT = 20
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: sa.Connection,
     username: str,
     password: str,
     *,
@@ -82,58 +84,66 @@ def add(
     """Create an account; 422 for a bad name, role, commune or password, 409 if taken."""
     _check_account(username, role, commune)
     _check_password(password, username)
+    row = {
+        "username": username,
+        "password_hash": generate_password_hash(password),
+        "role": role,
+        "commune": commune,
+        "created_at": at,
+        "session_epoch": _new_epoch(),
+    }
     try:
-        conn.execute(
-            "INSERT INTO users (username, password_hash, role, commune, created_at,"
-            " session_epoch) VALUES (?, ?, ?, ?, ?, ?)",
-            (username, generate_password_hash(password), role, commune, at, _new_epoch()),
-        )
-    except sqlite3.IntegrityError as error:  # the primary key: the name is taken
+        conn.execute(sa.insert(users).values(row))
+    except sa.exc.IntegrityError as error:  # the primary key: the name is taken
         raise GeoappError(f"L'identifiant « {username} » est déjà utilisé.", 409) from error
     return {"username": username, "role": role, "commune": commune, "created_at": at}
 
 
-def get(conn: sqlite3.Connection, username: str) -> dict[str, Any] | None:
+def _public(*where: sa.ColumnElement[bool]) -> sa.Select:
+    return sa.select(*(users.c[name] for name in _PUBLIC)).where(*where)
+
+
+def get(conn: sa.Connection, username: str) -> dict[str, Any] | None:
     """The account without its hash, or ``None`` (names compare case-insensitively)."""
-    row = conn.execute(f"SELECT {_PUBLIC} FROM users WHERE username = ?", (username,)).fetchone()
+    row = conn.execute(_public(users.c.username == username)).mappings().first()
     return None if row is None else dict(row)
 
 
-def list_all(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def list_all(conn: sa.Connection) -> list[dict[str, Any]]:
     """All accounts without their hashes, by name."""
-    return [dict(r) for r in conn.execute(f"SELECT {_PUBLIC} FROM users ORDER BY username")]
+    return [dict(r) for r in conn.execute(_public().order_by(users.c.username)).mappings()]
 
 
-def set_password(conn: sqlite3.Connection, username: str, password: str) -> None:
+def set_password(conn: sa.Connection, username: str, password: str) -> None:
     """Replace a password and end the account's sessions; 422 if too weak, 404 if unknown."""
     _check_password(password, username)
-    cursor = conn.execute(
-        "UPDATE users SET password_hash = ?, session_epoch = ? WHERE username = ?",
-        (generate_password_hash(password), _new_epoch(), username),
+    result = conn.execute(
+        sa.update(users)
+        .where(users.c.username == username)
+        .values(password_hash=generate_password_hash(password), session_epoch=_new_epoch())
     )
-    if cursor.rowcount != 1:
+    if result.rowcount != 1:
         raise GeoappError(NOT_FOUND, 404)
 
 
-def session_epoch(conn: sqlite3.Connection, username: str) -> int | None:
+def session_epoch(conn: sa.Connection, username: str) -> int | None:
     """The value a new session of ``username`` must carry; ``None`` for no such account."""
-    row = conn.execute("SELECT session_epoch FROM users WHERE username = ?", (username,))
-    found = row.fetchone()
-    return None if found is None else found[0]
+    query = sa.select(users.c.session_epoch).where(users.c.username == username)
+    return conn.execute(query).scalar()
 
 
-def session_user(conn: sqlite3.Connection, username: str, epoch: int) -> dict[str, Any] | None:
+def session_user(conn: sa.Connection, username: str, epoch: int) -> dict[str, Any] | None:
     """The account if a session carrying ``epoch`` is still valid for it, else ``None``."""
-    row = conn.execute(
-        f"SELECT {_PUBLIC} FROM users WHERE username = ? AND session_epoch = ?",
-        (username, epoch),
-    ).fetchone()
+    query = _public(users.c.username == username, users.c.session_epoch == epoch)
+    row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)
 
 
-def end_sessions(conn: sqlite3.Connection, username: str) -> None:
+def end_sessions(conn: sa.Connection, username: str) -> None:
     """Invalidate every session of ``username`` (nothing happens for an unknown name)."""
-    conn.execute("UPDATE users SET session_epoch = ? WHERE username = ?", (_new_epoch(), username))
+    conn.execute(
+        sa.update(users).where(users.c.username == username).values(session_epoch=_new_epoch())
+    )
 
 
 def _new_epoch() -> int:
@@ -141,80 +151,88 @@ def _new_epoch() -> int:
     return 1 + secrets.randbelow(2**62)
 
 
-def delete(conn: sqlite3.Connection, username: str) -> None:
+def delete(conn: sa.Connection, username: str) -> None:
     """Remove an account (its name stays in the history it signed); 404 if unknown."""
-    if conn.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount != 1:
+    if conn.execute(sa.delete(users).where(users.c.username == username)).rowcount != 1:
         raise GeoappError(NOT_FOUND, 404)
 
 
 def authenticate(
-    conn: sqlite3.Connection, username: str, password: str, *, ip: str, now: float
+    conn: sa.Connection, username: str, password: str, *, ip: str, now: float
 ) -> dict[str, Any] | None:
     """The account if the password matches, else ``None``; 429 if the attempt is early.
 
-    ``now`` is epoch seconds. An early attempt (see the module doc) is refused even with
-    the right password, is not recorded, and its 429 carries ``details["retry_after"]``
-    (whole seconds). Unknown names are hashed against a dummy hash so timing does not
-    reveal which exist. The hash is checked outside any transaction; simultaneous
-    guesses may therefore all pass the wait check, at most one per server thread.
+    ``conn`` is in no transaction: the checks run in a read transaction, the hash outside
+    any (it takes a good fraction of a second), the record of the attempt in a short
+    write transaction. ``now`` is epoch seconds. An early attempt (see the module doc)
+    is refused even with the right password, is not recorded, and its 429 carries
+    ``details["retry_after"]`` (whole seconds). Unknown names are hashed against a dummy
+    hash so timing does not reveal which exist. Simultaneous guesses may therefore all
+    pass the wait check, at most one per server thread.
     """
     username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]  # bound what a guesser stores
-    wait = required_wait(conn, username, ip, now=now)
-    if wait > 0:
-        raise GeoappError(
-            THROTTLED.format(wait=_french_wait(wait)), 429, details={"retry_after": wait}
-        )
-    row = conn.execute("SELECT password_hash FROM users WHERE username = ?", (username,)).fetchone()
-    ok = check_password_hash(row[0] if row else _dummy_hash(), password) and row is not None
-    with transaction(conn):
+    with read(conn):
+        wait = required_wait(conn, username, ip, now=now)
+        if wait > 0:
+            raise GeoappError(
+                THROTTLED.format(wait=_french_wait(wait)), 429, details={"retry_after": wait}
+            )
+        query = sa.select(users.c.password_hash).where(users.c.username == username)
+        stored = conn.execute(query).scalar()
+    ok = check_password_hash(stored or _dummy_hash(), password) and stored is not None
+    attempts = login_attempts.c
+    with write(conn):
         conn.execute(
-            "INSERT INTO login_attempts (username, ip, at, success) VALUES (?, ?, ?, ?)",
-            (username, ip, now, int(ok)),
+            sa.insert(login_attempts).values(username=username, ip=ip, at=now, success=int(ok))
         )
         conn.execute(
-            "DELETE FROM login_attempts WHERE at < ? AND (success = 0 OR at < ?)",
-            (now - KEEP_FAILURES_S, now - KEEP_SUCCESSES_S),
+            sa.delete(login_attempts).where(
+                attempts.at < now - KEEP_FAILURES_S,
+                sa.or_(attempts.success == 0, attempts.at < now - KEEP_SUCCESSES_S),
+            )
         )
-    return get(conn, username) if ok else None
+    if not ok:
+        return None
+    with read(conn):
+        return get(conn, username)
 
 
-def required_wait(conn: sqlite3.Connection, username: str, ip: str, *, now: float) -> int:
+def _streak(*where: Callable[[sa.FromClause], Any], same_ip: bool, since: float) -> sa.Select:
+    """Instants of the latest failures matching ``where`` that no later success of the
+    same account (from the same address if ``same_ip``) forgave, newest first."""
+    f, s = login_attempts.alias("f"), login_attempts.alias("s")
+    forgiven = sa.exists().where(
+        s.c.username == f.c.username,
+        s.c.success == 1,
+        s.c.at > f.c.at,
+        *([s.c.ip == f.c.ip] if same_ip else []),
+    )
+    return (
+        sa.select(f.c.at)
+        .where(*(clause(f) for clause in where), f.c.success == 0, f.c.at >= since, ~forgiven)
+        .order_by(f.c.at.desc())
+        .limit(_STREAK_LIMIT)
+    )
+
+
+def required_wait(conn: sa.Connection, username: str, ip: str, *, now: float) -> int:
     """Whole seconds before ``username`` may try again from ``ip`` (0: now)."""
     username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]
     since = now - KEEP_FAILURES_S
-    # Failures not followed by a success of the same account (from the same address
-    # for the pair and the address scopes): a user who got it right is forgiven.
-    pair = conn.execute(
-        "SELECT f.at FROM login_attempts f WHERE f.username = ? AND f.ip = ?"
-        " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
-        "  WHERE s.username = f.username AND s.ip = f.ip AND s.success = 1 AND s.at > f.at)"
-        " ORDER BY f.at DESC LIMIT ?",
-        (username, ip, since, _STREAK_LIMIT),
+    by_name, by_ip = (lambda t: t.c.username == username), (lambda t: t.c.ip == ip)
+    scopes = [
+        (PAIR, _streak(by_name, by_ip, same_ip=True, since=since)),
+        (ADDRESS, _streak(by_ip, same_ip=True, since=since)),
+    ]
+    attempts = login_attempts.c
+    known = sa.select(attempts.id).where(
+        attempts.username == username, attempts.ip == ip, attempts.success == 1
     )
-    address = conn.execute(
-        "SELECT f.at FROM login_attempts f WHERE f.ip = ?"
-        " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
-        "  WHERE s.username = f.username AND s.ip = f.ip AND s.success = 1 AND s.at > f.at)"
-        " ORDER BY f.at DESC LIMIT ?",
-        (ip, since, _STREAK_LIMIT),
-    )
-    scopes = [(PAIR, pair), (ADDRESS, address)]
-    known = conn.execute(
-        "SELECT 1 FROM login_attempts WHERE username = ? AND ip = ? AND success = 1",
-        (username, ip),
-    ).fetchone()
-    if not known:
-        account = conn.execute(
-            "SELECT f.at FROM login_attempts f WHERE f.username = ?"
-            " AND f.success = 0 AND f.at >= ? AND NOT EXISTS (SELECT 1 FROM login_attempts s"
-            "  WHERE s.username = f.username AND s.success = 1 AND s.at > f.at)"
-            " ORDER BY f.at DESC LIMIT ?",
-            (username, since, _STREAK_LIMIT),
-        )
-        scopes.append((ACCOUNT, account))
+    if conn.execute(known.limit(1)).first() is None:
+        scopes.append((ACCOUNT, _streak(by_name, same_ip=False, since=since)))
     wait = 0.0
-    for slowdown, rows in scopes:
-        times = [r[0] for r in rows]
+    for slowdown, query in scopes:
+        times = list(conn.execute(query).scalars())
         wait = max(wait, _remaining(slowdown, times, now))
     return math.ceil(wait)
 

@@ -1,4 +1,6 @@
-"""Fixtures for the storage tests: a real SQLite file per test and a hand-moved clock."""
+"""Fixtures for the storage tests: a fresh database per test, of each backend (SQLite,
+PostgreSQL: see tests/conftest.py), and a hand-moved clock. Tests about SQLite itself
+(files, PRAGMAs, pre-Alembic databases) use ``db_path`` and ``sqlite_store`` instead."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -38,11 +40,24 @@ def clock() -> Clock:
 
 @pytest.fixture
 def db_path(tmp_path):
+    """A SQLite file path (not created yet), for the SQLite-only tests."""
     return tmp_path / "instance" / "geoapp.sqlite3"
 
 
 @pytest.fixture
-def store(db_path, clock) -> Store:
+def database(new_database) -> str:
+    """A fresh, empty database of the test's backend: a SQLite path or a PostgreSQL URL."""
+    return new_database()
+
+
+@pytest.fixture
+def store(database, clock) -> Store:
+    return Store(database, now=clock)
+
+
+@pytest.fixture
+def sqlite_store(db_path, clock) -> Store:
+    """A store on the SQLite file ``db_path``, for tests about SQLite itself."""
     return Store(db_path, now=clock)
 
 

@@ -1,4 +1,4 @@
-"""Two app processes (two `Store` objects, separate connections) on one SQLite file."""
+"""Two app processes (two `Store` objects, separate engines) on one database."""
 
 import threading
 
@@ -28,8 +28,8 @@ def run_together(*calls):
     return results
 
 
-def test_two_stores_see_each_others_writes(db_path, make_values):
-    first, second = Store(db_path), Store(db_path)
+def test_two_stores_see_each_others_writes(database, make_values):
+    first, second = Store(database), Store(database)
     created = first.create_experiment(make_values(), district=AULNAY, user="ana")
     assert second.get_experiment(created["id"]) == created
     second.update_experiment(created["id"], make_values(title="Vu"), expected_version=1, user="b")
@@ -37,8 +37,8 @@ def test_two_stores_see_each_others_writes(db_path, make_values):
     assert first.data_version() == second.data_version() == 2
 
 
-def test_simultaneous_saves_of_one_version_one_wins(db_path, make_values):
-    first, second = Store(db_path), Store(db_path)
+def test_simultaneous_saves_of_one_version_one_wins(database, make_values):
+    first, second = Store(database), Store(database)
     first.create_experiment(make_values(), district=AULNAY, user="ana")
     results = run_together(
         lambda: first.update_experiment(1, make_values(title="A"), expected_version=1, user="a"),
@@ -53,8 +53,8 @@ def test_simultaneous_saves_of_one_version_one_wins(db_path, make_values):
     assert [h["action"] for h in first.history(1)] == ["création", "modification"]
 
 
-def test_concurrent_creations_all_land(db_path, make_values):
-    stores = [Store(db_path) for _ in range(4)]
+def test_concurrent_creations_all_land(database, make_values):
+    stores = [Store(database) for _ in range(4)]
     calls = [
         lambda s=s, n=n: s.create_experiment(
             make_values(title=f"E{n}"), district=AULNAY, user=f"u{n}"

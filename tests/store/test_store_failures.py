@@ -1,42 +1,80 @@
-"""A full disk, a read-only or unopenable database: a French 503, nothing half-written.
+"""A full disk, a read-only or unopenable SQLite file: a French 503, nothing half-written.
 
-The failures are real SQLite ones, provoked on the connection: ``PRAGMA max_page_count``
-caps the file at its current size (SQLITE_FULL as soon as a write needs a new page), and
-a ``mode=ro`` URI opens the file read-only (SQLITE_READONLY on any write; tests run as
-root, for whom file permissions would not stop a write).
+The failures are real SQLite ones, provoked on the store engine's new connections (its
+pool is emptied first): ``PRAGMA max_page_count`` caps the file at its current size
+(SQLITE_FULL as soon as a write needs a new page), and a ``mode=ro`` URI opens the file
+read-only (SQLITE_READONLY on any write; tests run as root, for whom file permissions
+would not stop a write). These are about SQLite files: they run on SQLite only (the
+PostgreSQL failures are in test_store_postgres.py).
 """
 
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
 
 import geoapp.store
 from geoapp.errors import GeoappError
 from geoapp.store import Store
-from geoapp.store.db import connect
+from geoapp.store.db import make_engine
 
 BIG = "x" * 2000  # a row this long needs new pages (overflow pages), so a full file fails
 
 
-def disk_full(path):
-    """A connection whose file may not grow by a single page."""
-    conn = connect(path)
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
-    return conn
+def disk_full(engine: sa.Engine) -> None:
+    """The engine's new connections may not grow the file by a single page."""
+
+    @event.listens_for(engine, "connect")
+    def cap(dbapi_conn, record):
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {max(pages, 1)}")
 
 
-def read_only(path):
-    """A connection that may read the file but not write it."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    return conn
+def read_only(engine: sa.Engine) -> None:
+    """The engine's new connections may read the file but not write it."""
+
+    @event.listens_for(engine, "do_connect")
+    def open_read_only(dialect, record, cargs, cparams):
+        cargs[0] = f"file:{cargs[0]}?mode=ro"
+        cparams["uri"] = True
+
+
+def opening(path):
+    """The engine's new connections open ``path`` instead of the store's file."""
+
+    def hook(engine: sa.Engine) -> None:
+        @event.listens_for(engine, "do_connect")
+        def elsewhere(dialect, record, cargs, cparams):
+            cargs[0] = str(path)
+
+    return hook
 
 
 @pytest.fixture
-def failing(monkeypatch):
-    """Make every later connection of the store fail in the given way."""
-    return lambda opener: monkeypatch.setattr(geoapp.store, "connect", opener)
+def failing():
+    """Make every later connection of ``store`` fail in the given way."""
+
+    def fail(store: Store, hook) -> None:
+        store.engine.dispose()  # pooled connections were opened before the failure
+        hook(store.engine)
+
+    return fail
+
+
+@pytest.fixture
+def failing_at_start(monkeypatch):
+    """Make the engines of the stores created from now on fail in the given way."""
+
+    def fail(hook) -> None:
+        def make(url):
+            engine = make_engine(url)
+            hook(engine)
+            return engine
+
+        monkeypatch.setattr(geoapp.store, "make_engine", make)
+
+    return fail
 
 
 def contents(db_path):
@@ -55,11 +93,12 @@ def contents(db_path):
     ids=["disk-full", "read-only"],
 )
 def test_a_failed_write_is_a_french_503_and_changes_nothing(
-    store, db_path, make_values, failing, opener, reason
+    sqlite_store, db_path, make_values, failing, opener, reason
 ):
+    store = sqlite_store
     kept = store.create_experiment(make_values(), district="aulnay-centre-gare", user="a")
     before = contents(db_path)
-    failing(opener)
+    failing(store, opener)
     writes = [
         lambda: store.create_experiment(
             make_values(description=BIG, evaluation_outcome=BIG),
@@ -82,26 +121,26 @@ def test_a_failed_write_is_a_french_503_and_changes_nothing(
     assert contents(db_path) == before
 
 
-def test_reads_still_work_on_a_read_only_database(store, db_path, make_values, failing):
-    store.create_experiment(make_values(), district="aulnay-centre-gare", user="a")
-    failing(read_only)
-    assert [e["title"] for e in store.list_experiments()] == ["Bancs ombragés"]
+def test_reads_still_work_on_a_read_only_database(sqlite_store, make_values, failing):
+    sqlite_store.create_experiment(make_values(), district="aulnay-centre-gare", user="a")
+    failing(sqlite_store, read_only)
+    assert [e["title"] for e in sqlite_store.list_experiments()] == ["Bancs ombragés"]
 
 
-def test_an_unopenable_database_is_a_french_503(store, tmp_path, failing):
+def test_an_unopenable_database_is_a_french_503(sqlite_store, tmp_path, failing):
     folder = tmp_path / "un-dossier"
     folder.mkdir()
-    failing(lambda path: connect(folder))  # a folder is no database file
+    failing(sqlite_store, opening(folder))  # a folder is no database file
     with pytest.raises(GeoappError) as caught:
-        store.list_experiments()
+        sqlite_store.list_experiments()
     assert caught.value.status == 503
     assert "ne peut pas être ouvert" in caught.value.message
 
 
 def test_constraint_errors_are_not_taken_for_storage_failures(store, make_values):
-    """Only the storage's own failures become 503: a bug stays a bug."""
+    """Only the storage's own failures become 503: a bug stays a bug (both backends)."""
     values = {**make_values(), "lon": 500.0}  # past the table's CHECK constraint
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sa.exc.IntegrityError):
         store.create_experiment(values, district="aulnay-centre-gare", user="a")
 
 
@@ -141,12 +180,12 @@ def test_an_unusable_database_file_stops_start_up_in_french(tmp_path, prepare, r
     ids=["disk-full", "read-only"],
 )
 def test_a_database_that_cannot_be_created_or_migrated_stops_start_up(
-    tmp_path, failing, opener, reason
+    tmp_path, failing_at_start, opener, reason
 ):
     path = tmp_path / "qmi.sqlite3"
     if opener is disk_full:
         sqlite3.connect(path).close()  # an empty file: the migrations need pages
-    failing(opener)
+    failing_at_start(opener)
     with pytest.raises(GeoappError) as caught:
         Store(path)
     assert caught.value.message.startswith(f"La base de données « {path} » ne peut pas être")

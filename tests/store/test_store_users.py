@@ -1,8 +1,7 @@
 """Accounts: hashing, roles, duplicates and the login rate limit (with a moved clock)."""
 
-import sqlite3
-
 import pytest
+import sqlalchemy as sa
 
 from geoapp.errors import GeoappError
 
@@ -28,12 +27,9 @@ def test_add_and_read_users(store, editor):
     assert all("password_hash" not in u for u in store.list_users())
 
 
-def test_password_is_stored_hashed(store, editor, db_path):
-    conn = sqlite3.connect(db_path)
-    try:
-        (stored,) = conn.execute("SELECT password_hash FROM users").fetchone()
-    finally:
-        conn.close()
+def test_password_is_stored_hashed(store, editor):
+    with store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT password_hash FROM users")).scalar_one()
     assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
 
 

@@ -1,0 +1,145 @@
+"""Spatial questions asked of the database: experiments near a point, inside a box.
+
+Distances are Lambert-93 (EPSG:2154, the app's one metric CRS) metres on both backends,
+so the store answers alike whichever is used, and as the analysis would:
+
+* PostGIS: ``ST_DWithin`` on the geography of the ``geom`` column (its GiST index,
+  revision 0005) keeps the points within the radius on the spheroid, slightly widened
+  (Lambert-93 stretches distances by at most a few per mille over France); the exact
+  Lambert-93 test and distance are then ``ST_Distance`` of the ``ST_Transform``-ed points,
+  in the same query.
+* SQLite: a lon/lat box around the point that surely holds the circle is read through
+  the ``(lon, lat)`` index, then the distances of those few rows are computed at once
+  (pyproj, shapely arrays) and filtered, with no loop over rows.
+
+Bounding boxes are WGS84 degrees, edges included; on PostGIS ``geom && envelope`` finds
+the candidates through the index, the lon/lat comparison keeps the exact edge.
+"""
+
+import math
+from functools import cache
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from pyproj import Transformer
+
+from geoapp.analysis import ANALYSIS_CRS
+from geoapp.store import experiments as rows
+from geoapp.store.schema import experiments
+
+WGS84_SRID = 4326
+METRIC_SRID = int(ANALYSIS_CRS.split(":")[1])
+# Lambert-93's scale factor stays within 0.9990-1.0030 over metropolitan France: a 1 %
+# wider search keeps every point whose Lambert-93 distance is within the radius.
+SCALE_MARGIN = 1.01
+M_PER_DEGREE_LAT_MIN = 110_574.0  # a degree of latitude at the equator, its shortest
+M_PER_DEGREE_LON_EQUATOR = 111_319.5  # a degree of longitude at the equator (sphere)
+
+
+class _Geography(sa.types.UserDefinedType):
+    """PostGIS's ``geography`` type, only for ``CAST(… AS geography)``."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "geography"
+
+
+def near(
+    conn: sa.Connection,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    *,
+    district: str | None = None,
+    exclude: int | None = None,
+) -> list[dict[str, Any]]:
+    """Experiments (not withdrawn) within ``radius_m`` metres of WGS84 (lon, lat), nearest
+    first (then by id), each with its Lambert-93 ``distance_m``."""
+    _check_point(lon, lat)
+    if not (math.isfinite(radius_m) and radius_m >= 0):
+        raise ValueError(f"radius_m: a distance in metres >= 0 is expected, got {radius_m!r}")
+    where = rows.filters(district=district)
+    if exclude is not None and -(2**63) <= exclude < 2**63:  # no row has an id past 64 bits
+        where.append(experiments.c.id != exclude)
+    if conn.dialect.name == "postgresql":
+        return _near_postgis(conn, lon, lat, radius_m, where)
+    return _near_lonlat(conn, lon, lat, radius_m, where)
+
+
+def in_bbox(
+    conn: sa.Connection, west: float, south: float, east: float, north: float, **filters: Any
+) -> list[dict[str, Any]]:
+    """Experiments inside the WGS84 box (edges included) matching the registry's
+    ``filters`` (`geoapp.store.experiments.filters`), in the registry's order."""
+    for name, value in (("west", west), ("south", south), ("east", east), ("north", north)):
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: a finite number of degrees is expected, got {value!r}")
+    if west > east or south > north:
+        raise ValueError(f"west, south, east, north: not a box ({west}, {south}, {east}, {north})")
+    c = experiments.c
+    where = [*rows.filters(**filters), c.lon.between(west, east), c.lat.between(south, north)]
+    if conn.dialect.name == "postgresql":
+        envelope = sa.func.ST_MakeEnvelope(west, south, east, north, WGS84_SRID)
+        where.append(_geom().op("&&")(envelope))
+    query = rows.ordered(conn, sa.select(experiments).where(*where))
+    return [rows.from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _check_point(lon: float, lat: float) -> None:
+    if not (math.isfinite(lon) and -180 <= lon <= 180):
+        raise ValueError(f"lon: WGS84 degrees within [-180, 180] are expected, got {lon!r}")
+    if not (math.isfinite(lat) and -90 <= lat <= 90):
+        raise ValueError(f"lat: WGS84 degrees within [-90, 90] are expected, got {lat!r}")
+
+
+def _geom() -> sa.ColumnElement[Any]:
+    return sa.literal_column(f"{experiments.name}.geom")
+
+
+def _near_postgis(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), WGS84_SRID)
+    distance = sa.func.ST_Distance(
+        sa.func.ST_Transform(_geom(), METRIC_SRID), sa.func.ST_Transform(point, METRIC_SRID)
+    ).label("distance_m")
+    wide = sa.func.ST_DWithin(
+        sa.cast(_geom(), _Geography()), sa.cast(point, _Geography()), radius_m * SCALE_MARGIN
+    )
+    query = (
+        sa.select(experiments, distance)
+        .where(*where, wide, distance <= radius_m)
+        .order_by(distance, experiments.c.id)
+    )
+    return [rows.from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _near_lonlat(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
+    dlat = radius_m * SCALE_MARGIN / M_PER_DEGREE_LAT_MIN
+    farthest = min(89.0, abs(lat) + dlat)  # the box's edge where a degree of lon is shortest
+    dlon = radius_m * SCALE_MARGIN / (M_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(farthest)))
+    c = experiments.c
+    box = [c.lon.between(lon - dlon, lon + dlon), c.lat.between(lat - dlat, lat + dlat)]
+    query = sa.select(experiments).where(*where, *box)
+    found = [rows.from_row(row) for row in conn.execute(query).mappings()]
+    if not found:
+        return []
+    distances = lambert93_distances(lon, lat, [r["lon"] for r in found], [r["lat"] for r in found])
+    keep = np.flatnonzero(distances <= radius_m)
+    order = keep[np.lexsort(([found[i]["id"] for i in keep], distances[keep]))]
+    return [{**found[i], "distance_m": float(distances[i])} for i in order]
+
+
+@cache
+def _to_metric() -> Transformer:
+    return Transformer.from_crs("EPSG:4326", ANALYSIS_CRS, always_xy=True)
+
+
+def lambert93_distances(lon: float, lat: float, lons, lats) -> np.ndarray:
+    """Lambert-93 metres from WGS84 (lon, lat) to each of the points (``lons``, ``lats``):
+    the same reprojection and the same GEOS distance as a GeoDataFrame's ``to_crs`` and
+    ``distance``, so the analysis finds the same numbers."""
+    x, y = _to_metric().transform(np.asarray(lons, float), np.asarray(lats, float))
+    px, py = _to_metric().transform(lon, lat)
+    return shapely.distance(shapely.points(x, y), shapely.Point(px, py))
