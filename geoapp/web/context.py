@@ -18,7 +18,7 @@ from flask import current_app, g, request, session, url_for
 from geoapp.analysis import RefusedInputError
 from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict, sides_of
 from geoapp.analysis.detour import nearest_corridor
-from geoapp.analysis.placement import Placement, assess_placement
+from geoapp.analysis.placement import DUPLICATE_RADIUS_M, Placement, assess_placement
 from geoapp.atlas import Atlas
 from geoapp.cache import VersionedCache
 from geoapp.errors import GeoappError
@@ -240,12 +240,18 @@ def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
 
 
 def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
-    """What the geometry says about (lon, lat) in district ``slug``."""
+    """What the geometry says about (lon, lat) in district ``slug``.
+
+    The possible duplicates are asked of the store (a spatial query: PostGIS, or SQLite's
+    indexed lon/lat), not filtered here from every experiment of the district; the
+    analysis then measures the few it returned as it would all of them.
+    """
     atlas = get_atlas()
     district = atlas.district(slug)
-    others = stored_experiments(district=slug)
-    if exclude is not None:
-        others = others[others["id"] != exclude]
+    near = get_store().experiments_near(
+        lon, lat, DUPLICATE_RADIUS_M, district=slug, exclude=exclude
+    )
+    others = experiments_frame(near)
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
     return assess_placement(
         point,

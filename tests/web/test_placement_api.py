@@ -58,6 +58,20 @@ def test_placement_lists_nearby_experiments_within_150_m(anon, store, atlas):
     assert [e["title"] for e in moving["nearby_experiments"]] == ["Tout près"]
 
 
+def test_placement_asks_the_store_for_the_nearby_experiments_only(anon, store, atlas, monkeypatch):
+    """The 150 m question is a spatial query of the store, not a scan of the district's
+    experiments; an id beyond 64 bits to leave out leaves nobody out."""
+    lon, lat = IN_SCEAUX
+    near = stored(store, atlas, SCEAUX, title="Tout près", lat=str(lat + 0.0005))
+
+    def no_listing(**filters):
+        raise AssertionError("placement listed every experiment")
+
+    monkeypatch.setattr(store, "list_experiments", no_listing)
+    found = placement(anon, SCEAUX, lon, lat, exclure=str(2**70)).get_json()
+    assert [e["id"] for e in found["nearby_experiments"]] == [near["id"]]
+
+
 @pytest.mark.parametrize(
     "lon, lat", [("2.3", "abc"), ("2.3", ""), ("nan", "48.78"), ("2.3", "40"), ("2.3", "inf")]
 )
