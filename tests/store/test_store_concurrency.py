@@ -1,11 +1,15 @@
 """Two app processes (two `Store` objects, separate engines) on one database."""
 
+import subprocess
+import sys
 import threading
 
+from geoapp.config import PROJECT_ROOT
 from geoapp.errors import ConflictError
 from geoapp.store import Store
 
 AULNAY = "aulnay-centre-gare"
+SEED = PROJECT_ROOT / "data" / "experiments_seed.json"
 
 
 def run_together(*calls):
@@ -65,3 +69,44 @@ def test_concurrent_creations_all_land(database, make_values):
     assert all(isinstance(r, dict) for r in results), results
     assert sorted(r["id"] for r in results) == list(range(1, 9))
     assert stores[0].data_version() == 8
+
+
+# A script each writing process runs: N experiments through its own Store.
+_WRITER = """
+import sys
+from geoapp.store import Store
+from tests.store.conftest import _experiment_values
+
+store = Store(sys.argv[1])
+for n in range(int(sys.argv[2])):
+    store.create_experiment(_experiment_values(title=f"P{n}"), district=sys.argv[3], user="p")
+"""
+
+
+def test_version_counters_stay_exact_under_writers_in_several_processes(database):
+    """Each write bumps the counters inside its own transaction: however the processes
+    interleave, the counters end at the number of writes."""
+    Store(database)  # migrated before the writers start
+    writers = [
+        subprocess.Popen([sys.executable, "-c", _WRITER, database, "6", AULNAY], cwd=PROJECT_ROOT)
+        for _ in range(3)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0, 0]
+    store = Store(database)
+    assert len(store.list_experiments()) == 18
+    assert store.data_version() == store.data_version("experiments") == 18
+    assert store.data_version("crossings") == 0
+
+
+def test_two_processes_seeding_together_seed_once(database, objectives):
+    stores = [Store(database) for _ in range(3)]
+    results = run_together(
+        *(
+            lambda s=s: s.seed_if_empty(
+                SEED, anchors={AULNAY: (2.495, 48.938)}, objectives={AULNAY: objectives}
+            )
+            for s in stores
+        )
+    )
+    assert sorted(results) == [0, 0, 3], results
+    assert len(stores[0].list_experiments()) == 3
