@@ -5,14 +5,23 @@ SQLite itself (its PRAGMAs, the files the app made before Alembic) and run once.
 """
 
 import threading
+import tomllib
+from fnmatch import fnmatch
 
 import pytest
 import sqlalchemy as sa
 
+from geoapp.config import PROJECT_ROOT
 from geoapp.errors import GeoappError
 from geoapp.store import Store, upgrade
 from geoapp.store.db import bump_data_version, database_url, make_engine, write
-from geoapp.store.migrations import LEGACY_REVISIONS, current_revision, head_revision, migrate
+from geoapp.store.migrations import (
+    ALEMBIC_DIR,
+    LEGACY_REVISIONS,
+    current_revision,
+    head_revision,
+    migrate,
+)
 from tests.store.legacy_schema import legacy_database
 
 HEAD = "0005_postgis_geometry"
@@ -274,3 +283,16 @@ def test_a_legacy_database_from_a_newer_app_is_refused(db_path):
     with pytest.raises(GeoappError) as caught:
         Store(db_path)
     assert caught.value.status == 500
+
+
+def test_the_revisions_ship_with_the_package():
+    """A wheel must carry env.py, the template and every revision (package data)."""
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["geoapp"]
+    files = [
+        path.relative_to(PROJECT_ROOT / "geoapp").as_posix()
+        for path in ALEMBIC_DIR.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    assert len(files) == 7  # env.py, script.py.mako, 0001 … 0005
+    assert all(any(fnmatch(f, p) for p in patterns) for f in files), files
