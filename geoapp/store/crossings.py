@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from geoapp.errors import GeoappError
 from geoapp.store import history
-from geoapp.store.db import bump_data_version
+from geoapp.store.db import bump_data_version, equals
 from geoapp.store.schema import crossings
 
 EDITABLE = ("kind", "status", "name", "lon", "lat")
@@ -28,7 +28,7 @@ def list_all(conn: sa.Connection, *, district: str | None = None) -> list[dict[s
     """Crossings of one district (or all), by district then id."""
     query = sa.select(crossings).order_by(crossings.c.district, crossings.c.id)
     if district is not None:
-        query = query.where(crossings.c.district == district)
+        query = query.where(equals(crossings.c.district, district))
     return [dict(row) for row in conn.execute(query).mappings()]
 
 

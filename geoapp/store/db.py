@@ -153,6 +153,16 @@ def nocase(conn: sa.Connection, column: sa.ColumnElement[Any]) -> sa.ColumnEleme
     return sa.func.translate(column, _ASCII_UPPER, _ASCII_UPPER.lower()).collate("C")
 
 
+def equals(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
+    """``column = value``, except that a text holding NUL matches no row, on both backends:
+    PostgreSQL's text cannot hold NUL (its driver refuses to send one) and the registry
+    refuses control characters, so no stored value has one; SQLite would only find
+    nothing."""
+    if isinstance(value, str) and "\x00" in value:
+        return sa.false()
+    return column == value
+
+
 def data_version(conn: sa.Connection, table: str | None = None) -> int:
     """A write counter: of every experiment or crossing write, or of ``table``'s alone.
 

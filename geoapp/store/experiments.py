@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from geoapp.errors import ConflictError, GeoappError
 from geoapp.store import history
-from geoapp.store.db import bump_data_version, nocase
+from geoapp.store.db import bump_data_version, equals, nocase
 from geoapp.store.schema import experiments
 from geoapp.vocabulary import EXPERIMENT_FIELDS
 
@@ -54,7 +54,7 @@ def filters(
 ) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses of the registry's filters (withdrawn rows only on request)."""
     where = [
-        experiments.c[column] == value
+        equals(experiments.c[column], value)
         for column, value in (("district", district), ("theme", theme), ("status", status))
         if value is not None
     ]

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from geoapp.errors import GeoappError
-from geoapp.store.db import read, write
+from geoapp.store.db import equals, read, write
 from geoapp.store.schema import login_attempts, users
 from geoapp.vocabulary import ADMIN, EDITOR, ROLES
 
@@ -105,7 +105,7 @@ def _public(*where: sa.ColumnElement[bool]) -> sa.Select:
 
 def get(conn: sa.Connection, username: str) -> dict[str, Any] | None:
     """The account without its hash, or ``None`` (names compare case-insensitively)."""
-    row = conn.execute(_public(users.c.username == username)).mappings().first()
+    row = conn.execute(_public(equals(users.c.username, username))).mappings().first()
     return None if row is None else dict(row)
 
 
@@ -119,7 +119,7 @@ def set_password(conn: sa.Connection, username: str, password: str) -> None:
     _check_password(password, username)
     result = conn.execute(
         sa.update(users)
-        .where(users.c.username == username)
+        .where(equals(users.c.username, username))
         .values(password_hash=generate_password_hash(password), session_epoch=_new_epoch())
     )
     if result.rowcount != 1:
@@ -128,13 +128,13 @@ def set_password(conn: sa.Connection, username: str, password: str) -> None:
 
 def session_epoch(conn: sa.Connection, username: str) -> int | None:
     """The value a new session of ``username`` must carry; ``None`` for no such account."""
-    query = sa.select(users.c.session_epoch).where(users.c.username == username)
+    query = sa.select(users.c.session_epoch).where(equals(users.c.username, username))
     return conn.execute(query).scalar()
 
 
 def session_user(conn: sa.Connection, username: str, epoch: int) -> dict[str, Any] | None:
     """The account if a session carrying ``epoch`` is still valid for it, else ``None``."""
-    query = _public(users.c.username == username, users.c.session_epoch == epoch)
+    query = _public(equals(users.c.username, username), users.c.session_epoch == epoch)
     row = conn.execute(query).mappings().first()
     return None if row is None else dict(row)
 
@@ -142,7 +142,9 @@ def session_user(conn: sa.Connection, username: str, epoch: int) -> dict[str, An
 def end_sessions(conn: sa.Connection, username: str) -> None:
     """Invalidate every session of ``username`` (nothing happens for an unknown name)."""
     conn.execute(
-        sa.update(users).where(users.c.username == username).values(session_epoch=_new_epoch())
+        sa.update(users)
+        .where(equals(users.c.username, username))
+        .values(session_epoch=_new_epoch())
     )
 
 
@@ -153,7 +155,7 @@ def _new_epoch() -> int:
 
 def delete(conn: sa.Connection, username: str) -> None:
     """Remove an account (its name stays in the history it signed); 404 if unknown."""
-    if conn.execute(sa.delete(users).where(users.c.username == username)).rowcount != 1:
+    if conn.execute(sa.delete(users).where(equals(users.c.username, username))).rowcount != 1:
         raise GeoappError(NOT_FOUND, 404)
 
 
@@ -170,14 +172,14 @@ def authenticate(
     hash so timing does not reveal which exist. Simultaneous guesses may therefore all
     pass the wait check, at most one per server thread.
     """
-    username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]  # bound what a guesser stores
+    username, ip = _key(username), _key(ip)
     with read(conn):
         wait = required_wait(conn, username, ip, now=now)
         if wait > 0:
             raise GeoappError(
                 THROTTLED.format(wait=_french_wait(wait)), 429, details={"retry_after": wait}
             )
-        query = sa.select(users.c.password_hash).where(users.c.username == username)
+        query = sa.select(users.c.password_hash).where(equals(users.c.username, username))
         stored = conn.execute(query).scalar()
     ok = check_password_hash(stored or _dummy_hash(), password) and stored is not None
     attempts = login_attempts.c
@@ -217,7 +219,7 @@ def _streak(*where: Callable[[sa.FromClause], Any], same_ip: bool, since: float)
 
 def required_wait(conn: sa.Connection, username: str, ip: str, *, now: float) -> int:
     """Whole seconds before ``username`` may try again from ``ip`` (0: now)."""
-    username, ip = username[:MAX_KEY], (ip or "")[:MAX_KEY]
+    username, ip = _key(username), _key(ip)
     since = now - KEEP_FAILURES_S
     by_name, by_ip = (lambda t: t.c.username == username), (lambda t: t.c.ip == ip)
     scopes = [
@@ -235,6 +237,12 @@ def required_wait(conn: sa.Connection, username: str, ip: str, *, now: float) ->
         times = list(conn.execute(query).scalars())
         wait = max(wait, _remaining(slowdown, times, now))
     return math.ceil(wait)
+
+
+def _key(text: str | None) -> str:
+    """A throttle key as stored: bounded (what a guesser stores), NUL shown as U+FFFD
+    (PostgreSQL's text cannot hold NUL; no account name has either)."""
+    return (text or "")[:MAX_KEY].replace("\x00", "\ufffd")
 
 
 def _remaining(slowdown: Slowdown, times: list[float], now: float) -> float:

@@ -169,3 +169,11 @@ def test_import_inserts_rows_with_import_history(store, make_values):
     assert len(store.list_experiments()) == 3
     assert store.history(2)[0]["action"] == "import"
     assert store.history(2)[0]["user"] == "admin"
+
+
+def test_filters_holding_nul_match_nothing(store, created):
+    """PostgreSQL's text cannot hold NUL: such a filter finds nothing, as on SQLite."""
+    assert store.list_experiments(district=AULNAY + "\x00") == []
+    assert store.list_experiments(theme="\x00") == []
+    assert store.list_crossings(district="\x00") == []
+    assert store.experiments_near(2.4953, 48.9381, 150, district="\x00") == []

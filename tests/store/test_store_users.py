@@ -240,3 +240,13 @@ def test_session_epoch_changes_when_sessions_must_end(store, editor):
     store.add_user("ana", PASSWORD, role="editeur", commune="93005")
     assert store.session_epoch("ana") not in (first, second, third)
     store.end_sessions("personne")  # an account removed meanwhile: nothing to end
+
+
+def test_names_holding_nul_match_no_account_and_are_throttled_like_others(store, editor, clock):
+    """PostgreSQL's text cannot hold NUL: such a name finds nothing on both backends, and
+    failed logins with it still count, instead of a driver error."""
+    assert store.get_user("ana\x00") is None and store.session_epoch("\x00") is None
+    assert store.session_user("ana\x00", 1) is None
+    store.end_sessions("ana\x00")
+    assert waits(store, clock, 4, username="ana\x00", ip="10.0.0.\x00") == [0, 0, 0, 1]
+    assert store.authenticate("ana", PASSWORD, ip="10.0.0.1") == editor
