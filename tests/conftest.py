@@ -41,7 +41,7 @@ def atlas():
 
 # Every test using a store or an app runs on both: SQLite (the default) and PostgreSQL/PostGIS
 # (a throwaway server the session starts itself, see tests/postgres.py).
-BACKENDS = ("sqlite",)  # PostgreSQL joins when the store speaks it (issue 13)
+BACKENDS = ("sqlite", "postgresql")
 
 
 @pytest.fixture(scope="session")
@@ -65,10 +65,11 @@ def new_database(backend, tmp_path_factory, request):
     """Make a fresh, empty database of the test's backend: a SQLite path or a URL."""
     server = request.getfixturevalue("pg_server") if backend == "postgresql" else None
 
-    def make() -> str:
+    def make(*, migrated: bool = True) -> str:
+        """``migrated=False``: no table yet (PostgreSQL), for the migration tests."""
         if server is None:
             return str(tmp_path_factory.mktemp("db") / "test.sqlite3")
-        return server.new_database()
+        return server.new_database(migrated=migrated)
 
     return make
 

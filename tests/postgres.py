@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("GEOAPP_PG_BIN", "/usr/lib/postgresql/15/bin"))
-TEMPLATE = "qmi_template"
+TEMPLATE = "qmi_template"  # PostGIS, no table
+MIGRATED = "qmi_migrated"  # PostGIS and every migration: what most tests start from
 SUPERUSER = "postgres"
 
 
@@ -53,32 +54,72 @@ class TestServer:
     def start(self) -> TestServer:
         if os.geteuid() == 0:
             shutil.chown(self.root, SUPERUSER)
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "-A", "trust",
-                  "--no-sync", "-E", "UTF8", "--locale=C.UTF-8")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
         self._pg_ctl_start()
         self.psql("postgres", f"CREATE DATABASE {TEMPLATE}")
         self.psql(TEMPLATE, "CREATE EXTENSION postgis")
+        self.psql("postgres", f"CREATE DATABASE {MIGRATED} TEMPLATE {TEMPLATE}")
+        from geoapp.store.migrations import upgrade  # once here, not once per test
+
+        upgrade(self.url(MIGRATED))
         return self
 
     def _pg_ctl_start(self) -> None:
-        options = (f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-w", "-t", "60",
-                  "-l", str(self.root / "server.log"), "start")
+        options = (
+            f"-k {self.socket_dir} -c listen_addresses='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.root / "server.log"),
+            "start",
+        )
 
     def psql(self, database: str, sql: str) -> str:
         """Run ``sql`` in ``database`` as the superuser; its output."""
-        return self._run("psql", "-h", str(self.socket_dir), "-U", SUPERUSER, "-d", database,
-                         "-v", "ON_ERROR_STOP=1", "-qAtc", sql).stdout
+        return self._run(
+            "psql",
+            "-h",
+            str(self.socket_dir),
+            "-U",
+            SUPERUSER,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qAtc",
+            sql,
+        ).stdout
 
     def url(self, database: str) -> str:
         """The SQLAlchemy URL of ``database`` through the Unix socket."""
         return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
 
-    def new_database(self) -> str:
-        """A fresh, empty database with PostGIS; its URL."""
+    def new_database(self, *, migrated: bool = True) -> str:
+        """A fresh database with PostGIS, its tables created (``migrated``) or none; its URL."""
         name = f"qmi_test_{os.getpid()}_{next(self._names)}"
-        self.psql("postgres", f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        template = MIGRATED if migrated else TEMPLATE
+        self.psql("postgres", f"CREATE DATABASE {name} TEMPLATE {template}")
         return self.url(name)
 
     def restart(self, *, down_s: float = 0.0) -> None:

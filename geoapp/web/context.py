@@ -162,6 +162,7 @@ def cut_report(slug: str) -> CutReport:
 
     Experiments do not enter it, so creating one does not recompute it.
     """
+    get_atlas().district(slug)  # a French 404 for an unknown slug, before any query
     version = get_store().data_version("crossings")
     return _cut_cache().get(slug, version, lambda: _build_report(slug))
 
@@ -196,6 +197,7 @@ def cut_context(slug: str) -> dict:
 
     Cached beside the report, on the same crossings version (treat it as read-only).
     """
+    get_atlas().district(slug)  # a French 404 for an unknown slug, before any query
     version = get_store().data_version("crossings")
     return _cut_cache().get(("context", slug), version, lambda: _cut_dict(slug))
 

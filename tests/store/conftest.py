@@ -46,8 +46,9 @@ def db_path(tmp_path):
 
 @pytest.fixture
 def database(new_database) -> str:
-    """A fresh, empty database of the test's backend: a SQLite path or a PostgreSQL URL."""
-    return new_database()
+    """A fresh, empty database of the test's backend: a SQLite path or a PostgreSQL URL
+    (no table yet: the store's first start migrates it, as on a new server)."""
+    return new_database(migrated=False)
 
 
 @pytest.fixture
