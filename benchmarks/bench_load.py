@@ -251,7 +251,11 @@ def run_setup(database: str, workers: int, args, atlas, tmp: Path, check=None) -
         from geoapp.store import Store
 
         users = {f"blagis-{i}" for i in range(ACCOUNTS)}
-        verdict = check_ledger(Store(database), ledger, users=users)
+        store = Store(database)
+        try:
+            verdict = check_ledger(store, ledger, users=users)
+        finally:
+            store.close()
     finally:
         stop_server(process)
     latencies = [ms for s in stats for ms in s.latencies_ms]

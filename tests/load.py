@@ -68,11 +68,14 @@ class Client:
         try:
             with self._opener.open(self.base + path, data=data, timeout=self.timeout_s) as r:
                 return Answer(r.status, r.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
+        except urllib.error.HTTPError as exc:  # a 302 or an error status: the answer is known
             with exc:
-                body = exc.read().decode("utf-8", "replace")
+                try:
+                    body = exc.read().decode("utf-8", "replace")
+                except (http.client.HTTPException, OSError):
+                    body = ""  # the worker died after its headers: the status still holds
             return Answer(exc.code, body, exc.headers.get("Location", ""))
-        except http.client.HTTPException as exc:  # a truncated answer: the worker died
+        except http.client.HTTPException as exc:  # no status, or a 200 cut short
             raise ConnectionError(str(exc)) from exc
 
     def get(self, path: str) -> Answer:

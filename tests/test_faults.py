@@ -37,27 +37,18 @@ def database_name(url: str) -> str:
     return urlparse(url).path.lstrip("/")
 
 
-def require_postgres_store(pg_server, url: str) -> None:
-    """Skip while `Store` does not speak PostgreSQL yet (issue 13): it then takes the URL
-    for a SQLite path (under the working folder: callers make it a temporary one) and
-    leaves the database without tables."""
-    try:
-        Store(url)
-        pg_server.psql(database_name(url), "SELECT count(*) FROM experiments")
-    except Exception as exc:  # noqa: BLE001 - any failure means: not ported yet
-        pytest.skip(f"le stockage ne parle pas encore PostgreSQL : {exc}")
+def assert_stored_in_postgres(pg_server, url: str) -> None:
+    """The app's tables are in the PostgreSQL database, not in a SQLite file that a store
+    blind to URLs would have made of the address."""
+    assert pg_server.psql(database_name(url), "SELECT count(*) FROM experiments").strip()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def served_database(request, tmp_path, monkeypatch) -> str:
+def served_database(request, tmp_path) -> str:
     """The database a served app writes to: a SQLite file, or a PostgreSQL URL."""
     if request.param == "sqlite":
         return str(tmp_path / "qmi.sqlite3")
-    pg_server = request.getfixturevalue("pg_server")
-    url = pg_server.new_database()
-    monkeypatch.chdir(tmp_path)
-    require_postgres_store(pg_server, url)
-    return url
+    return request.getfixturevalue("pg_server").new_database()
 
 
 def serve(tmp_path: Path, database: str, *, workers: int) -> tuple[subprocess.Popen, str]:
@@ -120,8 +111,12 @@ def wait_for(condition, timeout_s: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_killing_a_worker_mid_burst_loses_no_acknowledged_write(served_database, tmp_path, atlas):
+def test_killing_a_worker_mid_burst_loses_no_acknowledged_write(
+    served_database, tmp_path, atlas, request
+):
     process, base = serve(tmp_path, served_database, workers=2)
+    if served_database.startswith("postgresql"):
+        assert_stored_in_postgres(request.getfixturevalue("pg_server"), served_database)
     ledger = Ledger()
     statuses: list[int] = []
     stop_event = threading.Event()
@@ -158,7 +153,11 @@ def test_killing_a_worker_mid_burst_loses_no_acknowledged_write(served_database,
         stop(process)
     assert set(statuses) == {302}, sorted(set(statuses))  # never a 5xx from the live worker
     assert ledger.acknowledged() >= before_kill + 12
-    verdict = check_ledger(Store(served_database), ledger, users={EDITOR})
+    store = Store(served_database)
+    try:
+        verdict = check_ledger(store, ledger, users={EDITOR})
+    finally:
+        store.close()
     assert verdict.lost == []
     assert verdict.broken == []
     assert verdict.stored_creates == len(ledger.created)
@@ -185,11 +184,9 @@ def classify(response) -> str:
 
 
 def test_a_postgresql_restart_is_a_french_503_then_the_same_app_recovers(
-    pg_server, atlas, tmp_path, monkeypatch
+    pg_server, atlas, tmp_path
 ):
     url = pg_server.new_database()
-    monkeypatch.chdir(tmp_path)
-    require_postgres_store(pg_server, url)
     app = create_app(
         {
             "TESTING": True,
@@ -199,6 +196,7 @@ def test_a_postgresql_restart_is_a_french_503_then_the_same_app_recovers(
             "SECRET_KEY": "test-secret",
         }
     )
+    assert_stored_in_postgres(pg_server, url)
     admin = client_as(app, "admin-mgp", "administrateur")
     first = app.extensions["qmi_store"].list_experiments()[0]["id"]
     lon, lat = inside_points(atlas, n=1)[0]
@@ -260,10 +258,10 @@ def test_a_postgresql_restart_is_a_french_503_then_the_same_app_recovers(
     odd = [c for _, c in seen if c not in ("ok", "down")]
     assert odd == []  # never a 500, nor a 503 without the storage message
     late = [t - back for t, c in seen if c == "down" and t > back]
-    assert len(late) <= 1, late  # at most one stale connection noticed after the restart
-    stored = [
-        e for e in app.extensions["qmi_store"].list_experiments() if e["title"] == form["title"]
-    ]
+    assert len(late) <= 1, late  # only one begun before it was back: its connection was cut
+    store = app.extensions["qmi_store"]
+    stored = [e for e in store.list_experiments() if e["title"] == form["title"]]
+    store.close()
     # Every acknowledged create is stored; one answered 503 is not, unless the outage cut
     # the reply to its commit (the client cannot tell that case from a refusal).
     assert writes.count(302) <= len(stored) <= writes.count(302) + writes.count(503)
