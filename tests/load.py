@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.web.experiments_helpers import form_for
 
 SCEAUX = "sceaux-les-blagis"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -106,25 +107,21 @@ def inside_points(atlas, slug: str = SCEAUX, *, n: int = 12) -> list[tuple[float
 
 
 def experiment_form(atlas, title: str, lon: float, lat: float, **overrides) -> dict:
-    """A valid experiment form for Les Blagis, as the browser posts it (CSRF aside)."""
-    return {
-        "title": title,
-        "organisation": ORGANISATION,
-        "org_kind": "association",
-        "theme": "nature en ville et îlots de fraîcheur",
-        "objectives": [atlas.objectives()[SCEAUX][0]],
-        "description": DESCRIPTION,
-        "status": "proposée",
-        "start_date": "2025-04-01",
-        "end_date": "2025-10-31",
-        "lat": str(lat),
-        "lon": str(lon),
-        "precision": "exacte",
-        "location_note": "",
-        "evaluation_outcome": "",
-        "evaluation_scale_up": "",
+    """A valid experiment form for Les Blagis at (lon, lat), as the browser posts it (the
+    client adds the CSRF token it read from the page)."""
+    form = form_for(
+        atlas,
+        SCEAUX,
+        title=title,
+        lon=str(lon),
+        lat=str(lat),
+        organisation=ORGANISATION,
+        description=DESCRIPTION,
+        objectives=[atlas.objectives()[SCEAUX][0]],
         **overrides,
-    }
+    )
+    del form["csrf_token"]
+    return form
 
 
 @dataclass

@@ -2,26 +2,15 @@
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 
+from tests.store.conftest import Clock
+
 PASSWORD = "motdepasse-sceaux"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Clock:
-    """The app's clock, moved by hand (sessions and the login throttle read it)."""
-
-    def __init__(self) -> None:
-        self.current = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 @pytest.fixture
