@@ -22,17 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -44,6 +40,7 @@ from geoapp.atlas import build_atlas  # noqa: E402
 from geoapp.config import PROJECT_ROOT  # noqa: E402
 from tests.load import SCEAUX, Client, Ledger, Writer, check_ledger, inside_points  # noqa: E402
 from tests.postgres import TestServer  # noqa: E402
+from tests.serving import free_port, geoapp_command, stop, wait_until_answering  # noqa: E402
 
 ACCOUNTS = 4  # clients share them: only failed logins are throttled
 PASSWORD = "charge-de-test-2025"
@@ -68,11 +65,6 @@ class Result:
     lost: int
     broken: list[str]
     peak_rss_mib: float
-
-
-def geoapp_command() -> str:
-    beside = Path(sys.executable).parent / "geoapp"
-    return str(beside) if beside.exists() else shutil.which("geoapp") or "geoapp"
 
 
 def process_tree_rss_kib(pid: int) -> int:
@@ -127,38 +119,12 @@ def start_server(tmp: Path, database: str, workers: int) -> tuple[subprocess.Pop
     log = (tmp / "serve.log").open("w")
     process = subprocess.Popen(command, env=env, cwd=tmp, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"geoapp serve exited ({process.returncode}): {last_line(tmp)}")
-        try:
-            with urllib.request.urlopen(f"{base}/", timeout=10):
-                return process, base
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    stop_server(process)
-    raise RuntimeError(f"geoapp serve did not answer in {START_TIMEOUT_S:.0f} s")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def last_line(tmp: Path) -> str:
-    lines = (tmp / "serve.log").read_text(errors="replace").strip().splitlines()
-    return lines[-1] if lines else "(no output)"
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+    try:
+        wait_until_answering(process, f"{base}/", tmp / "serve.log", timeout_s=START_TIMEOUT_S)
+    except RuntimeError as exc:  # one line for the table's row: the log's last
+        stop(process)
+        raise RuntimeError(str(exc).strip().splitlines()[-1]) from exc
+    return process, base
 
 
 def client_loop(
@@ -257,7 +223,7 @@ def run_setup(database: str, workers: int, args, atlas, tmp: Path, check=None) -
         finally:
             store.close()
     finally:
-        stop_server(process)
+        stop(process)
     latencies = [ms for s in stats for ms in s.latencies_ms]
     errors = [e for s in stats for e in s.errors]
     return Result(

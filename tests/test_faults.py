@@ -24,7 +24,7 @@ from geoapp import create_app
 from geoapp.store import Store
 from tests.conftest import TOKEN, client_as
 from tests.load import SCEAUX, Client, Ledger, Writer, check_ledger, inside_points
-from tests.test_cli_serve import free_port, geoapp_command, wait_until_answering
+from tests.serving import free_port, geoapp_command, stop, wait_until_answering
 from tests.test_server import workers_of
 
 EDITOR = "sceaux-charge"
@@ -79,15 +79,6 @@ def serve(tmp_path: Path, database: str, *, workers: int) -> tuple[subprocess.Po
         stop(process)
         raise
     return process, base
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
 
 
 def write_until(stop_event: threading.Event, writer: Writer, statuses: list[int]) -> None:

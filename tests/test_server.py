@@ -20,7 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geoapp.config import _instance_secret
-from tests.test_cli_serve import free_port, geoapp_command, wait_until_answering
+from tests.serving import free_port, geoapp_command, stop, wait_until_answering
 
 SCEAUX = "sceaux-les-blagis"
 PASSWORD = "motdepasse-tres-long"
@@ -142,11 +142,7 @@ def test_an_edit_through_one_worker_is_seen_by_every_other(tmp_path, atlas):
         assert status == 200
         assert crossings_seen() == {1}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def test_processes_starting_together_share_one_secret_key(tmp_path):
