@@ -118,6 +118,7 @@ def new_map(
 def add_layer(
     view: MapView,
     gdf: gpd.GeoDataFrame,
+    key: str,
     name: str,
     *,
     style: dict | None = None,
@@ -128,6 +129,9 @@ def add_layer(
 ) -> None:
     """Add ``gdf`` (with ``couche``, ``popup``, ``tooltip``… columns) as a layer's data.
 
+    ``key`` names the layer for scripts and permalinks (``QMI.overlays[key]``), ``name``
+    for people (the layer control).
+
     ``style`` applies to every feature; ``style_by`` + ``styles`` pick a style per value
     of a column (kind, theme, status…); a ``color`` property wins. Points become filled
     circle markers of ``point_radius`` pixels.
@@ -137,6 +141,7 @@ def add_layer(
     data = data.set_geometry(shapely.set_precision(data.geometry.values, DISPLAY_GRID_DEG))
     view.layers.append(
         {
+            "key": key,
             "name": name,
             "show": show,
             "style": style or {},
@@ -173,6 +178,7 @@ def add_communes(view: MapView, communes: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
+        "communes",
         "Communes",
         style={
             "color": "#78909c",
@@ -199,6 +205,7 @@ def add_qpv(view: MapView, qpv: gpd.GeoDataFrame, *, show: bool = False) -> None
     add_layer(
         view,
         layer,
+        "qpv",
         "Quartiers prioritaires (QPV 2024)",
         show=show,
         style={
@@ -244,6 +251,7 @@ def add_districts(
     add_layer(
         view,
         layer,
+        "quartiers",
         "Quartiers d’innovation (périmètres indicatifs)",
         style={
             "color": DISTRICT_COLOUR,
@@ -267,6 +275,7 @@ def add_cuts(view: MapView, cuts: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
+        "coupures",
         "Coupures urbaines (voies ferrées, tramway)",
         style_by="kind",
         styles=CUT_STYLES,
@@ -286,7 +295,12 @@ def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
         label=names,
     )
     add_layer(
-        view, layer, "Noms des coupures", point_radius=1, style={"opacity": 0, "fillOpacity": 0}
+        view,
+        layer,
+        "etiquettes",
+        "Noms des coupures",
+        point_radius=1,
+        style={"opacity": 0, "fillOpacity": 0},
     )
 
 
@@ -298,6 +312,7 @@ def add_stations(view: MapView, stations: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
+        "gares",
         "Gares et stations",
         point_radius=5,
         style={
@@ -349,6 +364,7 @@ def add_experiments(view: MapView, experiments: gpd.GeoDataFrame, *, link: Link 
     add_layer(
         view,
         layer,
+        "experimentations",
         "Expérimentations",
         point_radius=8,
         style_by="status",
@@ -373,6 +389,7 @@ def add_sides(view: MapView, sides: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
+        "cotes",
         "Côtés de la coupure (zone d’étude)",
         style={
             "weight": 1,
@@ -407,6 +424,7 @@ def add_crossings(view: MapView, crossings: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
+        "franchissements",
         "Franchissements (gares, passerelles…)",
         point_radius=6,
         style={"weight": 3, "fillColor": "#ffffff", "fillOpacity": 1, "className": "qmi-crossing"},

@@ -90,10 +90,12 @@
     map.eachLayer(function (layer) {
       if (layer instanceof L.TileLayer) { overlays[escaped("Fond OpenStreetMap")] = layer; }
     });
+    QMI.overlays = {};
     data.layers.forEach(function (spec) {
       var layer = buildLayer(spec);
       if (spec.show) { layer.addTo(map); }
       overlays[escaped(spec.name)] = layer;
+      QMI.overlays[spec.key] = {layer: layer, name: spec.name};
     });
     /* Collapsed (opens on hover or tap) so it never hides a district. */
     L.control.layers(null, overlays, {collapsed: true}).addTo(map);
@@ -104,6 +106,14 @@
     QMI.map = map;
     /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
     map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
+    document.dispatchEvent(new CustomEvent("qmi:ready", {detail: map}));
+  };
+
+  /* Show or hide the overlay ``key`` (as the layer control would). */
+  QMI.showLayer = function (key, on) {
+    var entry = QMI.overlays[key];
+    if (!entry) { return; }
+    if (on) { entry.layer.addTo(QMI.map); } else { QMI.map.removeLayer(entry.layer); }
   };
 
   /* One map tool at a time (placing an experiment, a what-if crossing…): the active
