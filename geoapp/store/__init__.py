@@ -273,6 +273,17 @@ class Store:
             box = (float(west), float(south), float(east), float(north))
             return spatial.in_bbox(conn, *box, **filters)
 
+    def experiment_map_points(self, **filters: Any) -> dict[str, list[Any]]:
+        """The map's view of the experiments matching the filters of `list_experiments`:
+        columns id, lon, lat, theme, status, title (`geoapp.store.spatial.map_points`)."""
+        with self._read() as conn:
+            return spatial.map_points(conn, **filters)
+
+    def count_experiments(self, **filters: Any) -> int:
+        """How many experiments match the filters of `list_experiments`."""
+        with self._read() as conn:
+            return spatial.count(conn, **filters)
+
     # Crossings ---------------------------------------------------------------------
 
     def list_crossings(self, district: str | None = None) -> list[Row]:

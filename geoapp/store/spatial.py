@@ -88,6 +88,26 @@ def in_bbox(
     return [rows.from_row(row) for row in conn.execute(query).mappings()]
 
 
+MAP_COLUMNS = ("id", "lon", "lat", "theme", "status", "title")
+
+
+def map_points(conn: sa.Connection, **filters: Any) -> dict[str, list[Any]]:
+    """What a map draws of each experiment matching ``filters``, as columns (one list per
+    name of `MAP_COLUMNS`, in id order): read straight from the columns, no row dicts,
+    so 100 000 experiments cost one light query."""
+    c = experiments.c
+    query = sa.select(*(c[name] for name in MAP_COLUMNS)).where(*rows.filters(**filters))
+    found = conn.execute(query.order_by(c.id)).all()
+    columns = list(zip(*found, strict=True)) if found else [() for _ in MAP_COLUMNS]
+    return {name: list(values) for name, values in zip(MAP_COLUMNS, columns, strict=True)}
+
+
+def count(conn: sa.Connection, **filters: Any) -> int:
+    """How many experiments match ``filters``, counted by the database."""
+    query = sa.select(sa.func.count()).select_from(experiments).where(*rows.filters(**filters))
+    return int(conn.execute(query).scalar_one())
+
+
 def _check_point(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         raise ValueError(f"lon: WGS84 degrees within [-180, 180] are expected, got {lon!r}")

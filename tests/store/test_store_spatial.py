@@ -124,3 +124,21 @@ def test_experiments_in_bbox_include_the_edges_and_follow_the_filters(store, sca
 def test_spatial_questions_refuse_bad_arguments(store, call):
     with pytest.raises(ValueError):
         call(store)
+
+
+def test_map_points_are_the_listed_experiments_as_columns(store, scattered):
+    points = store.experiment_map_points()
+    listed = sorted(store.list_experiments(), key=lambda r: r["id"])
+    assert points["id"] == [r["id"] for r in listed]
+    assert scattered["withdrawn_10"] not in points["id"]
+    for name in ("lon", "lat", "theme", "status", "title"):
+        assert points[name] == [r[name] for r in listed]
+    assert store.experiment_map_points(district=SCEAUX)["title"] == ["Autre quartier 20 m"]
+    assert store.experiment_map_points(theme="mobilité")["id"] == []
+
+
+def test_count_experiments_follows_the_filters(store, scattered):
+    assert store.count_experiments() == len(store.list_experiments()) == 6
+    assert store.count_experiments(district=AULNAY) == 5
+    assert store.count_experiments(include_withdrawn=True) == 7
+    assert store.count_experiments(theme="mobilité") == 0
