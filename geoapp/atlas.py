@@ -17,8 +17,18 @@ import pandas as pd
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS, RefusedInputError
 from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
 from geoapp.analysis.districts import derive_perimeter
+from geoapp.analysis.network import network_crossings
 from geoapp.errors import DEEP_JSON, GeoappError
-from geoapp.layers import LayerError, load_layer, load_layers
+from geoapp.layers import (
+    LAYERS,
+    LayerError,
+    LayerSpec,
+    load_cut_lines,
+    load_layer,
+    load_layers,
+    load_network,
+    read_cut_config,
+)
 
 # How far around the districts the context layers (cuts, stations) are kept, in metres.
 CONTEXT_RADIUS_M = 1500.0
@@ -43,7 +53,10 @@ _FACT_FIELDS = (
 class Atlas:
     """Validated layers and the derived districts, all in Lambert-93.
 
-    ``corridors`` is keyed by district slug.
+    ``corridors`` and ``known_crossings`` are keyed by district slug. ``cuts`` holds the
+    rail lines and the lines of every cut layer of ``coupures.json`` (roads); ``network``
+    the street networks it declares (None without any); ``sources`` every layer file
+    loaded, to credit them (/sources, map attribution).
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -52,6 +65,9 @@ class Atlas:
     stations: gpd.GeoDataFrame
     corridors: dict[str, gpd.GeoDataFrame]
     programme: dict = field(default_factory=dict)
+    sources: tuple[LayerSpec, ...] = LAYERS
+    network: gpd.GeoDataFrame | None = None
+    known_crossings: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     def district(self, slug: str) -> pd.Series:
         """The district row for ``slug``, or a French 404."""
@@ -128,19 +144,41 @@ def build_atlas(data_dir: Path | str) -> Atlas:
     """Load ``data_dir``/geo and ``data_dir``/quartiers.json into an :class:`Atlas`."""
     data_dir = Path(data_dir)
     layers = load_layers(data_dir / "geo")
+    cut_layers, network_layers = read_cut_config(data_dir)
     facts = load_facts(data_dir / "quartiers.json")
     districts = _districts(facts["quartiers"], layers, data_dir)
     context = districts.buffer(CONTEXT_RADIUS_M).union_all()
-    cuts = _cut_features(layers["rail"], context)
+    roads = [load_cut_lines(data_dir / "geo", layer) for layer in cut_layers]
+    cuts = _cut_features(layers["rail"], roads, context)
     corridors = {
         row.slug: cut_corridors(cuts, row.geometry, study_buffer_m=STUDY_BUFFER_M)
         for row in districts.itertuples()
     }
+    network = _network([load_network(data_dir / "geo", n) for n in network_layers])
+    known = {
+        slug: network_crossings(network, c) if network is not None else None
+        for slug, c in corridors.items()
+    }
     districts = _with_figures(districts, corridors)
     programme = {k: v for k, v in facts.items() if k != "quartiers"}
     return Atlas(
-        layers, districts, cuts, _stations(layers["stations"], context), corridors, programme
+        layers,
+        districts,
+        cuts,
+        _stations(layers["stations"], context),
+        corridors,
+        programme,
+        sources=LAYERS + tuple(x.spec for x in (*cut_layers, *network_layers)),
+        network=network,
+        known_crossings={k: v for k, v in known.items() if v is not None},
     )
+
+
+def _network(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame | None:
+    """The declared street networks as one line frame (None without any)."""
+    if not frames:
+        return None
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=ANALYSIS_CRS)
 
 
 def _districts(entries: list[dict], layers: dict, data_dir: Path) -> gpd.GeoDataFrame:
@@ -176,12 +214,16 @@ def _districts(entries: list[dict], layers: dict, data_dir: Path) -> gpd.GeoData
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=ANALYSIS_CRS)
 
 
-def _cut_features(rail: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:
-    """Surface rail lines near the districts, each with its cut kind and name."""
+def _cut_features(rail: gpd.GeoDataFrame, roads: list[gpd.GeoDataFrame], context):
+    """Surface rail lines and the declared road lines near the districts, each with its
+    cut kind and name (roads also with their ``strand``, see `cut_corridors`)."""
     near = rail[rail["mode"].isin(KIND_BY_MODE) & rail.intersects(context)]
-    cuts = near[["ligne", "mode", "couleur", "geometry"]].clip(context)
+    cuts = near[["ligne", "mode", "couleur", "geometry"]]
     cuts = cuts.assign(kind=cuts["mode"].map(KIND_BY_MODE), nom=cuts["ligne"])
-    return cuts.explode(ignore_index=True)
+    frames = [cuts, *(r[r.intersects(context)] for r in roads)]
+    cuts = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=ANALYSIS_CRS)
+    cuts = cuts.clip(context).explode(ignore_index=True)
+    return cuts.drop(columns="strand") if "strand" in cuts and not roads else cuts
 
 
 def _stations(stations: gpd.GeoDataFrame, context) -> gpd.GeoDataFrame:

@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pyproj
 import shapely
 
@@ -113,24 +114,53 @@ class LayerError(GeoappError):
 
 
 def load_layer(
-    path: Path | str, *, required: tuple[str, ...] = (), geom_family: str | None = None
+    path: Path | str,
+    *,
+    required: tuple[str, ...] = (),
+    geom_family: str | None = None,
+    keep: dict[str, list] | None = None,
+    gpkg_layer: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a GeoJSON FeatureCollection, validate it and return it in Lambert-93.
+    """Read a GeoJSON FeatureCollection (or a GeoPackage layer), validate it and return it
+    in Lambert-93.
 
     A file without a ``crs`` member is RFC 7946 GeoJSON, i.e. WGS84, which we accept only
     if every coordinate is a plausible longitude/latitude. Invalid polygons are repaired
     with ``make_valid`` when the repair keeps their kind; unreadable geometries refuse the
-    whole file, because a silently dropped feature is worse than a clear stop.
+    whole file, because a silently dropped feature is worse than a clear stop. ``keep``
+    (field -> accepted values) keeps only the matching features, and ``required`` fields
+    are then checked on those only. A ``.gpkg`` file is read with its own CRS
+    (``gpkg_layer`` names the layer when it holds several).
     """
     try:
-        return _load_layer(path, required, geom_family)
+        return _load_layer(path, required, geom_family, keep or {}, gpkg_layer)
     except RecursionError as exc:  # parsing, or later walking, a file nested too deep
         raise LayerError(path, f"JSON illisible : {DEEP_JSON}.") from exc
 
 
 def _load_layer(
-    path: Path | str, required: tuple[str, ...], geom_family: str | None
+    path: Path | str,
+    required: tuple[str, ...],
+    geom_family: str | None,
+    keep: dict[str, list],
+    gpkg_layer: str | None,
 ) -> gpd.GeoDataFrame:
+    if Path(path).suffix.lower() == ".gpkg":
+        features, geoms, crs = _read_gpkg(path, gpkg_layer)
+    else:
+        features, geoms, crs = _read_geojson(path)
+    props = pd.DataFrame([f.get("properties") or {} for f in features])
+    kept = _kept(path, props, keep)
+    _check_required(path, props[kept], features, required)
+    gdf = gpd.GeoDataFrame(props, geometry=geoms, crs=crs)
+    if geom_family:
+        _check_family(path, gdf, features, geom_family)
+    gdf = gdf.set_geometry(_repaired(path, gdf.geometry.values, features))
+    return _to_analysis_crs(path, gdf[kept].reset_index(drop=True))
+
+
+def _read_geojson(path: Path | str) -> tuple[list, np.ndarray, pyproj.CRS | str]:
+    """The features, their parsed geometries and the declared CRS of a GeoJSON file."""
     data = _read_json(path)
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
@@ -139,13 +169,46 @@ def _load_layer(
         raise LayerError(path, "la couche ne contient aucune entité (« features » est vide).")
     _check_objects(path, features)
     geoms = _parse_geometries(path, features)
-    props = pd.DataFrame([f.get("properties") or {} for f in features])
-    _check_required(path, props, features, required)
-    gdf = gpd.GeoDataFrame(props, geometry=geoms, crs=_declared_crs(path, data, geoms))
-    if geom_family:
-        _check_family(path, gdf, features, geom_family)
-    gdf = gdf.set_geometry(_repaired(path, gdf.geometry.values, features))
-    return _to_analysis_crs(path, gdf)
+    return features, geoms, _declared_crs(path, data, geoms)
+
+
+def _read_gpkg(path: Path | str, layer: str | None) -> tuple[list, np.ndarray, pyproj.CRS]:
+    """A GeoPackage layer as feature-like dicts (for messages), geometries and its CRS."""
+    if not Path(path).exists():
+        raise LayerError(path, "fichier introuvable.")
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise LayerError(path, f"GeoPackage illisible ({exc}).") from exc
+    if frame.empty:
+        raise LayerError(path, "la couche ne contient aucune entité.")
+    if frame.crs is None:
+        raise LayerError(path, "la couche GeoPackage ne déclare aucun système de coordonnées.")
+    geoms = frame.geometry.to_numpy()
+    features = [
+        {"properties": p}
+        for p in pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        .astype(object)
+        .where(lambda f: f.notna(), None)
+        .to_dict("records")
+    ]
+    broken = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if broken.size:
+        label = _feature_label(features, int(broken[0]))
+        raise LayerError(path, f"{label} : géométrie absente ou vide.")
+    return features, geoms, frame.crs
+
+
+def _kept(path, props: pd.DataFrame, keep: dict[str, list]) -> np.ndarray:
+    """Mask of the features whose every ``keep`` field holds one of its accepted values."""
+    mask = np.ones(len(props), dtype=bool)
+    for field, values in keep.items():
+        if field not in props:
+            raise LayerError(path, f"le champ « {field} » (filtre « garder ») manque.")
+        mask &= props[field].isin(list(values)).to_numpy()
+    if not mask.any():
+        raise LayerError(path, "aucune entité ne correspond au filtre « garder ».")
+    return mask
 
 
 def load_layers(geo_dir: Path | str) -> dict[str, gpd.GeoDataFrame]:
@@ -339,3 +402,142 @@ def lonlat(point: shapely.Point) -> tuple[float, float]:
     """A Lambert-93 point as WGS84 (lon, lat) decimal degrees, for JSON answers."""
     reprojected = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]
     return reprojected.x, reprojected.y
+
+
+# Cut layers beyond the rail: data/coupures.json ------------------------------------------
+
+CUT_LAYERS_FILE = "coupures.json"
+ROAD_MODE = "ROUTE"  # the ``mode`` of a cut line that is not rail
+
+
+@dataclass(frozen=True)
+class CutLayer:
+    """A line layer measured as an urban cut (roads…), declared in ``coupures.json``.
+
+    ``name_field`` names each line (``ref`` "N 118"); ``kind`` is the cut kind of every
+    line unless ``kind_field`` gives one per line; ``keep`` keeps only matching features
+    (``highway`` in motorway, trunk).
+    """
+
+    spec: LayerSpec
+    kind: str
+    name_field: str
+    kind_field: str | None
+    keep: dict
+    colour: str
+    gpkg_layer: str | None
+
+
+@dataclass(frozen=True)
+class NetworkLayer:
+    """A street network (lines) declared in ``coupures.json``: it gives the crossings of
+    road cuts (bridges, tunnels) and the detours on the graph."""
+
+    spec: LayerSpec
+    gpkg_layer: str | None
+
+
+_ENTRY_TEXT = ("fichier", "titre", "producteur", "licence")
+
+
+def read_cut_config(data_dir: Path | str) -> tuple[list[CutLayer], list[NetworkLayer]]:
+    """The extra cut layers and street networks that ``data_dir/coupures.json`` declares.
+
+    No file means none (the rail layer of ``LAYERS`` is always a cut). A planner adds a
+    road layer by adding an entry naming its file (GeoJSON or GeoPackage in ``geo/``), its
+    producer and licence (shown on /sources) and its name field.
+    """
+    path = Path(data_dir) / CUT_LAYERS_FILE
+    if not path.exists():
+        return [], []
+    config = _read_json(path)
+    if not isinstance(config, dict):
+        raise LayerError(
+            path, "un objet JSON avec les listes « couches » et « reseaux » est attendu."
+        )
+    cuts = [_cut_layer(path, i, e) for i, e in enumerate(_entries(path, config, "couches"))]
+    networks = [
+        NetworkLayer(_entry_spec(path, "reseaux", i, e, "reseau"), e.get("couche"))
+        for i, e in enumerate(_entries(path, config, "reseaux"))
+    ]
+    return cuts, networks
+
+
+def _entries(path: Path, config: dict, key: str) -> list[dict]:
+    entries = config.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise LayerError(path, f"« {key} » : une liste d’objets JSON est attendue.")
+    return entries
+
+
+def _entry_spec(path: Path, key: str, index: int, entry: dict, role: str) -> LayerSpec:
+    """The ``LayerSpec`` (title, producer, licence for /sources) of one entry."""
+    for field in _ENTRY_TEXT:
+        if not isinstance(entry.get(field), str) or not entry[field].strip():
+            raise LayerError(path, f"« {key} » n° {index + 1} : le texte « {field} » manque.")
+    name = entry["fichier"]
+    if Path(name).name != name or Path(name).suffix.lower() not in (".geojson", ".json", ".gpkg"):
+        raise LayerError(
+            path,
+            f"« {key} » n° {index + 1} : « fichier » doit être le nom d’un fichier GeoJSON ou "
+            "GeoPackage du dossier geo/.",
+        )
+    return LayerSpec(
+        f"{role}:{name}", name, entry["titre"], (), "line", entry["producteur"], entry["licence"]
+    )
+
+
+def _cut_layer(path: Path, index: int, entry: dict) -> CutLayer:
+    spec = _entry_spec(path, "couches", index, entry, "coupure")
+    keep = entry.get("garder", {})
+    if not isinstance(keep, dict) or not all(isinstance(v, list) for v in keep.values()):
+        raise LayerError(
+            path, f"« couches » n° {index + 1} : « garder » doit associer un champ à une liste."
+        )
+    text = {k: entry.get(k, d) for k, d in (("champ_nom", "nom"), ("type", "route"))}
+    for key in ("champ_nom", "type", "champ_type", "couleur", "couche"):
+        if key in entry and not isinstance(entry[key], str):
+            raise LayerError(path, f"« couches » n° {index + 1} : « {key} » doit être un texte.")
+    return CutLayer(
+        spec=spec,
+        kind=text["type"],
+        name_field=text["champ_nom"],
+        kind_field=entry.get("champ_type"),
+        keep=keep,
+        colour=entry.get("couleur", "#6d4c41"),
+        gpkg_layer=entry.get("couche"),
+    )
+
+
+def load_cut_lines(geo_dir: Path | str, layer: CutLayer) -> gpd.GeoDataFrame:
+    """One declared cut layer as cut lines (``ligne``, ``mode``, ``couleur``, ``kind``,
+    ``nom``, ``strand``) in Lambert-93, the columns the rail cuts have.
+
+    ``strand`` numbers the features: the two carriageways of a road share a name but are
+    separate lines, so the corridor keeps one of them (see `cut_corridors`).
+    """
+    required = (layer.name_field,) + ((layer.kind_field,) if layer.kind_field else ())
+    gdf = load_layer(
+        Path(geo_dir) / layer.spec.filename,
+        required=required,
+        geom_family="line",
+        keep=layer.keep,
+        gpkg_layer=layer.gpkg_layer,
+    )
+    kind = gdf[layer.kind_field].astype(str) if layer.kind_field else layer.kind
+    name = gdf[layer.name_field].astype(str)
+    lines = gpd.GeoDataFrame(
+        {"ligne": name, "mode": ROAD_MODE, "couleur": layer.colour, "kind": kind, "nom": name},
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
+    )
+    lines = lines.explode(ignore_index=True)
+    return lines.assign(strand=np.arange(len(lines)))
+
+
+def load_network(geo_dir: Path | str, layer: NetworkLayer) -> gpd.GeoDataFrame:
+    """A declared street network: its lines in Lambert-93 (``bridge``/``tunnel`` kept
+    when present, to find the crossings of road cuts)."""
+    return load_layer(
+        Path(geo_dir) / layer.spec.filename, geom_family="line", gpkg_layer=layer.gpkg_layer
+    ).explode(ignore_index=True)

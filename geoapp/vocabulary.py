@@ -134,6 +134,7 @@ DISTRICT_COLOUR = "#6a1b9a"
 CUT_STYLES = {
     "voie ferrée": {"weight": 5, "dashArray": None},
     "tramway": {"weight": 3, "dashArray": "6 4"},
+    "route": {"weight": 6, "dashArray": "10 3"},
 }
 # Sides of a cut, shaded in turn.
 SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")

@@ -162,3 +162,47 @@ def test_a_perimeter_without_its_sentence_is_refused(tmp_path, change):
         "quartiers.json : quartier « meudon-la-foret », périmètre : un objet JSON avec sa "
         "« regle » (la phrase affichée) est attendu."
     )
+
+
+def test_a_planners_road_layer_is_measured_and_credited_with_no_code_change(tmp_path, atlas):
+    """A GeoPackage of lines with a name dropped in geo/ and declared in coupures.json: the
+    road crossing Les Blagis from west to east becomes a corridor, the page shows it, and
+    /sources credits its producer."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    xmin, ymin, xmax, ymax = atlas.district(BLAGIS).geometry.bounds
+    y = (ymin + ymax) / 2
+    road = LineString([(xmin - 800, y), (xmax + 800, y)])
+    gpd.GeoDataFrame({"libelle": ["Avenue d’essai"]}, geometry=[road], crs="EPSG:2154").to_file(
+        data / "geo" / "route_essai.gpkg", driver="GPKG"
+    )
+    config = json.loads((data / "coupures.json").read_text(encoding="utf-8"))
+    config["couches"].append(
+        {
+            "fichier": "route_essai.gpkg",
+            "titre": "Route d’essai",
+            "producteur": "Ville de Sceaux (essai)",
+            "licence": "Licence Ouverte",
+            "champ_nom": "libelle",
+        }
+    )
+    (data / "coupures.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+    corridors = build_atlas(data).corridors[BLAGIS]
+    essai = corridors[corridors["names"].str.split(", ").map(lambda n: "Avenue d’essai" in n)]
+    assert len(essai) == 1 and essai["length_in_m"].iloc[0] > 0
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(data),
+            "SECRET_KEY": "test",
+            "DATABASE": str(tmp_path / "db.sqlite3"),
+            "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
+        }
+    )
+    client = app.test_client()
+    page = client.get(f"/quartiers/{BLAGIS}").get_data(as_text=True)
+    assert "Avenue d’essai" in page
+    assert "Ville de Sceaux (essai)" in client.get("/sources").get_data(as_text=True)

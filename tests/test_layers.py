@@ -8,7 +8,15 @@ from shapely.geometry import shape
 
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.config import PROJECT_ROOT
-from geoapp.layers import LAYERS, LayerError, load_layer, load_layers
+from geoapp.layers import (
+    LAYERS,
+    ROAD_MODE,
+    LayerError,
+    load_cut_lines,
+    load_layer,
+    load_layers,
+    read_cut_config,
+)
 
 SQUARE = {
     "type": "Polygon",
@@ -142,3 +150,111 @@ def test_empty_feature_collection_is_refused_by_name(tmp_path, extra):
 def test_features_that_are_not_objects_are_refused_by_name(tmp_path, features):
     with pytest.raises(LayerError, match="^layer.geojson : entité n° 1"):
         load_layer(write(tmp_path, features))
+
+
+# Cut layers declared in coupures.json ---------------------------------------------------
+
+ROAD = {"type": "LineString", "coordinates": [[2.30, 48.80], [2.31, 48.81]]}
+
+
+def road_feature(**props):
+    return {"type": "Feature", "properties": props, "geometry": ROAD}
+
+
+def cut_config(tmp_path, **entry):
+    (tmp_path / "geo").mkdir(exist_ok=True)
+    base = {
+        "fichier": "routes.geojson",
+        "titre": "Routes",
+        "producteur": "Commune",
+        "licence": "Licence Ouverte",
+        "champ_nom": "ref",
+    }
+    (tmp_path / "coupures.json").write_text(json.dumps({"couches": [{**base, **entry}]}))
+    return tmp_path
+
+
+def test_a_declared_road_layer_loads_as_cut_lines(tmp_path):
+    data = cut_config(tmp_path, garder={"highway": ["trunk"]})
+    features = [
+        road_feature(highway="trunk", ref="N 118"),
+        road_feature(highway="primary", ref=None),  # filtered out: its missing ref is fine
+        road_feature(highway="trunk", ref="N 118"),
+    ]
+    (data / "geo" / "routes.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    (layer,), networks = read_cut_config(data)
+    assert networks == [] and layer.spec.producer == "Commune" and layer.kind == "route"
+    lines = load_cut_lines(data / "geo", layer)
+    assert lines.crs == ANALYSIS_CRS
+    assert lines["nom"].tolist() == ["N 118", "N 118"]
+    assert lines["strand"].tolist() == [0, 1]  # two carriageways, two strands
+    assert set(lines["kind"]) == {"route"} and set(lines["mode"]) == {ROAD_MODE}
+
+
+def test_a_kept_road_without_its_name_is_refused_by_feature(tmp_path):
+    data = cut_config(tmp_path, garder={"highway": ["trunk"]})
+    features = [road_feature(highway="trunk", ref="N 118"), road_feature(highway="trunk")]
+    (data / "geo" / "routes.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    (layer,), _ = read_cut_config(data)
+    with pytest.raises(LayerError, match="routes.geojson.*entité n° 2.*« ref » manque"):
+        load_cut_lines(data / "geo", layer)
+
+
+def test_a_filter_keeping_nothing_is_refused(tmp_path):
+    data = cut_config(tmp_path, garder={"highway": ["motorway"]})
+    (data / "geo" / "routes.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": [road_feature(highway="trunk")]})
+    )
+    (layer,), _ = read_cut_config(data)
+    with pytest.raises(LayerError, match="aucune entité ne correspond"):
+        load_cut_lines(data / "geo", layer)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"licence": ""}, "« couches » n° 1 : le texte « licence » manque"),
+        ({"fichier": "../secret.geojson"}, "« fichier » doit être le nom"),
+        ({"fichier": "routes.shp"}, "« fichier » doit être le nom"),
+        ({"garder": {"highway": "trunk"}}, "« garder » doit associer"),
+        ({"champ_nom": 3}, "« champ_nom » doit être un texte"),
+    ],
+)
+def test_a_bad_cut_entry_is_refused_by_name(tmp_path, entry, message):
+    with pytest.raises(LayerError, match=f"coupures.json : .*{message}"):
+        read_cut_config(cut_config(tmp_path, **entry))
+
+
+def test_a_geopackage_road_layer_loads_in_lambert93(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import shape
+
+    data = cut_config(tmp_path, fichier="routes.gpkg", champ_nom="nom", type="autoroute")
+    frame = gpd.GeoDataFrame({"nom": ["A86"]}, geometry=[shape(ROAD)], crs="EPSG:4326")
+    frame.to_crs(ANALYSIS_CRS).to_file(data / "geo" / "routes.gpkg", driver="GPKG")
+    (layer,), _ = read_cut_config(data)
+    lines = load_cut_lines(data / "geo", layer)
+    assert lines.crs == ANALYSIS_CRS and lines["nom"].tolist() == ["A86"]
+    assert lines["kind"].tolist() == ["autoroute"]
+    assert lines.to_crs("EPSG:4326").geometry.iloc[0].coords[0] == pytest.approx((2.30, 48.80))
+
+
+def test_an_unreadable_geopackage_is_refused_by_name(tmp_path):
+    data = cut_config(tmp_path, fichier="routes.gpkg")
+    (data / "geo" / "routes.gpkg").write_bytes(b"not a database")
+    (layer,), _ = read_cut_config(data)
+    with pytest.raises(LayerError, match="routes.gpkg : GeoPackage illisible"):
+        load_cut_lines(data / "geo", layer)
+
+
+def test_the_shipped_config_declares_the_n118_and_meudon_streets():
+    cuts, networks = read_cut_config(PROJECT_ROOT / "data")
+    assert [c.spec.filename for c in cuts] == ["routes_osm_meudon.geojson"]
+    assert [n.spec.filename for n in networks] == ["voirie_osm_meudon.geojson"]
+    assert all("OpenStreetMap" in x.spec.producer for x in (*cuts, *networks))
+    lines = load_cut_lines(PROJECT_ROOT / "data" / "geo", cuts[0])
+    assert set(lines["nom"]) == {"N 118"} and len(lines) == 5

@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis.checks import check_frame
 from geoapp.analysis.cuts import (
-    MIN_SIDE_M2,
+    SLIVER_M2,
     assign_crossings,
     assign_sides,
     corridor_exposure,
@@ -52,13 +52,14 @@ class CutReport:
 
     @property
     def n_sides(self) -> int:
-        """Sides of the study area (district + 500 m) larger than 1 ha."""
-        return int((self.study_sides["area_ha"] * 10_000 > MIN_SIDE_M2).sum())
+        """Sides of the study area (district + 500 m); slivers under `SLIVER_M2` are
+        merged into their neighbour, so every side counts."""
+        return len(self.study_sides)
 
     @property
     def n_district_sides(self) -> int:
-        """Sides of the district itself larger than 1 ha (1 when a cut is its edge)."""
-        return int((self.sides["area_ha"] * 10_000 > MIN_SIDE_M2).sum())
+        """Sides of the district itself (1 when a cut is its edge), slivers merged."""
+        return len(self.sides)
 
     @property
     def corridor_km_per_km2(self) -> float:
@@ -72,6 +73,7 @@ def build_cut_report(
     corridors: gpd.GeoDataFrame,
     stations: gpd.GeoDataFrame,
     stored_crossings: gpd.GeoDataFrame,
+    known_crossings: gpd.GeoDataFrame | None = None,
 ) -> CutReport:
     """Measure the cut of ``district`` (Polygon, EPSG:2154).
 
@@ -85,15 +87,18 @@ def build_cut_report(
         One row per station and line (``nom``, ``ligne``, ``id_zdc``), EPSG:2154.
     stored_crossings : GeoDataFrame
         Crossings entered by planners (``id``, ``kind``, ``status``, ``name``), EPSG:2154.
+    known_crossings : GeoDataFrame, optional
+        Crossings found in the data besides stations (bridges and tunnels of a street
+        network, `geoapp.analysis.network.network_crossings`), already on their corridor.
     """
     check_frame(stored_crossings, "stored_crossings", ("kind", "status"))
-    crossings = all_crossings(stations, corridors, stored_crossings)
+    crossings = all_crossings(stations, corridors, stored_crossings, known_crossings)
     existing = crossings[crossings["status"] == "existant"]
     return CutReport(
         area_ha=district.area / 10_000,
         corridors=corridors,
-        sides=split_sides(district, corridors),
-        study_sides=split_sides(study_area, corridors),
+        sides=split_sides(district, corridors, min_side_m2=SLIVER_M2),
+        study_sides=split_sides(study_area, corridors, min_side_m2=SLIVER_M2),
         exposure=corridor_exposure(district, corridors, distances=EXPOSURE_DISTANCES_M),
         crossings=crossings,
         detour=detour_factors(study_area, corridors, existing, spacing_m=DETOUR_SPACING_M),
@@ -104,9 +109,13 @@ def build_cut_report(
 
 
 def all_crossings(
-    stations: gpd.GeoDataFrame, corridors: gpd.GeoDataFrame, stored: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    stored: gpd.GeoDataFrame,
+    known: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
-    """Station crossings plus stored ones, each tied to its nearest corridor.
+    """Station crossings, ``known`` ones (bridges of a street network) and stored ones,
+    each tied to its nearest corridor.
 
     A stored crossing is moved onto that corridor's centreline, like a station and like a
     what-if crossing: walkers cross at the track, and saving a simulated crossing then
@@ -118,8 +127,8 @@ def all_crossings(
         entered = _onto_corridor(assign_crossings(entered, corridors), corridors)
     frames = [
         f[[c for c in _CROSSING_COLUMNS if c in f] + ["geometry"]]
-        for f in (from_stations, entered)
-        if not f.empty
+        for f in (from_stations, known, entered)
+        if f is not None and not f.empty
     ]
     if not frames:
         return from_stations[_CROSSING_COLUMNS + ["geometry"]]

@@ -35,6 +35,9 @@ KIND_BY_MODE = {
 }
 # Pieces smaller than this (1 ha) are slivers of generalised boundaries, not sides.
 MIN_SIDE_M2 = 10_000.0
+# A side of a cut smaller than this (5 ha, a few blocks) is a sliver left between a corridor
+# and the edge of the study area: it joins its neighbour in every figure, text and map.
+SLIVER_M2 = 50_000.0
 # Crossings are those planners enter plus the stations found on a corridor.
 _KINDS = (*CROSSING_KINDS, STATION_KIND)
 # Corridor lines are kept this far beyond the study zone, so that a zone still cut by them
@@ -79,6 +82,11 @@ def cut_corridors(
         Lines closer than this (metres) belong to one corridor, whatever their kind: a tram
         running along the tracks (T4 at Aulnay) is part of the same barrier.
 
+    An optional ``strand`` column tells apart lines sharing a ``ligne``: the two
+    carriageways of a road (``"N 118"``) are two strands, so the corridor keeps one of
+    them and the other only where it runs farther than ``merge_distance_m`` away. Without
+    it, all the lines of one ``ligne`` form one line (a rail line's segments).
+
     Returns
     -------
     GeoDataFrame in EPSG:2154, one row per corridor: ``corridor_id`` (1..n, by length in
@@ -101,10 +109,10 @@ def cut_corridors(
     study_buffer_m = check_distance(study_buffer_m, "study_buffer_m", allow_zero=True)
     merge_distance_m = check_distance(merge_distance_m, "merge_distance_m")
     near = area.buffer(study_buffer_m)
-    pieces, ligne, kind = _studied_lines(lines, near, near.buffer(CLIP_MARGIN_M))
+    pieces, ligne, kind, strand = _studied_lines(lines, near, near.buffer(CLIP_MARGIN_M))
     comp = _components(pieces, merge_distance_m)
-    per_line = pd.DataFrame({"component": comp, "ligne": ligne, "kind": kind})
-    code = per_line.groupby(["component", "ligne"], sort=True).ngroup().to_numpy()
+    per_line = pd.DataFrame({"component": comp, "ligne": ligne, "kind": kind, "strand": strand})
+    code = per_line.groupby(["component", "ligne", "strand"], sort=True).ngroup().to_numpy()
     per_line = per_line.groupby(code).first()
     geoms = shapely.line_merge(group_lines(pieces, code, len(per_line)))
     kept, per_line = _deduplicated(per_line, geoms, merge_distance_m)
@@ -147,7 +155,7 @@ def group_lines(geoms: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
 
 def _studied_lines(lines: gpd.GeoDataFrame, near: BaseGeometry, clip_zone: BaseGeometry):
     """Cutting lines intersecting ``near`` clipped to ``clip_zone``: LineStrings and their
-    ``ligne`` and kind arrays."""
+    ``ligne``, kind and strand arrays (``strand`` -1 when absent or null)."""
     kind = lines["mode"].map(KIND_BY_MODE)
     if "kind" in lines.columns:
         kind = lines["kind"].where(lines["kind"].notna(), kind)
@@ -157,7 +165,9 @@ def _studied_lines(lines: gpd.GeoDataFrame, near: BaseGeometry, clip_zone: BaseG
     parts, owner = shapely.get_parts(clipped, return_index=True)
     keep = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)
     rows = hits[owner[keep]]
-    return parts[keep], lines["ligne"].to_numpy()[rows], kind.to_numpy()[rows]
+    strand = lines["strand"].fillna(-1) if "strand" in lines else pd.Series(-1, lines.index)
+    strand = strand.to_numpy(dtype=np.int64)
+    return parts[keep], lines["ligne"].to_numpy()[rows], kind.to_numpy()[rows], strand[rows]
 
 
 def _components(pieces: np.ndarray, merge_distance_m: float) -> np.ndarray:

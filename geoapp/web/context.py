@@ -17,6 +17,7 @@ from flask import current_app, g, request, session, url_for
 
 from geoapp.analysis import RefusedInputError
 from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict, sides_of
+from geoapp.analysis.cuts import SLIVER_M2
 from geoapp.analysis.detour import nearest_corridor
 from geoapp.analysis.placement import DUPLICATE_RADIUS_M, Placement, assess_placement
 from geoapp.atlas import Atlas
@@ -179,6 +180,7 @@ def _build_report(slug: str) -> CutReport:
         atlas.corridors[slug],
         atlas.layers["stations"],
         stored,
+        atlas.known_crossings.get(slug),
     )
 
 
@@ -214,7 +216,8 @@ def _cut_dict(slug: str) -> dict:
         "cotes": {
             "quartier": report.sides["area_ha"].round(2).tolist(),
             "zone_etude": report.study_sides["area_ha"].round(2).tolist(),
-            "nb_cotes_zone_etude_plus_1ha": report.n_sides,
+            "nb_cotes_zone_etude": report.n_sides,
+            "seuil_cote_ha": SLIVER_M2 / 10_000,
             "nb_cotes_quartier": report.n_district_sides,
         },
         "exposition": {str(d): round(v, 4) for d, v in report.exposure.items()},

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from geoapp.layers import LAYERS
-from geoapp.web.context import district_page, overview_page
+from geoapp.web.context import district_page, get_atlas, overview_page
 
 bp = Blueprint("pages", __name__)
 
@@ -27,4 +26,4 @@ def method():
 
 @bp.get("/sources")
 def sources():
-    return render_template("pages/sources.html", layers=LAYERS)
+    return render_template("pages/sources.html", layers=get_atlas().sources)

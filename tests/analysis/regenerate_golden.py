@@ -7,10 +7,11 @@ the file and review its diff like code:
     python -m tests.analysis.regenerate_golden
 
 Figures are those the district page shows with no crossing entered by planners: area
-(ha), cut lengths inside and within 500 m of the district (m), sides larger than 1 ha
-(count and hectares, largest first) of the district and of its study area (district +
-500 m), shares of the district within 100/250/500 m of a corridor, and the detour
-factors through the existing crossings (median, 90th percentile, share over 1.5).
+(ha), cut lengths inside and within 500 m of the district (m), sides (slivers under 5 ha
+merged into their neighbour; count and hectares, largest first) of the district and of
+its study area (district + 500 m), shares of the district within 100/250/500 m of a
+corridor, and the detour factors through the existing crossings (median, 90th percentile,
+share over 1.5).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 from pathlib import Path
 
 from geoapp.analysis.cut_report import CutReport, build_cut_report
-from geoapp.analysis.cuts import MIN_SIDE_M2
 from geoapp.atlas import Atlas, build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import points_frame
@@ -41,13 +41,13 @@ def cut_report(atlas: Atlas, slug: str) -> CutReport:
         atlas.corridors[slug],
         atlas.layers["stations"],
         points_frame([], columns=_CROSSING_COLUMNS),
+        atlas.known_crossings.get(slug),
     )
 
 
 def _side_areas(sides) -> list[float]:
-    """Hectares of the sides larger than 1 ha, largest first."""
-    kept = sides["area_ha"][sides["area_ha"] * 10_000 > MIN_SIDE_M2]
-    return [round(float(a), 2) for a in sorted(kept, reverse=True)]
+    """Hectares of the sides, largest first."""
+    return [round(float(a), 2) for a in sorted(sides["area_ha"], reverse=True)]
 
 
 def district_figures(atlas: Atlas, slug: str) -> dict:

@@ -396,3 +396,17 @@ def test_bad_area_and_distances_raise_value_error():
         cut_corridors(ACROSS, SQUARE, merge_distance_m=-1)
     with pytest.raises(ValueError, match="^proposed"):
         what_if_crossing(SQUARE, cut_corridors(ACROSS, SQUARE), crossings((0, 500)), (500, 500))
+
+
+def test_two_carriageways_of_one_road_form_one_corridor_counted_once():
+    road = gpd.GeoDataFrame(
+        {"ligne": ["N 118", "N 118"], "mode": ["ROUTE", "ROUTE"], "kind": ["route", "route"]},
+        geometry=[LineString([(500, -200), (500, 1200)]), LineString([(512, 1200), (512, -200)])],
+        crs=ANALYSIS_CRS,
+    ).assign(strand=[0, 1])
+    corridors = cut_corridors(road, SQUARE, study_buffer_m=0)
+    assert len(corridors) == 1 and corridors["names"].iloc[0] == "N 118"
+    assert corridors["kind"].iloc[0] == "route"
+    assert corridors["length_in_m"].iloc[0] == pytest.approx(1000.0)  # not 2000: once
+    sides = split_sides(SQUARE, corridors)
+    assert sorted(sides["area_ha"].round(3)) == [50.0, 50.0]  # no strip between them

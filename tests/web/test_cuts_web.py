@@ -128,7 +128,7 @@ def test_report_figures_are_the_golden_ones(client, slug):
     assert corridors, "every district has at least one corridor"
     for c in corridors:
         props = c["properties"]
-        assert props["kind"] in ("voie ferrée", "tramway")
+        assert props["kind"] in ("voie ferrée", "tramway", "route")
         assert props["names"]
         assert math.isfinite(props["length_in_m"]) and props["length_in_m"] >= 0
         assert math.isfinite(props["length_near_m"])
@@ -145,14 +145,10 @@ def test_report_figures_are_the_golden_ones(client, slug):
     sides = data["cotes"]
     assert sides["zone_etude"] and sides["quartier"]
     assert all(math.isfinite(a) and a > 0 for a in sides["zone_etude"] + sides["quartier"])
-    assert sides["nb_cotes_zone_etude_plus_1ha"] == sum(a > 1 for a in sides["zone_etude"])
-    assert sides["nb_cotes_zone_etude_plus_1ha"] == golden["n_study_sides"]
-    assert [a for a in sides["zone_etude"] if a > 1] == pytest.approx(
-        golden["study_side_areas_ha"], abs=0.1
-    )
-    assert [a for a in sides["quartier"] if a > 1] == pytest.approx(
-        golden["district_side_areas_ha"], abs=0.1
-    )
+    assert sides["nb_cotes_zone_etude"] == len(sides["zone_etude"]) == golden["n_study_sides"]
+    assert min(sides["zone_etude"]) >= sides["seuil_cote_ha"] or len(sides["zone_etude"]) == 1
+    assert sides["zone_etude"] == pytest.approx(golden["study_side_areas_ha"], abs=0.1)
+    assert sides["quartier"] == pytest.approx(golden["district_side_areas_ha"], abs=0.1)
 
     for key in ("detour", "detour_avec_projets"):
         det = data[key]
@@ -177,7 +173,7 @@ def test_report_figures_are_the_golden_ones(client, slug):
     )
     for feature in data["franchissements"]["features"]:
         props = feature["properties"]
-        assert props["source"] in ("IDFM gares", "saisie")
+        assert props["source"] in ("IDFM gares", "OSM rues", "saisie")
         assert props["corridor_id"] in {c["properties"]["corridor_id"] for c in corridors}
         lon, lat = feature["geometry"]["coordinates"]
         assert 1.4 < lon < 3.6 and 48.1 < lat < 49.3
@@ -187,7 +183,7 @@ def test_report_figures_are_the_golden_ones(client, slug):
 
 def test_les_blagis_are_cut_by_rer_b(client):
     data = get_json(client, f"/api/quartiers/{SCEAUX}/coupures")
-    assert data["cotes"]["nb_cotes_zone_etude_plus_1ha"] >= 2
+    assert data["cotes"]["nb_cotes_zone_etude"] >= 2
     assert any(
         "RER B" in c["properties"]["names"].split(", ") for c in data["corridors"]["features"]
     )

@@ -72,7 +72,8 @@ def test_cuts_geojson(client):
     data = json.loads(client.get("/api/coupures.geojson").data)
     names = {f["properties"]["nom"] for f in data["features"]}
     assert {"RER A", "RER B"} <= names
-    assert {f["properties"]["kind"] for f in data["features"]} <= {"voie ferrée", "tramway"}
+    assert {f["properties"]["kind"] for f in data["features"]} <= {"voie ferrée", "tramway", "route"}
+    assert "N 118" in names  # the road cut of data/coupures.json
 
 
 def status(client, url: str) -> int:
@@ -100,7 +101,7 @@ def test_a_page_and_its_api_twin_render_the_same_context(app, client):
     with client.get(f"/api/quartiers/{slug}/coupures") as r:
         assert r.get_json() == twin["coupures"]
     page = client.get(f"/quartiers/{slug}").get_data(as_text=True)
-    sides = twin["coupures"]["cotes"]["nb_cotes_zone_etude_plus_1ha"]
+    sides = twin["coupures"]["cotes"]["nb_cotes_zone_etude"]
     assert f'<dd id="fig-sides">{sides}</dd>' in page
     with client.get("/api/comparaison") as r:
         rows = r.get_json()["comparaison"]
