@@ -45,3 +45,12 @@ def horizontal_overflow(page) -> int:
     return page.evaluate(
         "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
     )
+
+
+def tab_to(page, selector: str, *, limit: int = 80) -> None:
+    """Press Tab until ``selector`` has the focus (as a keyboard user would)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reaches {selector}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accessibility import blocking_violations, horizontal_overflow
+from tests.accessibility import blocking_violations, horizontal_overflow, tab_to
 from tests.browser import open_map, wait_for_map
 from tests.conftest import screenshot
 
@@ -54,15 +54,6 @@ def test_every_page_passes_axe_and_never_scrolls_sideways(page, live_server, liv
         if problems or overflow:
             failures[name] = {"axe": problems, "overflow_px": overflow}
     assert failures == {}
-
-
-def tab_to(page, selector: str, *, limit: int = 80) -> None:
-    """Press Tab until ``selector`` has the focus (as a keyboard user would)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reaches {selector}")
 
 
 def focus_ring(page) -> str:

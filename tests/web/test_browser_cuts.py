@@ -46,9 +46,26 @@ def far_from_rer_b(atlas) -> tuple[float, float]:
     return lonlat(point)
 
 
-def cell(page, key: str) -> float:
-    text = page.locator(f'#whatif-result [data-k="{key}"]').inner_text()
-    return float(text.replace("\u202f", "").replace(",", "."))
+def figure(text: str) -> float:
+    """A figure as the page writes it (French decimals, maybe a % sign)."""
+    return float(text.replace("\u202f", "").replace("%", "").replace(",", ".").strip())
+
+
+def site_rows(page) -> list[dict]:
+    """The what-if table: per tested site, its number, label and (before, after) figures."""
+    rows = page.locator("#whatif-table tbody tr")
+    out = []
+    for i in range(rows.count()):
+        cells = [c.strip() for c in rows.nth(i).locator("td").all_inner_texts()]
+        pairs = [tuple(figure(x) for x in c.split("→")) for c in cells[2:5]]
+        out.append(
+            {
+                "n": int(cells[0]),
+                "site": cells[1],
+                **dict(zip(("median", "p90", "share"), pairs, strict=True)),
+            }
+        )
+    return out
 
 
 def test_what_if_crossing_in_the_browser(page, live_server, atlas):
@@ -56,26 +73,28 @@ def test_what_if_crossing_in_the_browser(page, live_server, atlas):
     assert counts.get("cote", 0) >= 2
     assert counts.get("franchissement", 0) >= 1
     assert counts.get("coupure", 0) >= 1
-    assert page.locator("#whatif-result").is_hidden()
+    assert page.locator("#whatif-sites").is_hidden()
 
     page.click("#whatif-toggle")
     assert page.get_attribute("#whatif-toggle", "aria-pressed") == "true"
     click_map_at(page, *on_rer_b(atlas, 0.5))
-    page.wait_for_selector("#whatif-result", state="visible")
+    page.wait_for_selector("#whatif-table tbody tr")
     summary = page.locator("#whatif-summary").inner_text()
-    assert summary.startswith("médiane ") and "→" in summary
+    assert summary.startswith("Site n° 1 ") and "→" in summary
     assert "non enregistrée" in summary
-    assert cell(page, "apres-median") <= cell(page, "avant-median")
-    assert cell(page, "apres-p90") <= cell(page, "avant-p90")
-    assert cell(page, "avant-median") >= 1
-    assert page.locator("path.qmi-whatif").count() == 1
+    [site] = site_rows(page)
+    assert site["n"] == 1 and site["site"] == "point cliqué sur la carte"
+    assert site["median"][1] <= site["median"][0]
+    assert site["p90"][1] <= site["p90"][0]
+    assert site["median"][0] >= 1
+    assert page.locator(".qmi-whatif-marker").count() == 1
     assert page.locator("#whatif-error").is_hidden()
     screenshot(page, "cuts-whatif-sceaux")
 
     click_map_at(page, *far_from_rer_b(atlas))
     page.wait_for_selector("#whatif-error", state="visible")
     assert "m de la coupure" in page.locator("#whatif-error").inner_text()
-    assert page.locator("#whatif-result").is_hidden()
+    assert len(site_rows(page)) == 1  # a refused spot leaves the tested sites alone
 
     page.click("#whatif-toggle")  # off again: a click no longer asks anything
     assert page.get_attribute("#whatif-toggle", "aria-pressed") == "false"
@@ -157,6 +176,6 @@ def test_what_if_works_after_opening_the_crossing_form(page, live_server, live_a
     assert page.evaluate("QMI.tool") == "whatif"
     assert page.get_attribute("#whatif-toggle", "aria-pressed") == "true"
     click_map_at(page, *on_rer_b(atlas, 0.6))
-    page.wait_for_selector("#whatif-result", state="visible")
+    page.wait_for_selector("#whatif-table tbody tr")
     assert "→" in page.locator("#whatif-summary").inner_text()
     assert page.watch.errors == []
