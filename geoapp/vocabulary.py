@@ -139,6 +139,17 @@ CUT_STYLES = {
 # Sides of a cut, shaded in turn.
 SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")
 
+# Exports at any registry size ----------------------------------------------------------
+
+# A district sheet lists at most this many experiments (deployed first, then the most
+# recent); the rest are counted and the reader is sent to the registry's CSV/.xlsx export.
+SHEET_TABLE_MAX = 40
+# Above this many experiments in one map view, drawn maps count them per hexagon instead
+# of drawing one numbered marker each (readable, and the cost no longer grows with them).
+MAP_POINTS_MAX = 80
+# Seconds a browser waits before asking again for an export still "en préparation".
+EXPORT_RETRY_S = 3
+
 # Accounts ----------------------------------------------------------------------------
 
 EDITOR = "editeur"  # edits the district of one commune

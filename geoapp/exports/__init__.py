@@ -25,7 +25,7 @@ from geoapp.exports.style import SIZES
 from geoapp.layers import experiments_frame
 
 # Bump when a builder's output changes, so cached files of the old look are not served.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CRS_CODES = (2154, 4326)
 
 

@@ -2,7 +2,9 @@
 
 Blocks are separate matplotlib legends placed one after the other (positions measured in
 axes fractions, so they hold in PNG, SVG and PDF alike). Only what the map shows is listed;
-an empty experiments selection says so instead of leaving the section out.
+an empty experiments selection says so instead of leaving the section out. Experiments
+counted per hexagon (:mod:`geoapp.exports.density`) are listed by count class, with a line
+saying they are grouped, how many there are and the size of a cell.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import Bbox
 
+from geoapp.exports.density import Cells, class_label
 from geoapp.exports.layers import Drawn, line_label
 from geoapp.exports.style import (
     BRAND,
@@ -27,11 +30,13 @@ from geoapp.exports.style import (
     RAIL_CONTEXT,
     STATION_EDGE,
 )
-from geoapp.vocabulary import THEME_COLOURS, THEME_LABELS
+from geoapp.vocabulary import MAP_POINTS_MAX, THEME_COLOURS, THEME_LABELS, fr_num
 
 
-def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]:
-    """``[(title, [(handle, label), …]), …]`` for what ``drawn`` reports."""
+def legend_sections(
+    drawn: Drawn, scale: float, cells: Cells | None = None
+) -> list[tuple[str, list[tuple]]]:
+    """``[(title, [(handle, label), …]), …]`` for what ``drawn`` reports (and ``cells``)."""
     base = [
         (
             Patch(facecolor=DISTRICT_FILL, edgecolor=BRAND, linewidth=2 * scale),
@@ -85,8 +90,36 @@ def legend_sections(drawn: Drawn, scale: float) -> list[tuple[str, list[tuple]]]
     sections = [("Quartiers et communes", base)]
     if transport:
         sections.append(("Coupures urbaines et gares" if drawn.lines else "Transports", transport))
-    sections.append(("Expérimentations (par thème)", themes))
+    if cells is not None:
+        sections.append(("Expérimentations regroupées", _cell_items(cells, drawn, scale)))
+    else:
+        sections.append(("Expérimentations (par thème)", themes))
     return sections
+
+
+def _cell_items(cells: Cells, drawn: Drawn, scale: float) -> list[tuple]:
+    """One hexagon per count class, then what the grouping means, in plain French."""
+    items = [
+        (
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="h",
+                markersize=14 * scale,
+                markerfacecolor=colour,
+                markeredgecolor="white",
+            ),
+            f"{class_label(low, high)} par hexagone",
+        )
+        for low, high, colour in cells.classes()
+    ]
+    size = "" if cells.radius_m is None else f" de {fr_num(cells.radius_m * 3**0.5, 0)} m"
+    note = (
+        f"{fr_num(drawn.experiments, 0)} expérimentations comptées par hexagone{size}\n"
+        f"(au-delà de {MAP_POINTS_MAX} sur une carte) ; nombre inscrit s’il tient"
+    )
+    return [*items, (Line2D([], [], linestyle="none"), note)]
 
 
 def draw_legend(
@@ -97,6 +130,7 @@ def draw_legend(
     fontsize: float = 10.5,
     across: bool = False,
     max_rows: int | None = None,
+    cells: Cells | None = None,
 ) -> Bbox:
     """Draw the legend blocks from the top left of ``ax`` (hidden axes used as a box).
 
@@ -107,7 +141,7 @@ def draw_legend(
     """
     frame = ax.get_position()
     for _ in range(4):
-        legends = _blocks(ax, drawn, scale, fontsize, across=across, max_rows=max_rows)
+        legends = _blocks(ax, drawn, scale, fontsize, across=across, max_rows=max_rows, cells=cells)
         box = Bbox.union(
             [legend.get_window_extent(ax.figure.canvas.get_renderer()) for legend in legends]
         ).transformed(ax.figure.transFigure.inverted())
@@ -120,13 +154,20 @@ def draw_legend(
 
 
 def _blocks(
-    ax: Axes, drawn: Drawn, scale: float, fontsize: float, *, across: bool, max_rows: int | None
+    ax: Axes,
+    drawn: Drawn,
+    scale: float,
+    fontsize: float,
+    *,
+    across: bool,
+    max_rows: int | None,
+    cells: Cells | None,
 ) -> list[Legend]:
     renderer = ax.figure.canvas.get_renderer()
     to_axes = ax.transAxes.inverted()
     x, y = 0.0, 1.0
     legends: list[Legend] = []
-    for title, items in legend_sections(drawn, scale):
+    for title, items in legend_sections(drawn, scale, cells):
         handles, labels = zip(*items, strict=True)
         ncol = math.ceil(len(items) / max_rows) if max_rows else 1
         legend = Legend(

@@ -1,22 +1,31 @@
 """District sheets ("fiche quartier"): A4 landscape PDF, vector, with searchable text.
 
 A district sheet has the district map (with legend, scale bar, north arrow), the commune
-facts, the computed figures, the objectives, the context, the cuts the programme names and
-the table of the district's experiments with their status. The programme sheet opens with
-the Métropole map, the published and computed figures and a table of the four districts,
-then carries each district's sheet, so it is the one document to hand out.
+facts, the computed figures, the objectives, the context, the cuts the programme names,
+the experiments counted by theme and status, and a table of at most
+:data:`~geoapp.vocabulary.SHEET_TABLE_MAX` experiments (deployed first, then the most
+recent) followed by "… et N autres : voir l'annexe", the registry's CSV/Excel export that
+lists them all. The programme sheet opens with the Métropole map, the published and
+computed figures and the four districts compared, then gives one page per district (its
+map, facts, figures and objectives) and the programme's experiments summarised the same
+way. Both stay a document a person reads, whatever the size of the registry: a few pages,
+whose drawing cost does not grow with the number of experiments.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
+import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from geoapp.exports.layers import draw_scene_map, line_label
+from geoapp.exports import FORMATS, ExportOptions, export_filename
+from geoapp.exports.density import draw_map
+from geoapp.exports.layers import line_label
 from geoapp.exports.legend import draw_legend
 from geoapp.exports.scene import Scene
 from geoapp.exports.static_maps import (
@@ -27,6 +36,7 @@ from geoapp.exports.static_maps import (
     new_figure,
     number_districts,
     plain_text,
+    status_counts,
 )
 from geoapp.exports.style import (
     ATTRIBUTION,
@@ -41,11 +51,16 @@ from geoapp.exports.style import (
 )
 from geoapp.exports.typeset import MARGIN_IN, Column, Flow, wrap_lines
 from geoapp.registry import deployment_rate
-from geoapp.vocabulary import STATUSES, fr_num
+from geoapp.vocabulary import SHEET_TABLE_MAX, STATUS_LABELS, STATUSES, THEMES, fr_num
 
 SHEET_SCALE = 0.72  # map type and line sizes relative to the slide
 _EXPERIMENT_HEADERS = ("N°", "Expérimentation", "Thème", "Statut", "Période", "Description")
 _EXPERIMENT_WIDTHS = (0.045, 0.22, 0.15, 0.09, 0.12, 0.375)
+_PROGRAMME_HEADERS = ("N°", "Expérimentation", "Quartier", "Thème", "Statut", "Description")
+_PROGRAMME_WIDTHS = (0.05, 0.22, 0.14, 0.15, 0.09, 0.35)
+# A table cell shows this many characters of a description at most (the annex has it
+# whole), so 40 rows stay a few pages whatever was typed.
+DESCRIPTION_MAX = 300
 
 
 def render_sheet(scene: Scene) -> bytes:
@@ -54,9 +69,13 @@ def render_sheet(scene: Scene) -> bytes:
     if scene.is_programme:
         _programme_cover(flow, scene)
         for slug in scene.atlas.slugs:
-            _district_pages(flow, scene.sub(slug))
+            _district_first_page(flow, scene.sub(slug))
+        flow.title, flow.kicker = scene.title, "Programme QMI"
+        flow.page()
+        _experiment_section(flow, scene)
     else:
-        _district_pages(flow, scene)
+        _district_first_page(flow, scene)
+        _district_details(flow, scene)
     for number, fig in enumerate(flow.pages, 1):
         fig.text(
             1 - MARGIN_IN / fig.get_figwidth(),
@@ -139,19 +158,20 @@ def _new_page(scene: Scene, flow: Flow) -> tuple[Figure, float]:
     return fig, 1.15
 
 
-def _district_pages(flow: Flow, scene: Scene) -> None:
+def _district_first_page(flow: Flow, scene: Scene) -> None:
+    """Map and legend on the left; commune facts, figures and objectives on the right."""
     d = scene.districts.iloc[0]
     flow.title, flow.kicker = scene.title, "Fiche quartier"
     fig = flow.page()
     w, h = fig.get_size_inches()
     map_box = (MARGIN_IN / w, 1.45 / h, 6.6 / w, 1 - 2.65 / h)
     ax = fig.add_axes(map_box)
-    drawn = draw_scene_map(
+    drawn, cells = draw_map(
         ax, scene, bounds_with_experiments(scene), scale=SHEET_SCALE, pad_m=DISTRICT_PAD_M
     )
     legend_ax = fig.add_axes((MARGIN_IN / w, 0.62 / h, 6.6 / w, 0.78 / h))
     legend_ax.set_axis_off()
-    draw_legend(legend_ax, drawn, SHEET_SCALE, fontsize=10, across=True, max_rows=4)
+    draw_legend(legend_ax, drawn, SHEET_SCALE, fontsize=10, across=True, max_rows=4, cells=cells)
     flow.column = Column(MARGIN_IN + 6.9, w - 2 * MARGIN_IN - 6.9)
     flow.heading("La commune")
     flow.facts(
@@ -175,11 +195,17 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
                 or "aucune voie ferrée cartographiée",
             ),
             ("Expérimentations", _status_counts(scene)),
+            ("Taux de déploiement", _rate_text(scene)),
         ]
     )
     flow.heading("Objectifs du quartier")
     for number, objective in enumerate(d["objectifs"], 1):
         flow.paragraph(objective, prefix=f"{number}.", indent=0.22, size=8.8)
+
+
+def _district_details(flow: Flow, scene: Scene) -> None:
+    """Context, the cuts the programme names, then the experiments summarised."""
+    d = scene.districts.iloc[0]
     flow.page()
     flow.heading("Le contexte")
     flow.paragraph(d["contexte"])
@@ -189,30 +215,94 @@ def _district_pages(flow: Flow, scene: Scene) -> None:
         state = "cartographiée" if cut.get("cartographiee") else "non cartographiée"
         note = f" : {cut['note']}" if cut.get("note") and not cut.get("cartographiee") else ""
         flow.paragraph(f"{cut['nom']} ({cut['type']}) — {state}{note}", prefix="•", indent=0.18)
-    flow.heading(f"Expérimentations ({len(scene.experiments)})")
+    _experiment_section(flow, scene)
+
+
+def _experiment_section(flow: Flow, scene: Scene) -> None:
+    """Counts by theme and status, then at most ``SHEET_TABLE_MAX`` rows and the annex."""
+    exps = scene.experiments
+    flow.heading(f"Expérimentations ({fr_num(len(exps), 0)})")
+    if len(exps):
+        _theme_status_table(flow, exps)
+    shown, rest = summary(exps)
+    if rest:
+        flow.paragraph(
+            f"Les {len(shown)} premières : les déployées d’abord, puis les plus récentes.",
+            colour=MUTED,
+            size=8.5,
+        )
+    programme = scene.is_programme
     flow.table(
-        _EXPERIMENT_HEADERS,
-        _EXPERIMENT_WIDTHS,
-        _experiment_rows(scene),
+        _PROGRAMME_HEADERS if programme else _EXPERIMENT_HEADERS,
+        _PROGRAMME_WIDTHS if programme else _EXPERIMENT_WIDTHS,
+        _experiment_rows(shown, scene, programme=programme),
         empty=NO_EXPERIMENT
         + (" pour ce filtre." if scene.theme or scene.status else " dans ce quartier."),
     )
+    if rest:
+        flow.paragraph(annex_note(scene, rest), size=9, colour=INK)
 
 
-def _experiment_rows(scene: Scene) -> list[list[str]]:
+def summary(experiments: pd.DataFrame, limit: int = SHEET_TABLE_MAX):
+    """The rows a sheet lists (deployed first, then the most recent start, then the
+    most recently registered) and how many it leaves to the annex."""
+    order = experiments.assign(
+        _later=experiments["status"] != "déployée",
+        _start=experiments["start_date"].fillna(""),
+        _id=pd.to_numeric(experiments["id"], errors="coerce").fillna(0),
+    ).sort_values(["_later", "_start", "_id"], ascending=[True, False, False], kind="stable")
+    return order.head(limit), max(0, len(experiments) - limit)
+
+
+def annex_note(scene: Scene, rest: int) -> str:
+    """« … et N autres : voir l'annexe » naming the CSV export that lists them all."""
+    csv = export_filename(scene, FORMATS["csv"], ExportOptions())
+    return (
+        f"… et {fr_num(rest, 0)} autres : voir l’annexe, la liste complète du registre "
+        f"« {csv} » (menu Exporter, « Expérimentations pour Excel » : CSV ou .xlsx)."
+    )
+
+
+def _theme_status_table(flow: Flow, exps: pd.DataFrame) -> None:
+    """Experiments counted by theme (rows) and status (columns), with totals."""
+    counts = pd.crosstab(exps["theme"], exps["status"])
+    counts = counts.reindex(index=[t for t in THEMES if t in counts.index], columns=STATUSES)
+    counts = counts.fillna(0).astype(int)
+    rows = [
+        [theme, *(fr_num(v, 0) for v in values), fr_num(sum(values), 0)]
+        for theme, values in zip(counts.index, counts.to_numpy().tolist(), strict=True)
+    ]
+    totals = counts.sum().tolist()
+    rows.append(["Total", *(fr_num(v, 0) for v in totals), fr_num(sum(totals), 0)])
+    flow.table(
+        ("Thème", *(STATUS_LABELS[s] for s in STATUSES), "Total"),
+        (0.30, 0.12, 0.12, 0.12, 0.12, 0.12, 0.10),
+        rows,
+        size=8.3,
+    )
+
+
+def _experiment_rows(exps: pd.DataFrame, scene: Scene, *, programme: bool) -> list[list[str]]:
+    names = dict(zip(scene.atlas.districts["slug"], scene.atlas.districts["nom"], strict=True))
     rows = []
-    for e in scene.experiments.itertuples():
+    for e in exps.itertuples():
         who = str(e.org_kind or "")
         if e.organisation and e.organisation != e.title:
             who = f"{e.organisation} ({who})" if who else str(e.organisation)
+        description = str(e.description or "")
+        if len(description) > DESCRIPTION_MAX:
+            description = textwrap.shorten(description, DESCRIPTION_MAX, placeholder=" […]")
+        middle = [names.get(e.district, str(e.district))] if programme else []
+        period = [] if programme else [_period(e.start_date, e.end_date)]
         rows.append(
             [
                 str(e.numero),
                 f"{e.title}\n{who}",
+                *middle,
                 str(e.theme),
                 str(e.status),
-                _period(e.start_date, e.end_date),
-                str(e.description or ""),
+                *period,
+                description,
             ]
         )
     return rows
@@ -236,9 +326,13 @@ def _status_counts(scene: Scene) -> str:
     exps = scene.experiments
     if exps.empty:
         return "aucune"
-    counts = exps["status"].value_counts()
-    parts = [f"{counts[s]} {s}{'s' if counts[s] > 1 else ''}" for s in STATUSES if s in counts]
-    return f"{len(exps)} ({', '.join(parts)})"
+    parts = [f"{fr_num(n, 0)} {s}{'s' if n > 1 else ''}" for s, n in status_counts(exps)]
+    return f"{fr_num(len(exps), 0)} ({', '.join(parts)})"
+
+
+def _rate_text(scene: Scene) -> str:
+    rate = deployment_rate(scene.experiments["status"].tolist())
+    return "—" if rate is None else f"{fr_num(rate * 100, 0)} %"
 
 
 def _programme_cover(flow: Flow, scene: Scene) -> None:
@@ -248,7 +342,7 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
     fig = flow.page()
     w, h = fig.get_size_inches()
     ax = fig.add_axes((MARGIN_IN / w, 0.62 / h, 5.6 / w, 1 - 1.85 / h))
-    draw_scene_map(
+    draw_map(
         ax, scene, atlas.layers["mgp"].total_bounds, scale=SHEET_SCALE, pad_m=500, detail="overview"
     )
     number_districts(ax, scene, SHEET_SCALE)
@@ -269,12 +363,11 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
         colour=MUTED,
         size=8,
     )
-    rate = deployment_rate(scene.experiments["status"].tolist())
     flow.heading("Registre QMI Atlas")
     flow.facts(
         [
             ("Expérimentations", _status_counts(scene)),
-            ("Taux de déploiement calculé", "—" if rate is None else f"{fr_num(rate * 100, 0)} %"),
+            ("Taux de déploiement calculé", _rate_text(scene)),
         ],
         label_width=1.9,
     )
@@ -294,7 +387,7 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
                 d.commune,
                 f"{fr_num(d.area_ha)} ha",
                 f"{fr_num(d.cut_length_in_m / 1000, 2)} km",
-                str(count),
+                fr_num(count, 0),
             ]
         )
     flow.table(

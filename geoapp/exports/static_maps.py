@@ -22,7 +22,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from geoapp.exports.cartography import LabelPlacer, add_polygons, draw_scale_bar, halo, set_view
-from geoapp.exports.layers import draw_scene_map
+from geoapp.exports.density import draw_map
 from geoapp.exports.legend import draw_legend
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import (
@@ -38,7 +38,7 @@ from geoapp.exports.style import (
     SUBTITLE,
     french_date,
 )
-from geoapp.vocabulary import STATUS_LABELS, THEMES, fr_num
+from geoapp.vocabulary import STATUS_LABELS, STATUSES, THEMES, fr_num
 
 # Titles, names and notes are user and data text, drawn as typed: "$…$" is no mathtext
 # formula (an unknown command made the export fail) and TeX is never run. A text reads
@@ -151,7 +151,7 @@ def wrap(text: str, width_in: float, fontsize: float) -> str:
 def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
     d = scene.districts.iloc[0]
     ax = fig.add_axes((0.02, 0.085, 0.655, 0.80))
-    drawn = draw_scene_map(
+    drawn, cells = draw_map(
         ax, scene, bounds_with_experiments(scene), scale=scale, pad_m=DISTRICT_PAD_M
     )
     locator = fig.add_axes((0.70, 0.655, 0.095, 0.205))
@@ -192,8 +192,11 @@ def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
         )
     legend_ax = fig.add_axes((0.70, 0.085, 0.28, 0.52))
     legend_ax.set_axis_off()
-    box = draw_legend(legend_ax, drawn, scale)
-    _experiment_list(fig, scene, scale, top=box.y0 - 0.035)
+    box = draw_legend(legend_ax, drawn, scale, cells=cells)
+    if cells is None:
+        _experiment_list(fig, scene, scale, top=box.y0 - 0.035)
+    else:
+        _status_list(fig, scene, scale, top=box.y0 - 0.035)
 
 
 def bounds_with_experiments(scene: Scene):
@@ -211,7 +214,7 @@ def _district_facts(d, scene: Scene) -> list[tuple[str, str]]:
         ("Coupures dans le quartier", f"{fr_num(d['cut_length_in_m'] / 1000, 2)} km"),
         ("… à moins de 500 m", f"{fr_num(d['cut_length_near_m'] / 1000, 2)} km"),
         ("Population (commune)", f"{fr_num(d['population'], 0)} hab."),
-        ("Expérimentations", str(len(scene.experiments))),
+        ("Expérimentations", fr_num(len(scene.experiments), 0)),
     ]
 
 
@@ -249,6 +252,40 @@ def _experiment_list(
         va="top",
         family=FONT,
         linespacing=1.5,
+    )
+
+
+def status_counts(experiments) -> list[tuple[str, int]]:
+    """``[(status, count), …]`` in the vocabulary's order, statuses present only."""
+    counts = experiments["status"].value_counts()
+    return [(s, int(counts[s])) for s in STATUSES if s in counts]
+
+
+def _status_list(fig: Figure, scene: Scene, scale: float, *, top: float) -> None:
+    """Experiments per status, when the map counts them per hexagon (no numbers to list)."""
+    fig.text(
+        0.70,
+        top,
+        "Expérimentations par statut",
+        fontsize=11 * scale,
+        fontweight="bold",
+        color=INK,
+        va="top",
+        family=FONT,
+    )
+    for i, (status, count) in enumerate(status_counts(scene.experiments)):
+        y = top - 0.03 - i * 0.027
+        style = {"fontsize": 9.5 * scale, "va": "top", "family": FONT}
+        fig.text(0.70, y, STATUS_LABELS.get(status, status), color=INK, **style)
+        fig.text(0.86, y, fr_num(count, 0), color=INK, ha="right", fontweight="bold", **style)
+    fig.text(
+        0.70,
+        top - 0.045 - len(STATUSES) * 0.027,
+        "Liste complète : fiche quartier et export CSV",
+        fontsize=9 * scale,
+        color=MUTED,
+        va="top",
+        family=FONT,
     )
 
 
@@ -291,9 +328,9 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
     atlas = scene.atlas
     overview = fig.add_axes((0.02, 0.27, 0.42, 0.615))
     mgp = atlas.layers["mgp"]
-    drawn = draw_scene_map(
+    drawn, cells = draw_map(
         overview, scene, mgp.total_bounds, scale=scale, pad_m=500, detail="overview"
-    )
+    )  # grouped experiments are drawn in the panels only
     number_districts(overview, scene, scale)
     legend_ax = fig.add_axes((0.02, 0.085, 0.42, 0.17))
     legend_ax.set_axis_off()
@@ -304,7 +341,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         bottom = 0.085 + (1 - row) * (panel_h + 0.045)
         ax = fig.add_axes((left, bottom, panel_w, panel_h))
         sub = scene.sub(d.slug)
-        part = draw_scene_map(
+        part, part_cells = draw_map(
             ax,
             sub,
             bounds_with_experiments(sub),
@@ -317,6 +354,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         drawn.lines.update(part.lines)
         drawn.stations += part.stations
         drawn.themes = [t for t in THEMES if t in set(drawn.themes) | set(part.themes)]
+        cells = part_cells.merged(cells) if part_cells else cells
         ax.set_title(
             f"{i + 1}  {d.nom} — {d.commune}",
             loc="left",
@@ -327,7 +365,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
             pad=4 * scale,
         )
     drawn.lines = dict(sorted(drawn.lines.items()))
-    draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8)
+    draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8, cells=cells)
 
 
 def number_districts(ax, scene: Scene, scale: float) -> None:

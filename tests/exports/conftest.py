@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+import pyproj
 import pytest
+import shapely
 
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.exports.scene import make_scene
 from geoapp.layers import experiments_frame
+from geoapp.vocabulary import STATUSES, THEMES
 
 TODAY = date(2025, 3, 1)
+_TO_WGS84 = pyproj.Transformer.from_crs(ANALYSIS_CRS, DISPLAY_CRS, always_xy=True)
 
 
 def experiment_row(atlas, slug: str, number: int, **overrides) -> dict:
@@ -81,3 +87,31 @@ def scene_of(atlas, experiments):
         return make_scene(atlas, frame, target, today=TODAY, **filters)
 
     return make
+
+
+def rows_inside(atlas, slug: str, count: int, *, seed: int = 0, start: int = 1) -> list[dict]:
+    """``count`` registry rows at random points inside district ``slug``, every theme and
+    status in turn, numbered from ``start``."""
+    rng = np.random.default_rng(seed)
+    area = atlas.districts.set_index("slug").geometry[slug]
+    x0, y0, x1, y1 = area.bounds
+    xy = np.empty((0, 2))
+    while len(xy) < count:
+        candidates = rng.uniform((x0, y0), (x1, y1), size=(4 * count, 2))
+        xy = np.vstack([xy, candidates[shapely.contains_xy(area, *candidates.T)]])
+    lon, lat = _TO_WGS84.transform(xy[:count, 0], xy[:count, 1])
+    return [
+        experiment_row(
+            atlas,
+            slug,
+            start + i,
+            title=f"Site {start + i:05d}",
+            theme=THEMES[i % len(THEMES)],
+            status=STATUSES[(i // len(THEMES)) % len(STATUSES)],
+            start_date=f"20{10 + i % 15:02d}-01-01",
+            end_date=None,
+            lon=float(lon[i]),
+            lat=float(lat[i]),
+        )
+        for i in range(count)
+    ]
