@@ -38,7 +38,8 @@ from geoapp.vocabulary import (
 )
 
 ATTRIBUTION = (
-    "IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités (ODbL) · périmètres indicatifs"
+    "IGN, INSEE, ANCT (Licence Ouverte) · Île-de-France Mobilités, OpenStreetMap (ODbL) · "
+    "périmètres indicatifs"
 )
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = "Fond © OpenStreetMap"
@@ -431,6 +432,48 @@ def add_crossings(view: MapView, crossings: gpd.GeoDataFrame) -> None:
     )
 
 
+def add_best_sites(view: MapView, sites: gpd.GeoDataFrame) -> None:
+    """The best places for one more crossing (`geoapp.analysis.best_sites`), numbered by
+    rank, with the share of long detours and the median before and after. ``sites``:
+    points with ``rang``, ``names``, ``share_before``, ``share_after``, ``median_before``
+    and ``median_after`` (shares 0..1)."""
+
+    def pct(x: float) -> str:
+        return "—" if blank(x) else f"{fr_num(100 * x, 0)} %"
+
+    popups = [
+        popup(
+            f"Site n° {s.rang} proposé pour un franchissement",
+            [
+                ("Coupure", s.names),
+                (
+                    "Trajets allongés de plus de 50 %",
+                    f"{pct(s.share_before)} → {pct(s.share_after)}",
+                ),
+                ("Détour médian", f"{fr_num(s.median_before, 2)} → {fr_num(s.median_after, 2)}"),
+            ],
+            note="Calculé, non décidé : le modèle ne voit ni le relief ni le foncier.",
+        )
+        for s in sites.itertuples()
+    ]
+    tips = [f"Meilleur site n° {s.rang} pour franchir ({s.names})" for s in sites.itertuples()]
+    layer = _annotated(sites, "meilleur_site", popups, tips, label=[str(r) for r in sites["rang"]])
+    add_layer(
+        view,
+        layer,
+        "meilleurs_sites",
+        "Meilleurs sites pour un franchissement",
+        point_radius=9,
+        style={
+            "color": "#ad1457",
+            "weight": 3,
+            "fillColor": "#f8bbd0",
+            "fillOpacity": 1,
+            "className": "qmi-best-site",
+        },
+    )
+
+
 class _Register(MacroElement):
     """Rendered after the map's own script: hands the map to ``qmi-map.js``.
 
@@ -471,11 +514,13 @@ def build_district_map(
     tiles: bool,
     link: Link | None,
     report=None,
+    best_sites=None,
 ) -> MapView:
     """One district zoomed to its perimeter, with the others still drawn for context.
 
     With a cut ``report`` (`geoapp.analysis.cut_report.CutReport`), the sides of the
-    study area and the crossings are drawn too.
+    study area and the crossings are drawn too; ``best_sites`` (see `add_best_sites`)
+    marks the best places for a new crossing.
     """
     district = atlas.districts[atlas.districts["slug"] == slug]
     study = gpd.GeoDataFrame(geometry=[atlas.study_area(slug)], crs=district.crs)
@@ -490,6 +535,8 @@ def build_district_map(
     add_stations(view, atlas.stations)
     if report is not None:
         add_crossings(view, report.crossings)
+    if best_sites is not None:
+        add_best_sites(view, best_sites)
     add_experiments(view, experiments, link=link)
     return view
 

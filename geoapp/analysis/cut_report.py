@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from geoapp.analysis.best_sites import BestSites, best_sites
 from geoapp.analysis.checks import check_frame
 from geoapp.analysis.cuts import (
     SLIVER_M2,
@@ -26,6 +27,7 @@ from geoapp.analysis.cuts import (
     station_crossings,
 )
 from geoapp.analysis.detour import DetourStats, WhatIf, detour_factors, what_if_crossing
+from geoapp.vocabulary import fr_num
 
 EXPOSURE_DISTANCES_M = (100, 250, 500)
 DETOUR_SPACING_M = 100.0
@@ -173,3 +175,57 @@ def detour_dict(stats: DetourStats) -> dict:
 def sides_of(points: gpd.GeoDataFrame, report: CutReport) -> pd.Series:
     """Side (of the study area) each point is on; NA outside it."""
     return assign_sides(points, report.study_sides)
+
+
+def report_best_sites(report: CutReport, study_area: BaseGeometry) -> BestSites:
+    """The best three places for a new crossing of the district's corridors, scored on the
+    existing crossings like a what-if (`geoapp.analysis.best_sites`)."""
+    existing = report.crossings[report.crossings["status"] == "existant"]
+    return best_sites(study_area, report.corridors, existing, spacing_m=DETOUR_SPACING_M)
+
+
+# One trip in N, the words of N: "un trajet sur cinq".
+_ONE_IN = {
+    2: "deux",
+    3: "trois",
+    4: "quatre",
+    5: "cinq",
+    6: "six",
+    7: "sept",
+    8: "huit",
+    9: "neuf",
+    10: "dix",
+    12: "douze",
+    15: "quinze",
+    20: "vingt",
+    25: "vingt-cinq",
+    30: "trente",
+    40: "quarante",
+    50: "cinquante",
+}
+
+
+def headline(stats: DetourStats, n_sides: int) -> str:
+    """The district's headline measure in plain French: the share of the trips that must
+    cross a cut and are lengthened by more than 50 %, as "one trip in N"."""
+    share = stats.share_over_1_5
+    where = "entre les deux côtés" if n_sides == 2 else "d’un côté à l’autre de la coupure"
+    if math.isnan(share):
+        return "Aucun trajet mesuré n’a de coupure à franchir."
+    exact = f"{fr_num(100 * share, 0)} % des trajets qui franchissent une coupure"
+    if share >= 0.5:
+        return f"Plus de la moitié des trajets {where} sont allongés de plus de 50 % ({exact})."
+    if share < 1 / 60:
+        return f"Presque aucun trajet {where} n’est allongé de plus de 50 % ({exact})."
+    n = min(_ONE_IN, key=lambda k: abs(math.log(k * share)))
+    return f"Environ un trajet sur {_ONE_IN[n]} {where} est allongé de plus de 50 % ({exact})."
+
+
+def missing_cuts(named: list[dict]) -> list[dict]:
+    """The cuts the programme names that the data lacks (``cartographiee`` false in
+    ``quartiers.json``): name, kind and why, to be said wherever the figures are shown."""
+    return [
+        {"nom": c["nom"], "type": c.get("type"), "note": c.get("note")}
+        for c in named
+        if not c.get("cartographiee")
+    ]

@@ -430,36 +430,72 @@ def _crossing_layout(trips: _Trips, ids: np.ndarray, xy: np.ndarray):
     padded = np.full((2 * n, size, 2), np.nan)
     padded[cut, slot] = xy
     borders = np.zeros((trips.pieces.size, 2 * n, size), dtype=bool)
-    points = shapely.points(xy)
-    reach = shapely.distance(points, trips.lines[cut % n]) + 1.0 if n else np.empty(0)
-    hit, piece = shapely.STRtree(trips.pieces).query(points, predicate="dwithin", distance=reach)
-    own = trips.piece_cut[piece] == cut[hit]
-    borders[piece[own], cut[hit[own]], slot[hit[own]]] = True
-    outside = ~np.isin(np.arange(cut.size), hit[own])  # beyond the hull: serves all pieces
-    borders[:, cut[outside], slot[outside]] = True
+    hit, piece = _bordering(trips, cut, xy)
+    borders[piece, cut[hit], slot[hit]] = True
     return padded, borders
 
 
-def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
-    """Score the sampled trips against a crossing table (ids, coordinates)."""
-    padded, borders = _crossing_layout(trips, *table)
+def _bordering(trips: _Trips, cut: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(crossing, piece) pairs: the pieces of its own cut each crossing point (S, 2) of
+    cut ``cut`` (S,) borders, within its distance to the corridor plus 1 m. A point beyond
+    the hull (bordering none) serves every piece."""
     n = trips.corridor_ids.size
-    row_length = np.empty(trips.row_trip.size)
+    if cut.size == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    points = shapely.points(xy)
+    reach = shapely.distance(points, trips.lines[cut % n]) + 1.0
+    hit, piece = shapely.STRtree(trips.pieces).query(points, predicate="dwithin", distance=reach)
+    own = trips.piece_cut[piece] == cut[hit]
+    hit, piece = hit[own], piece[own]
+    outside = np.flatnonzero(~np.isin(np.arange(cut.size), hit))
+    every = np.arange(trips.pieces.size)
+    return (
+        np.concatenate([hit, np.repeat(outside, every.size)]),
+        np.concatenate([piece, np.tile(every, outside.size)]),
+    )
+
+
+def _row_parts(trips: _Trips, padded: np.ndarray, borders: np.ndarray):
+    """Per row (trip, cut): the shortest way through a crossing bordering both its pieces,
+    out of the origin piece, and into the destination piece (``inf`` if none)."""
+    size = trips.row_trip.size
+    both, out, into = np.empty(size), np.empty(size), np.empty(size)
     step = max(1, _CHUNK_CELLS // padded.shape[1])
-    for start in range(0, row_length.size, step):  # chunks bound memory, not a loop on trips
+    for start in range(0, size, step):  # chunks bound memory, not a loop on trips
         rows = slice(start, start + step)
         t, c = trips.row_trip[rows], trips.row_cut[rows]
         a, b = trips.row_from[rows], trips.row_to[rows]
         via = _via(trips.origins[t], trips.destinations[t], padded[c])
-        out_of, into = borders[a, c], borders[b, c]
-        row_length[rows] = np.where(
-            trips.adjacent[a, b],
-            _shortest(via, out_of & into),
-            np.maximum(_shortest(via, out_of), _shortest(via, into)),
-        )
-    row_factor = _factor(
-        row_length, trips.origins[trips.row_trip], trips.destinations[trips.row_trip]
-    )
+        out_of, in_to = borders[a, c], borders[b, c]
+        both[rows] = _shortest(via, out_of & in_to)
+        out[rows] = _shortest(via, out_of)
+        into[rows] = _shortest(via, in_to)
+    return both, out, into
+
+
+def _joined(adjacent: np.ndarray, both, out, into):
+    """Row length: through one crossing of the shared border when the pieces touch, else
+    the lower bound over the two borders (see `detour_factors`)."""
+    return np.where(adjacent, both, np.maximum(out, into))
+
+
+def _row_factors(trips: _Trips, table: tuple[np.ndarray, np.ndarray]):
+    """Detour factor of every row against a crossing table, and the row parts."""
+    padded, borders = _crossing_layout(trips, *table)
+    parts = _row_parts(trips, padded, borders)
+    length = _joined(trips.adjacent[trips.row_from, trips.row_to], *parts)
+    factor = _factor(length, trips.origins[trips.row_trip], trips.destinations[trips.row_trip])
+    return factor, parts
+
+
+def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
+    """Score the sampled trips against a crossing table (ids, coordinates)."""
+    return _summary(trips, _row_factors(trips, table)[0])
+
+
+def _summary(trips: _Trips, row_factor: np.ndarray) -> DetourStats:
+    """The figures of the sampled trips from the factor of each of their rows."""
+    n = trips.corridor_ids.size
     factors = np.full(len(trips.origins), 1.0)
     np.maximum.at(factors, trips.row_trip, row_factor)
     finite = factors[np.isfinite(factors)]
@@ -478,3 +514,104 @@ def _stats(trips: _Trips, table: tuple[np.ndarray, np.ndarray]) -> DetourStats:
         by_corridor=by_corridor,
         factors=factors,
     )
+
+
+@dataclass(frozen=True)
+class CandidateScores:
+    """Each candidate crossing scored alone on top of the existing ones (K candidates):
+    the figures a what-if at that point would give (``median``, ``share_over_1_5``,
+    ``n_pairs``), computed for all candidates at once. ``before`` is the current state."""
+
+    before: DetourStats
+    corridor_id: np.ndarray  # (K,)
+    median: np.ndarray  # (K,)
+    share_over_1_5: np.ndarray  # (K,)
+    n_pairs: np.ndarray  # (K,)
+
+
+def score_candidates(
+    area,
+    corridors: gpd.GeoDataFrame,
+    crossings: gpd.GeoDataFrame,
+    candidate_ids: np.ndarray,
+    candidate_xy: np.ndarray,
+    *,
+    spacing_m: float = 100.0,
+    max_pairs: int = MAX_PAIRS,
+) -> CandidateScores:
+    """Score K candidate crossings (``candidate_ids`` their corridor, ``candidate_xy`` (K, 2)
+    points on it, EPSG:2154), each added alone to ``crossings`` (see `what_if_crossing`).
+
+    The trips are sampled once; every row (trip, cut) of a candidate's corridor is scored
+    against all that corridor's candidates at once as a (rows, K) array, and the other
+    rows keep their factor: the result equals one `what_if_crossing` per candidate.
+    """
+    trips = _sample_trips(area, corridors, spacing_m, max_pairs)
+    row_factor, (both, out, into) = _row_factors(trips, _crossing_table(crossings, corridors))
+    before = _summary(trips, row_factor)
+    ids = np.asarray(candidate_ids, dtype=np.int64)
+    xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
+    k = ids.size
+    median, share, n_pairs = np.full(k, np.nan), np.full(k, np.nan), np.zeros(k, dtype=np.int64)
+    n = trips.corridor_ids.size
+    for pos, corridor_id in enumerate(trips.corridor_ids):  # a few corridors, not trips
+        mine = np.flatnonzero(ids == corridor_id)
+        if mine.size == 0:
+            continue
+        after = _after(trips, row_factor, (both, out, into), pos, n, xy[mine])
+        finite = np.isfinite(after)
+        counts = finite.sum(axis=0)
+        n_pairs[mine] = counts
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share[mine] = (finite & (after > 1.5)).sum(axis=0) / counts
+        median[mine] = _column_medians(after, finite)
+    return CandidateScores(before, ids, median, share, n_pairs)
+
+
+def _after(trips: _Trips, row_factor, parts, pos: int, n: int, xy: np.ndarray) -> np.ndarray:
+    """(P, K) trip factors with each of the K points of corridor ``pos`` added alone."""
+    both, out, into = parts
+    rows = np.flatnonzero(trips.row_cut % n == pos)
+    others = np.full(len(trips.origins), 1.0)
+    rest = np.setdiff1d(np.arange(trips.row_trip.size), rows)
+    np.maximum.at(others, trips.row_trip[rest], row_factor[rest])
+    after = np.repeat(others[:, None], len(xy), axis=1)
+    if rows.size == 0:
+        return after
+    k = len(xy)
+    cut = np.concatenate([np.full(k, pos), np.full(k, pos + n)])
+    hit, piece = _bordering(trips, cut, np.vstack([xy, xy]))
+    serves = np.zeros((trips.pieces.size, 2, k), dtype=bool)
+    serves[piece, hit // k, hit % k] = True
+    rows = rows[np.argsort(trips.row_trip[rows], kind="stable")]
+    t = trips.row_trip[rows]
+    a, b = trips.row_from[rows], trips.row_to[rows]
+    half = (trips.row_cut[rows] >= n).astype(np.int64)
+    o, d = trips.origins[t], trips.destinations[t]
+    straight = np.hypot(d[:, 0] - o[:, 0], d[:, 1] - o[:, 1])[:, None]
+    adjacent = trips.adjacent[a, b][:, None]
+    starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+    step = max(1, _CHUNK_CELLS // rows.size)
+    for first in range(0, k, step):  # chunks of candidates bound memory (rows x step cells)
+        cols = slice(first, first + step)
+        via = _via(o, d, xy[None, cols, :])
+        in_a, in_b = serves[a, half, cols], serves[b, half, cols]
+        length = _joined(
+            adjacent,
+            np.minimum(both[rows, None], np.where(in_a & in_b, via, np.inf)),
+            np.minimum(out[rows, None], np.where(in_a, via, np.inf)),
+            np.minimum(into[rows, None], np.where(in_b, via, np.inf)),
+        )
+        factor = np.maximum.reduceat(np.maximum(length / straight, 1.0), starts, axis=0)
+        after[t[starts], cols] = np.maximum(after[t[starts], cols], factor)
+    return after
+
+
+def _column_medians(values: np.ndarray, finite: np.ndarray) -> np.ndarray:
+    """Median of the finite values of each column (NaN for a column with none)."""
+    with np.errstate(all="ignore"):
+        masked = np.where(finite, values, np.nan)
+        out = np.full(values.shape[1], np.nan)
+        some = finite.any(axis=0)
+        out[some] = np.nanmedian(masked[:, some], axis=0)
+    return out

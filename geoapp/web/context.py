@@ -16,7 +16,21 @@ import pandas as pd
 from flask import current_app, g, request, session, url_for
 
 from geoapp.analysis import RefusedInputError
-from geoapp.analysis.cut_report import CutReport, build_cut_report, detour_dict, sides_of
+from geoapp.analysis.best_sites import (
+    CANDIDATE_STEP_M,
+    MIN_GAP_M,
+    SITE_SEPARATION_M,
+    BestSites,
+)
+from geoapp.analysis.cut_report import (
+    CutReport,
+    build_cut_report,
+    detour_dict,
+    headline,
+    missing_cuts,
+    report_best_sites,
+    sides_of,
+)
 from geoapp.analysis.cuts import SLIVER_M2
 from geoapp.analysis.detour import nearest_corridor
 from geoapp.analysis.placement import DUPLICATE_RADIUS_M, Placement, assess_placement
@@ -229,7 +243,52 @@ def _cut_dict(slug: str) -> dict:
         "detour": detour_dict(report.detour),
         "detour_avec_projets": detour_dict(report.detour_with_projects),
         "longueur_km_par_km2": round(report.corridor_km_per_km2, 3),
+        "titre": headline(report.detour, report.n_sides),
+        "part_allongee_50": detour_dict(report.detour)["share_over_1_5"],
+        "coupures_absentes": missing_cuts(get_atlas().district(slug)["coupures"]),
     }
+
+
+def best_sites(slug: str) -> BestSites:
+    """The district's best places for a new crossing, cached beside its cut report on the
+    crossings version (a new crossing moves them)."""
+    get_atlas().district(slug)  # a French 404 for an unknown slug, before any query
+    version = get_store().data_version("crossings")
+    return _cut_cache().get(
+        ("best", slug),
+        version,
+        lambda: report_best_sites(cut_report(slug), get_atlas().study_area(slug)),
+    )
+
+
+def best_sites_context(slug: str) -> dict:
+    """The best sites as the page lists them and ``/api/quartiers/<slug>/meilleurs-
+    franchissements`` answers: GeoJSON points with ``rang`` and ``avant``/``apres`` in the
+    what-if answer's shape."""
+    found = best_sites(slug)
+    collection = feature_collection(found.sites, ["rang", "corridor_id", "names"])
+    before = detour_dict(found.before)
+    for feature, after in zip(collection["features"], found.after, strict=True):
+        feature["properties"].update(avant=before, apres=detour_dict(after))
+    return {
+        **collection,
+        "quartier": slug,
+        "n_candidats": found.n_candidates,
+        "pas_m": CANDIDATE_STEP_M,
+        "ecart_min_m": MIN_GAP_M,
+        "separation_m": SITE_SEPARATION_M,
+    }
+
+
+def best_sites_frame(slug: str) -> gpd.GeoDataFrame:
+    """The best sites with their before/after figures as columns, for the district map."""
+    found = best_sites(slug)
+    return found.sites.assign(
+        share_before=found.before.share_over_1_5,
+        median_before=found.before.median,
+        share_after=[a.share_over_1_5 for a in found.after],
+        median_after=[a.median for a in found.after],
+    )
 
 
 def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
@@ -313,6 +372,7 @@ def overview_context() -> tuple[dict, gpd.GeoDataFrame]:
     experiments = stored_experiments(**filters)
     districts = [district_facts(row) for _, row in atlas.districts.iterrows()]
     comparison = [{"quartier": d, "coupures": cut_context(d["slug"])} for d in districts]
+    comparison.sort(key=lambda row: -(row["coupures"]["part_allongee_50"] or 0.0))
     context = {
         "quartiers": districts,
         "comparaison": comparison,
@@ -341,6 +401,7 @@ def _district_data(slug: str) -> tuple[dict, gpd.GeoDataFrame]:
         "quartier": district_facts(row),
         "experimentations": listed,
         "coupures": cut_context(slug),
+        "meilleurs_franchissements": best_sites_context(slug),
         "franchissements_saisis": get_store().list_crossings(district=slug),
         **filter_context(filters),
     }
@@ -356,7 +417,14 @@ def district_page(slug: str, *, form: dict | None = None, errors: dict | None = 
     """Everything ``pages/district.html`` renders; the form refills with what was typed."""
     context, experiments = _district_data(slug)
     atlas = get_atlas()
-    view = build_district_map(atlas, slug, experiments, report=cut_report(slug), **map_options())
+    view = build_district_map(
+        atlas,
+        slug,
+        experiments,
+        report=cut_report(slug),
+        best_sites=best_sites_frame(slug),
+        **map_options(),
+    )
     return {
         **context,
         "d": context["quartier"],

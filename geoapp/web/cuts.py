@@ -1,7 +1,7 @@
 """Urban cuts on the web: what-if crossings (nothing stored) and stored crossings.
 
 The measured report and its cache live in `geoapp.web.context` (`cut_report`,
-`cut_context`): a report is recomputed only when the stored crossings change.
+`cut_context`, `best_sites`): a report is recomputed only when the stored crossings change.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from geoapp.errors import GeoappError
 from geoapp.layers import lonlat, points_frame
 from geoapp.registry import ValidationError, validate_crossing, validate_position
 from geoapp.web.context import (
+    best_sites_context,
     crossing_on_corridor,
     cut_report,
     expected_version,
@@ -48,6 +49,13 @@ def what_if_api(slug: str):
             "enregistre": False,
         }
     )
+
+
+@bp.get("/api/quartiers/<slug>/meilleurs-franchissements")
+def best_sites_api(slug: str):
+    """The three best places for a new crossing (GeoJSON points, ``rang``, ``avant``,
+    ``apres`` as the what-if answers them); cached until the stored crossings change."""
+    return jsonify(best_sites_context(slug))
 
 
 @bp.post("/quartiers/<slug>/franchissements")

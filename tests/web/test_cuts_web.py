@@ -513,12 +513,11 @@ def test_overview_compares_the_four_districts(client, atlas):
     body = page_text(client, "/")
     table = re.search(r'<table class="table" id="comparison-table">(.*?)</table>', body, re.S)
     assert table
-    rows = re.findall(r"<tr><td><a href=\"/quartiers/([\w-]+)#coupures\">", table.group(1))
-    assert rows == atlas.districts["slug"].tolist()
-    assert sorted(rows) == SLUGS
+    rows = re.findall(r'<a href="/quartiers/([\w-]+)#coupures">', table.group(1))
+    assert sorted(rows) == SLUGS  # ranked: see test_the_headline_ranks_the_comparison…
     sceaux = get_json(client, f"/api/quartiers/{SCEAUX}/coupures")
-    median = f"{sceaux['detour']['median']:.2f}".replace(".", ",")
-    assert median in table.group(1)
+    lengthened = f"+ {(sceaux['detour']['median'] - 1) * 100:.0f} %"
+    assert lengthened in table.group(1) and sceaux["titre"] in html.unescape(table.group(1))
     assert "pas un réseau de rues" in body
 
 
@@ -526,3 +525,96 @@ def test_method_page_states_the_model_limits(client):
     body = page_text(client, "/methode")
     assert "Ce n’est pas un calcul d’itinéraire sur un réseau de rues" in body
     assert "n’enregistre rien" in body
+
+
+# Best places to cross, the headline, the missing cuts ------------------------------------
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_best_sites_answer_in_the_what_if_shape(client, slug):
+    data = get_json(client, f"/api/quartiers/{slug}/meilleurs-franchissements")
+    assert data["type"] == "FeatureCollection" and data["quartier"] == slug
+    sites = data["features"]
+    assert 1 <= len(sites) <= 3
+    assert [s["properties"]["rang"] for s in sites] == list(range(1, len(sites) + 1))
+    shares = [s["properties"]["apres"]["share_over_1_5"] for s in sites]
+    assert shares == sorted(shares)
+    lon, lat = sites[0]["geometry"]["coordinates"]
+    whatif = get_json(client, f"/api/quartiers/{slug}/what-if?lat={lat}&lon={lon}")
+    top = sites[0]["properties"]
+    assert set(top["avant"]) == set(whatif["avant"]) and set(top["apres"]) == set(whatif["apres"])
+    assert top["avant"] == whatif["avant"]
+    assert top["apres"]["share_over_1_5"] == pytest.approx(
+        whatif["apres"]["share_over_1_5"], abs=0.002
+    )  # the JSON point is rounded to 6 decimals (10 cm)
+    assert top["apres"]["share_over_1_5"] < top["avant"]["share_over_1_5"]
+    cut = get_json(client, f"/api/quartiers/{slug}/coupures")
+    assert top["avant"] == cut["detour"]
+
+
+def test_best_sites_are_listed_and_drawn_on_the_district_page(client, app):
+    from geoapp.maps import build_district_map
+    from geoapp.web.context import best_sites_frame, cut_report
+
+    page = client.get(f"/quartiers/{SCEAUX}").get_data(as_text=True)
+    assert 'id="best-sites-table"' in page
+    assert page.count("<td>n° ") == 3
+    with app.test_request_context(f"/quartiers/{SCEAUX}"):
+        frame = best_sites_frame(SCEAUX)
+        view = build_district_map(
+            app.extensions["qmi_atlas"],
+            SCEAUX,
+            None,
+            asset_url=None,
+            tiles=False,
+            link=None,
+            report=cut_report(SCEAUX),
+            best_sites=frame,
+        )
+    assert "meilleurs_sites" in [layer["key"] for layer in view.layers]
+
+
+def test_best_sites_follow_a_new_crossing(client, sceaux_editor):
+    before = get_json(client, f"/api/quartiers/{SCEAUX}/meilleurs-franchissements")
+    lon, lat = before["features"][0]["geometry"]["coordinates"]
+    response = sceaux_editor.post(
+        f"/quartiers/{SCEAUX}/franchissements",
+        data={
+            "csrf_token": TOKEN,
+            "kind": "passerelle",
+            "status": "existant",
+            "lat": lat,
+            "lon": lon,
+        },
+    )
+    assert response.status_code == 302
+    after = get_json(client, f"/api/quartiers/{SCEAUX}/meilleurs-franchissements")
+    top = after["features"][0]["properties"]
+    assert top["avant"]["share_over_1_5"] == pytest.approx(
+        before["features"][0]["properties"]["apres"]["share_over_1_5"], abs=0.002
+    )
+    assert after["features"][0]["geometry"]["coordinates"] != [lon, lat]
+
+
+def test_the_headline_ranks_the_comparison_and_missing_cuts_are_said(client):
+    data = get_json(client, "/api/comparaison")
+    rows = data["comparaison"]
+    shares = [r["coupures"]["part_allongee_50"] for r in rows]
+    assert shares == sorted(shares, reverse=True)
+    by_slug = {r["quartier"]["slug"]: r["coupures"] for r in rows}
+    assert "trajet" in by_slug[SCEAUX]["titre"] and "50 %" in by_slug[SCEAUX]["titre"]
+    assert by_slug[SCEAUX]["coupures_absentes"] == []
+    meudon = [c["nom"] for c in by_slug["meudon-la-foret"]["coupures_absentes"]]
+    assert "A86" in meudon and "N118" not in meudon
+    assert "A4" in [c["nom"] for c in by_slug["noisy-mont-d-est"]["coupures_absentes"]]
+    names = [f["properties"]["names"] for f in by_slug["meudon-la-foret"]["corridors"]["features"]]
+    assert "N 118" in names
+    page = client.get("/").get_data(as_text=True)
+    table = page[page.index('id="comparison-table"') :]
+    order = [table.index(f'data-slug="{r["quartier"]["slug"]}"') for r in rows]
+    assert order == sorted(order)
+    missing = sum(bool(r["coupures"]["coupures_absentes"]) for r in rows)
+    assert table.count('class="incomplete"') == missing == 3  # all but Les Blagis
+    district = client.get("/quartiers/meudon-la-foret").get_data(as_text=True)
+    assert 'id="cut-missing"' in district and "A86" in district
+    assert by_slug["meudon-la-foret"]["titre"] in html.unescape(district)
