@@ -275,3 +275,49 @@ def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
             )
             write_export(made, Path(out), directory=True)
     click.echo(f"{len(jobs)} fichiers écrits dans {out}")
+
+
+@main.command("import")
+@click.argument("fichier", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--compte", required=True, help="Compte au nom duquel importer (ses droits s’appliquent)."
+)
+@click.option(
+    "--apercu", is_flag=True, help="Montrer ce que ferait l’import sans rien enregistrer."
+)
+@clean_errors
+def import_file(fichier: Path, compte: str, apercu: bool) -> None:
+    """Importer un classeur Excel (.xlsx), un CSV ou un GeoJSON dans le registre.
+
+    Même contrôle que l’import du site : aperçu ligne par ligne, puis tout ou rien.
+    """
+    from geoapp.imports import SAME, apply_plan, preview_file, report_lines
+
+    store = _store()
+    user = store.get_user(compte)
+    if user is None:
+        raise GeoappError(f"Compte inconnu : « {compte} » (voir geoapp users list).", 404)
+    try:
+        data = fichier.read_bytes()
+    except OSError as exc:
+        raise GeoappError(f"Fichier illisible : {fichier} ({exc.strerror}).", 400) from exc
+    plan = preview_file(
+        fichier.name,
+        data,
+        atlas=current_app.extensions["qmi_atlas"],
+        store=store,
+        user=user,
+        max_rows=current_app.config["IMPORT_MAX_ROWS"],
+    )
+    for line in report_lines(plan):
+        click.echo(line)
+    if not plan.ok:
+        raise Refusal(f"import refusé, rien n’a été enregistré ({plan.summary()}).")
+    if apercu:
+        click.echo("Aperçu seulement : rien n’a été enregistré.")
+        return
+    created, modified = apply_plan(plan, store=store, user=user["username"])
+    click.echo(
+        f"Import terminé : {created} créée(s), {modified} modifiée(s), "
+        f"{plan.counts[SAME]} inchangée(s)."
+    )

@@ -33,6 +33,7 @@ _SETTINGS = {
     "SECURE_COOKIES": (False, _flag),
     "FRAME_ANCESTORS": ("'self'", lambda v: " ".join(v.split())),
     "TRUSTED_PROXIES": (0, int),
+    "IMPORT_MAX_ROWS": (5000, int),
 }
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from geoapp.errors import GeoappError
 from geoapp.vocabulary import (
+    ADMIN,
     CROSSING_KINDS,
     CROSSING_STATUSES,
     ORG_KINDS,
@@ -267,6 +268,31 @@ def validate_crossing(form: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def may_edit(user: Mapping[str, Any] | None, commune: str) -> bool:
+    """Whether the account ``user`` may write in the district of commune ``commune``
+    (INSEE code): an administrator anywhere, an editor in its own commune only."""
+    if not user:
+        return False
+    return user["role"] == ADMIN or user.get("commune") == commune
+
+
+def forbidden_message(district_name: str, commune: str) -> str:
+    """Why an account may not write in a district (form and import alike)."""
+    return (
+        f"Votre compte ne permet pas de modifier le quartier {district_name} ({commune}) : "
+        "un éditeur ne modifie que le quartier de sa commune."
+    )
+
+
+def outside_message(distance_m: float, tolerance_m: float, district_name: str) -> str:
+    """Why a point outside its district is refused (form, move and import alike)."""
+    return (
+        f"Le point est à {distance_m:.0f} m en dehors du quartier {district_name} "
+        f"(tolérance : {tolerance_m:.0f} m). Placez l’expérimentation dans le périmètre "
+        "du quartier."
+    )
+
+
 def deployment_rate(statuses: Iterable[str]) -> float | None:
     """Share of experiments that reached the field among those the commune selected.
 
@@ -279,7 +305,10 @@ def deployment_rate(statuses: Iterable[str]) -> float | None:
     ``proposée`` is excluded. Returns a fraction in [0, 1], or ``None`` when nothing was
     selected (no rate rather than a misleading 0 %).
     """
-    counts = Counter(statuses)
+    return _rate(Counter(statuses))
+
+
+def _rate(counts: Counter) -> float | None:
     unknown = set(counts) - set(STATUSES)
     if unknown:
         raise ValueError(f"statuses: unknown status {sorted(unknown)!r}")
@@ -288,14 +317,16 @@ def deployment_rate(statuses: Iterable[str]) -> float | None:
     return deployed / selected if selected else None
 
 
-def _summary(experiments: list[Mapping[str, Any]]) -> dict[str, Any]:
-    statuses = [e["status"] for e in experiments]
-    covered = {e["theme"] for e in experiments}
+def _summary(tally: list[Mapping[str, Any]]) -> dict[str, Any]:
+    statuses: Counter = Counter()
+    for group in tally:
+        statuses[group["status"]] += group.get("n", 1)
+    covered = {t["theme"] for t in tally}
     return {
-        "total": len(experiments),
-        "by_status": {s: statuses.count(s) for s in STATUSES},
+        "total": sum(statuses.values()),
+        "by_status": {s: statuses[s] for s in STATUSES},
         "themes": [t for t in THEMES if t in covered],
-        "deployment_rate": deployment_rate(statuses),
+        "deployment_rate": _rate(statuses),
     }
 
 
@@ -304,11 +335,13 @@ def summarise(
 ) -> dict[str, Any]:
     """Counts per district and status, and the themes each district covers.
 
-    Takes experiment dicts (``district``, ``status``, ``theme``) as the store returns them;
-    the caller decides whether withdrawn ones belong (the store leaves them out by
-    default). ``districts`` lists slugs to show even with no experiment yet. Returns
-    ``{"total", "by_status", "themes", "deployment_rate", "districts": {slug: same keys}}``
-    with every status present (zero included) and themes in vocabulary order.
+    Takes experiment dicts (``district``, ``status``, ``theme``) as the store returns them,
+    or the store's counts of them (the same keys plus ``n``, `Store.experiment_tally`),
+    so the registry's figures need not hold every row; the caller decides whether
+    withdrawn ones belong (the store leaves them out by default). ``districts`` lists
+    slugs to show even with no experiment yet. Returns ``{"total", "by_status", "themes",
+    "deployment_rate", "districts": {slug: same keys}}`` with every status present (zero
+    included) and themes in vocabulary order.
     """
     rows = list(experiments)
     per_district: dict[str, list[Mapping[str, Any]]] = {slug: [] for slug in districts}

@@ -1,26 +1,47 @@
-"""The experiment registry as files: CSV for French Excel and GeoJSON, both ways.
+"""The experiment registry as files: CSV and .xlsx for French Excel, GeoJSON, both ways.
 
 One column list serves export and import, so an exported file imports back unchanged.
-CSV is semicolon-separated UTF-8 with a BOM: French Excel opens it with accents intact
-and decimal commas do not clash with the separator.
+Headers are French (`geoapp.vocabulary.COLUMN_HEADERS`); the import also takes the
+internal field names, in any case and with or without accents. CSV is semicolon-separated
+UTF-8 with a BOM (French Excel opens it with accents intact); the import detects the
+separator and the encoding (`geoapp.spreadsheets`).
+
+What this module reads is *raw*: cells keyed by field, as typed (text, numbers, Excel
+dates). `geoapp.imports` interprets them (dates, vocabulary, district, objectives).
+Geometry is handled in one place, `point_of` / `geometry_of`: a point today.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 from geoapp.errors import DEEP_JSON, GeoappError
-from geoapp.vocabulary import EXPERIMENT_FIELDS, LIST_SEPARATOR, fr_num
+from geoapp.spreadsheets import (
+    Table,
+    delimiter_name,
+    read_csv_table,
+    read_xlsx_table,
+    too_many_rows,
+    write_csv_table,
+    write_xlsx_table,
+)
+from geoapp.vocabulary import COLUMN_HEADERS, EXPERIMENT_FIELDS, LIST_SEPARATOR
 
-# Every registry field but ``source``, which only the seed and the store set.
-COLUMNS = [f for f in EXPERIMENT_FIELDS if f != "source"]
+# Every registry field but ``source`` (set by the seed only), then the row's version.
+COLUMNS = [f for f in EXPERIMENT_FIELDS if f != "source"] + ["version"]
+HEADERS = [COLUMN_HEADERS[c] for c in COLUMNS]
+REQUIRED_COLUMNS = ("district", "title")
 _SCALE_UP_TEXT = {True: "oui", False: "non", None: ""}
-# Free-text columns: a cell starting like a formula gets a leading apostrophe on export
+# Free-text columns: a CSV cell starting like a formula gets a leading apostrophe on export
 # (Excel then shows it as text instead of running it) and loses it again on import. A
 # value that itself starts with an apostrophe gets one too, so the import can tell the
-# added apostrophe from the user's own: every value round-trips unchanged.
+# added apostrophe from the user's own: every value round-trips unchanged. (.xlsx cells
+# are typed as text instead: no apostrophe there.)
 _TEXT_COLUMNS = {
     "title",
     "organisation",
@@ -31,82 +52,215 @@ _TEXT_COLUMNS = {
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED_START = ("'", *_FORMULA_START)
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-def _cell(field: str, value) -> str:
-    if field == "objectives":
-        text = LIST_SEPARATOR.join(value or [])
-    elif field == "evaluation_scale_up":
-        text = _SCALE_UP_TEXT[value]
+def fold(text: Any) -> str:
+    """``text`` compared the way people type it: no case, no accents, one space between
+    words, typographic apostrophes as plain ones (« Déployée » == « deployee »)."""
+    decomposed = unicodedata.normalize("NFKD", str(text).replace("’", "'"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(bare.split())
+
+
+def _key(header: Any) -> str:
+    return _NOT_ALNUM.sub(" ", fold(header)).strip()
+
+
+# Both the French header and the field name find the field; "id" also as "identifiant".
+_FIELD_BY_HEADER = {
+    **{_key(f): f for f in COLUMNS},
+    **{_key(COLUMN_HEADERS[f]): f for f in COLUMNS},
+    _key("id_experimentation"): "id",
+}
+
+
+@dataclass
+class RawRows:
+    """An uploaded file's rows as ``{field: raw cell}``, each with the number a person
+    sees (``first`` for the first one: 2 in a spreadsheet, 1 for a GeoJSON feature)."""
+
+    rows: list[dict[str, Any]]
+    columns: list[str]  # the fields the file has a column for
+    unit: str = "Ligne"
+    first: int = 2
+    ignored: list[str] = field(default_factory=list)  # headers matching no field
+    detected: str = ""  # « CSV Windows-1252, séparateur point-virgule »…
+
+    def number(self, index: int) -> int:
+        return self.first + index
+
+
+def kind_of(filename: str) -> str:
+    """``csv``, ``xlsx`` or ``geojson`` from an upload's name; 400 in French otherwise."""
+    name = (filename or "").lower()
+    for suffix, kind in ((".xlsx", "xlsx"), (".csv", "csv"), (".txt", "csv")):
+        if name.endswith(suffix):
+            return kind
+    if name.endswith((".geojson", ".json")):
+        return "geojson"
+    raise GeoappError(
+        "Type de fichier non pris en charge : importez un classeur Excel (.xlsx), un CSV "
+        "(.csv) ou un GeoJSON (.geojson).",
+        400,
+    )
+
+
+def read_rows(filename: str, data: bytes, *, max_rows: int) -> RawRows:
+    """The rows of an uploaded file, by its kind (`kind_of`); 400/413 in French."""
+    kind = kind_of(filename)
+    if kind == "geojson":
+        return read_geojson_rows(data, max_rows=max_rows)
+    reader = read_xlsx_table if kind == "xlsx" else read_csv_table
+    table = reader(data, max_rows=max_rows)
+    raw = _from_table(table)
+    if kind == "csv":
+        raw.detected = f"CSV {table.encoding}, séparateur {delimiter_name(table.delimiter)}"
     else:
-        text = "" if value is None else str(value)
+        raw.detected = "classeur Excel (.xlsx)"
+    return raw
+
+
+def _from_table(table: Table) -> RawRows:
+    fields: list[str | None] = []
+    ignored = []
+    for header in table.headers:
+        found = _FIELD_BY_HEADER.get(_key(header))
+        if found is not None and found in fields:
+            raise GeoappError(f"La colonne « {COLUMN_HEADERS[found]} » figure deux fois.", 400)
+        fields.append(found)
+        if found is None and str(header).strip():
+            ignored.append(str(header).strip())
+    _require_columns([f for f in fields if f])
+    rows = [
+        {f: _uncell(f, v) for f, v in zip(fields, row, strict=False) if f is not None}
+        for row in table.rows
+    ]
+    return RawRows(rows, [f for f in fields if f], first=table.first, ignored=ignored)
+
+
+def _require_columns(columns: list[str]) -> None:
+    missing = [COLUMN_HEADERS[c] for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise GeoappError(
+            "Colonnes obligatoires absentes : "
+            + ", ".join(f"« {m} »" for m in missing)
+            + " (la première ligne du fichier doit porter les en-têtes du modèle d’import).",
+            400,
+        )
+
+
+# Writing -------------------------------------------------------------------------------
+
+
+def _cell(field: str, value, names: dict[str, str]) -> Any:
+    """A stored value as a spreadsheet shows it (typed: dates and numbers stay so)."""
+    if field == "objectives":
+        return LIST_SEPARATOR.join(value or [])
+    if field == "evaluation_scale_up":
+        return _SCALE_UP_TEXT[value]
+    if field == "district":
+        return names.get(value, value)
+    return "" if value is None else value
+
+
+def _csv_cell(field: str, value, names: dict[str, str]) -> str:
+    text = str(_cell(field, value, names))
     if field in _TEXT_COLUMNS and text.startswith(_GUARDED_START):
         return "'" + text
     return text
 
 
-def _uncell(field: str, text: str | None) -> str | None:
-    """Undo `_cell`'s guard: drop one apostrophe, and only one `_cell` would have added
+def _uncell(field: str, value: Any) -> Any:
+    """Undo the CSV guard: drop one apostrophe, and only one `_csv_cell` would have added
     (``'=1`` -> ``=1``, ``''x`` -> ``'x``; ``'x`` stays as typed)."""
     if (
         field in _TEXT_COLUMNS
-        and text
-        and text.startswith("'")
-        and text[1:].startswith(_GUARDED_START)
+        and isinstance(value, str)
+        and value.startswith("'")
+        and value[1:].startswith(_GUARDED_START)
     ):
-        return text[1:]
-    return text
+        return value[1:]
+    return value
 
 
-def write_csv(rows: list[dict]) -> bytes:
-    """Experiments as CSV bytes (``;``, UTF-8 with BOM, one objective list per cell)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows([_cell(c, row.get(c)) for c in COLUMNS] for row in rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def write_csv(rows: list[dict], *, district_names: dict[str, str] | None = None) -> bytes:
+    """Experiments as CSV bytes for French Excel (``;``, UTF-8 with BOM, French headers,
+    one objective list per cell); ``district_names`` writes names instead of slugs."""
+    names = district_names or {}
+    return write_csv_table(
+        HEADERS, ([_csv_cell(c, r.get(c), names) for c in COLUMNS] for r in rows)
+    )
 
 
-def read_csv(data: bytes) -> list[dict]:
-    """Rows of an uploaded CSV as form-like dicts (``objectives`` split into a list)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise GeoappError("Le fichier CSV n’est pas encodé en UTF-8.", 400) from exc
-    reader = csv.DictReader(io.StringIO(text), delimiter=";")
-    missing = [c for c in ("district", "title") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise GeoappError(
-            f"Colonnes obligatoires absentes du CSV : {', '.join(missing)} "
-            "(séparateur attendu : point-virgule).",
-            400,
-        )
-    try:
-        return [_split_objectives({k: _uncell(k, v) for k, v in row.items()}) for row in reader]
-    except csv.Error as exc:
-        raise GeoappError(_csv_error(reader.reader.line_num, exc), 400) from exc
+def _xlsx_value(field: str, value, names: dict[str, str]) -> Any:
+    if field in ("start_date", "end_date") and value:
+        return date.fromisoformat(value)
+    return _cell(field, value, names)
 
 
-def _csv_error(line: int, exc: csv.Error) -> str:
-    """French reason for a CSV the reader gave up on (a giant cell, broken quoting)."""
-    if "field larger than field limit" in str(exc):
-        limit = fr_num(csv.field_size_limit(), 0)
-        return f"CSV illisible à la ligne {line} : une cellule dépasse {limit} caractères."
-    return f"CSV illisible à la ligne {line} : guillemets ou séparateurs mal formés."
+def write_xlsx(rows: list[dict], *, district_names: dict[str, str] | None = None) -> bytes:
+    """Experiments as an .xlsx workbook with the CSV's French headers; dates are Excel
+    dates, text cells are text (never formulas)."""
+    names = district_names or {}
+    return write_xlsx_table(
+        HEADERS, ([_xlsx_value(c, r.get(c), names) for c in COLUMNS] for r in rows)
+    )
+
+
+def write_template(choices: dict[str, list[str]], help_lines: list[str]) -> bytes:
+    """« Modèle d’import.xlsx »: the headers, drop-downs (``choices`` by field) on the
+    controlled columns, and the instructions sheet."""
+    by_header = {COLUMN_HEADERS[f]: values for f, values in choices.items()}
+    widths = {COLUMN_HEADERS[f]: 40 for f in ("title", "objectives", "description")}
+    return write_xlsx_table(HEADERS, [], choices=by_header, help_lines=help_lines, widths=widths)
+
+
+# Compatibility readers: rows keyed by field, objectives split ---------------------------
+
+
+def read_csv(data: bytes, *, max_rows: int = 10**6) -> list[dict]:
+    """Rows of a CSV (this module's or French Excel's) as form-like dicts keyed by field,
+    ``objectives`` split into a list: for callers that read an export back."""
+    return [_split_objectives(r) for r in _from_table(read_csv_table(data, max_rows=max_rows)).rows]
 
 
 def _split_objectives(row: dict) -> dict:
     text = row.get("objectives") or ""
-    row["objectives"] = [o.strip() for o in text.split(LIST_SEPARATOR.strip()) if o.strip()]
+    row["objectives"] = [o.strip() for o in str(text).split(LIST_SEPARATOR.strip()) if o.strip()]
     return row
 
 
+# GeoJSON and geometry ------------------------------------------------------------------
+
+
+def point_of(geometry: Any) -> dict[str, Any]:
+    """The place columns of a GeoJSON geometry: ``{"lon", "lat"}`` for a Point.
+
+    The one place a file's geometry becomes row values (lines and areas will join here);
+    `ValueError` for anything else.
+    """
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        raise ValueError("geometry: a GeoJSON Point is expected")
+    lon, lat = geometry["coordinates"][:2]
+    if not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in (lon, lat)):
+        raise ValueError("geometry: a Point's coordinates are two numbers")  # the validator
+        # reads numbers written as text too; nested lists never reach it
+    return {"lon": lon, "lat": lat}
+
+
+def geometry_of(row: dict) -> dict[str, Any]:
+    """The GeoJSON geometry of a stored experiment (WGS84): the inverse of `point_of`."""
+    return {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+
+
 def write_geojson(rows: list[dict]) -> str:
-    """Experiments as a WGS84 GeoJSON FeatureCollection (properties = CSV columns)."""
+    """Experiments as a WGS84 GeoJSON FeatureCollection (properties = the columns, by
+    field name: other GIS tools read those more easily than French headers)."""
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+            "geometry": geometry_of(row),
             "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat")},
         }
         for row in rows
@@ -114,16 +268,20 @@ def write_geojson(rows: list[dict]) -> str:
     return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
 
 
-def read_geojson(data: bytes) -> list[dict]:
-    """Rows of an uploaded GeoJSON FeatureCollection of points, as form-like dicts."""
+def read_geojson_rows(data: bytes, *, max_rows: int) -> RawRows:
+    """The features of an uploaded FeatureCollection as raw rows (properties by field
+    name or French header, place from the geometry)."""
     try:
         features = json.loads(data.decode("utf-8-sig"))["features"]
+        if len(features) > max_rows:
+            raise too_many_rows(len(features), max_rows)
         rows = []
         for number, feature in enumerate(features, start=1):
-            lon, lat = feature["geometry"]["coordinates"][:2]
-            row = {**(feature.get("properties") or {}), "lon": lon, "lat": lat}
-            _check_flat(row, number)
-            rows.append(row)
+            properties = feature.get("properties") or {}
+            _check_flat(properties, number)
+            row = {_FIELD_BY_HEADER.get(_key(k)): v for k, v in properties.items()}
+            row.pop(None, None)
+            rows.append({**row, **point_of(feature["geometry"])})
     except RecursionError as exc:
         raise GeoappError(f"GeoJSON illisible : {DEEP_JSON}.", 400) from exc
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -132,7 +290,15 @@ def read_geojson(data: bytes) -> list[dict]:
             "propriétés est attendue.",
             400,
         ) from exc
-    return rows
+    columns = list(dict.fromkeys(f for r in rows for f in r))
+    if rows:
+        _require_columns(columns)
+    return RawRows(rows, columns, unit="Entité", first=1)
+
+
+def read_geojson(data: bytes) -> list[dict]:
+    """Rows of an uploaded GeoJSON as form-like dicts keyed by field."""
+    return read_geojson_rows(data, max_rows=10**6).rows
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -93,6 +93,31 @@ FIELD_LABELS = {
     "withdrawn": "retirée",
     "source": "source",
 }
+# Column headers of the registry's files (CSV, .xlsx, GeoJSON properties), as French Excel
+# users read them; the import also accepts the field names themselves. ``version`` is the
+# version an exported row was at: importing the row back checks it.
+COLUMN_HEADERS = {
+    "id": "Identifiant",
+    "district": "Quartier",
+    "title": "Titre",
+    "organisation": "Structure",
+    "org_kind": "Type de structure",
+    "theme": "Thème",
+    "objectives": "Objectifs",
+    "description": "Description",
+    "status": "Statut",
+    "start_date": "Date de début",
+    "end_date": "Date de fin",
+    "lon": "Longitude",
+    "lat": "Latitude",
+    "precision": "Précision",
+    "location_note": "Note de localisation",
+    "evaluation_outcome": "Bilan",
+    "evaluation_scale_up": "Passage à l’échelle",
+    "version": "Version",
+}
+# What an empty value reads as in the history and the import preview.
+EMPTY_VALUE = "(vide)"
 # How a list (an experiment's objectives, a district's) is written in one text cell.
 LIST_SEPARATOR = " | "
 

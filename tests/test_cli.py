@@ -23,6 +23,7 @@ COMMANDS = {
     "db copy": ["db", "copy", "a.sqlite3", "b.sqlite3"],
     "db backup": ["db", "backup", "x.bak"],
     "db restore": ["db", "restore", "x.bak"],
+    "import": ["import", "lot.csv", "--compte", "compte"],
 }
 
 

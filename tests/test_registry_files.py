@@ -6,7 +6,14 @@ import pytest
 
 from geoapp.errors import GeoappError
 from geoapp.registry import validate_experiment
-from geoapp.registry_files import COLUMNS, read_csv, read_geojson, write_csv, write_geojson
+from geoapp.registry_files import (
+    COLUMNS,
+    HEADERS,
+    read_csv,
+    read_geojson,
+    write_csv,
+    write_geojson,
+)
 
 OBJECTIVES = [
     "Créer des lieux de convivialité et de rencontre",
@@ -67,12 +74,13 @@ def test_csv_starts_with_a_bom_and_uses_semicolons():
     assert data.startswith(BOM)
     text = data[len(BOM) :].decode("utf-8")
     header, first = text.split("\r\n")[:2]
-    assert header == ";".join(COLUMNS)
+    assert header == ";".join(HEADERS)
+    assert header.startswith("Identifiant;Quartier;Titre;Structure;Type de structure;Thème;")
     # a cell holding the separator or quotes is quoted, quotes doubled (RFC 4180, Excel)
     assert first.startswith(
         '7;sceaux-les-blagis;"Îlot « frais » ; n°1";"Les ""Jardiniers"" des Blagis";association;'
     )
-    assert first.endswith(";2.3031;48.7828;indicative;Square des Blagis;Très fréquenté.;oui")
+    assert first.endswith(";2.3031;48.7828;indicative;Square des Blagis;Très fréquenté.;oui;3")
 
 
 def test_csv_round_trip_gives_the_same_values():
@@ -178,20 +186,27 @@ def test_csv_without_bom_and_with_excel_line_endings_is_read():
     ]
 
 
-def test_csv_in_another_encoding_is_a_400():
+def test_csv_in_windows_1252_is_read():
     data = "district;title\nsceaux-les-blagis;Été à Sceaux\n".encode("cp1252")
+    assert read_csv(data) == [
+        {"district": "sceaux-les-blagis", "title": "Été à Sceaux", "objectives": []}
+    ]
+
+
+def test_csv_in_neither_utf8_nor_windows_1252_is_a_400():
+    data = b"district;title\nsceaux-les-blagis;\x81\xe9\n"  # 0x81 is undefined in cp1252
     with pytest.raises(GeoappError) as info:
         read_csv(data)
     assert info.value.status == 400
-    assert info.value.message == "Le fichier CSV n’est pas encodé en UTF-8."
+    assert info.value.message.startswith("Le fichier CSV n’est ni en UTF-8 ni en Windows-1252")
 
 
 @pytest.mark.parametrize(
     "data, missing",
     [
-        (b"district,title\nsceaux-les-blagis,Virgules\n", "district, title"),
-        (b"district;titre\nsceaux-les-blagis;x\n", "title"),
-        (b"", "district, title"),
+        (b"quartier;nom\nsceaux-les-blagis;x\n", "« Titre »"),
+        ("Titre;Statut\nx;proposée\n".encode(), "« Quartier »"),
+        (b"a\tb\n1\t2\n", "« Quartier », « Titre »"),
     ],
 )
 def test_csv_without_required_columns_is_a_400(data, missing):
@@ -199,8 +214,24 @@ def test_csv_without_required_columns_is_a_400(data, missing):
         read_csv(data)
     assert info.value.status == 400
     assert info.value.message == (
-        f"Colonnes obligatoires absentes du CSV : {missing} (séparateur attendu : point-virgule)."
+        f"Colonnes obligatoires absentes : {missing} (la première ligne du fichier doit "
+        "porter les en-têtes du modèle d’import)."
     )
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_csv_separator_is_detected(delimiter):
+    data = delimiter.join(["Quartier", "Titre", "Objectifs"])
+    data += "\r\n" + delimiter.join(["Sceaux", '"a, b ; c"', "1"]) + "\r\n"
+    assert read_csv(data.encode()) == [
+        {"district": "Sceaux", "title": "a, b ; c", "objectives": ["1"]}
+    ]
+
+
+def test_empty_csv_is_a_400():
+    with pytest.raises(GeoappError) as info:
+        read_csv(b"")
+    assert info.value.status == 400 and info.value.message == "Le fichier est vide."
 
 
 @pytest.mark.parametrize(

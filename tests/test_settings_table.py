@@ -30,6 +30,7 @@ SAMPLES = {
         "'self' https://intranet.example.org",
     ),
     "TRUSTED_PROXIES": ("1", 1),
+    "IMPORT_MAX_ROWS": ("2000", 2000),
 }
 
 

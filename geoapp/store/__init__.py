@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from geoapp.errors import GeoappError
 from geoapp.registry import validate_position
-from geoapp.store import crossings, experiments, spatial, users
+from geoapp.store import crossings, experiments, imports, spatial, users
 from geoapp.store.db import (
     data_version,
     database_url,
@@ -217,6 +217,75 @@ class Store:
         first failing row and nothing is kept. Returns the number imported."""
         with self._write() as conn:
             return experiments.import_rows(conn, rows, user=user, at=self._stamp())
+
+    def experiments_by_id(self, ids: list[int]) -> dict[int, Row]:
+        """The experiments of ``ids`` that exist (withdrawn included), by id."""
+        with self._read() as conn:
+            return experiments.by_ids(conn, list(ids))
+
+    def experiments_of_districts(self, districts: list[str]) -> list[Row]:
+        """Every experiment of these districts, withdrawn included (an import's matching)."""
+        with self._read() as conn:
+            return experiments.in_districts(conn, list(districts))
+
+    def apply_import(
+        self,
+        creates: list[tuple[str, Mapping[str, Any]]],
+        updates: list[tuple[int, int, Mapping[str, Any]]],
+        *,
+        user: str,
+        batch: str | None = None,
+    ) -> tuple[int, int]:
+        """Create ``(district, values)`` and update ``(id, expected_version, values)`` in
+        ONE transaction with history action "import", forgetting the preview ``batch``
+        in it too: all or nothing (409 if a row was saved since). (created, modified)."""
+        with self._write() as conn:
+            done = experiments.apply_import(conn, creates, updates, user=user, at=self._stamp())
+            if batch:
+                imports.drop(conn, batch)
+            return done
+
+    def save_import_batch(
+        self, token: str, *, user: str, filename: str, data: bytes, digest: str
+    ) -> None:
+        """Keep an uploaded file until its preview is confirmed (`geoapp.store.imports`)."""
+        with self._write() as conn:
+            imports.save(
+                conn,
+                token,
+                user=user,
+                filename=filename,
+                data=data,
+                digest=digest,
+                at=self._stamp(),
+            )
+
+    def load_import_batch(self, token: str, *, user: str) -> Row | None:
+        """``{token, username, filename, data, digest, created_at}`` of ``user``, or None."""
+        with self._read() as conn:
+            return imports.load(conn, token, user=user, at=self._stamp())
+
+    def page_experiments(
+        self,
+        *,
+        sort: str | None = None,
+        descending: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+        **filters: Any,
+    ) -> tuple[list[Row], int]:
+        """One page of experiments (SQL LIMIT/OFFSET, sorted by a whitelisted column,
+        `geoapp.store.experiments.SORTS`) and how many match the filters in all."""
+        with self._read() as conn:
+            rows = experiments.page(
+                conn, sort=sort, descending=descending, limit=limit, offset=offset, **filters
+            )
+            return rows, experiments.count(conn, **filters)
+
+    def experiment_tally(self) -> list[Row]:
+        """``{district, theme, status, n}`` counts of the experiments not withdrawn."""
+        with self._read() as conn:
+            return experiments.tally(conn)
 
     def seed_if_empty(
         self,

@@ -51,14 +51,18 @@ def filters(
     theme: str | None = None,
     status: str | None = None,
     include_withdrawn: bool = False,
+    only_withdrawn: bool = False,
 ) -> list[sa.ColumnElement[bool]]:
-    """The WHERE clauses of the registry's filters (withdrawn rows only on request)."""
+    """The WHERE clauses of the registry's filters (withdrawn rows only on request, or
+    only them with ``only_withdrawn``)."""
     where = [
         equals(experiments.c[column], value)
         for column, value in (("district", district), ("theme", theme), ("status", status))
         if value is not None
     ]
-    if not include_withdrawn:
+    if only_withdrawn:
+        where.append(experiments.c.withdrawn == 1)
+    elif not include_withdrawn:
         where.append(experiments.c.withdrawn == 0)
     return where
 
@@ -186,21 +190,173 @@ def _apply(
 def import_rows(conn: sa.Connection, rows: list[Mapping[str, Any]], *, user: str, at: str) -> int:
     """Insert validated rows (each with its ``district``) with history action "import".
 
-    The caller's transaction makes this all-or-nothing: the first failing row raises a
+    The caller's transaction makes this all-or-nothing: a failing row raises a
     `GeoappError` naming it, and the rollback removes the rows inserted before it.
     """
-    for number, row in enumerate(rows, start=1):
-        values = {k: v for k, v in row.items() if k != "district"}
-        try:
-            insert(conn, values, district=row.get("district"), user=user, at=at, action="import")
-        except (sa.exc.IntegrityError, ValueError) as error:
-            raise GeoappError(
-                f"Import annulé : la ligne {number} n'a pas pu être enregistrée (champ "
-                "manquant ou invalide). Aucune expérimentation n'a été importée.",
-                422,
-                details={"row": number, "reason": str(error)},
-            ) from error
-    return len(rows)
+    creates = [
+        (row.get("district"), {k: v for k, v in row.items() if k != "district"}) for row in rows
+    ]
+    return insert_many(conn, creates, user=user, at=at)
+
+
+def insert_many(
+    conn: sa.Connection,
+    creates: list[tuple[str, Mapping[str, Any]]],
+    *,
+    user: str,
+    at: str,
+    action: str = "import",
+) -> int:
+    """Insert ``(district, values)`` pairs and their history rows in two batched
+    statements (one round trip each, ids returned in order), one data-version bump."""
+    if not creates:
+        return 0
+    for _, values in creates:
+        _check_fields(values)
+    stamps = {"created_at": at, "updated_at": at, "created_by": user, "updated_by": user}
+    params = [
+        {"district": district, **{f: _to_sql(f, values.get(f)) for f in EDITABLE}, **stamps}
+        for district, values in creates
+    ]
+    for number, row in enumerate(params, start=1):
+        missing = [c for c in _REQUIRED if row.get(c) is None]
+        if missing:
+            raise _refused(number, f"missing {missing}")
+    statement = sa.insert(experiments).returning(experiments.c.id, sort_by_parameter_order=True)
+    try:
+        ids = conn.execute(statement, params).scalars().all()
+    except (sa.exc.IntegrityError, ValueError) as error:
+        raise _refused(None, str(error.__cause__ or error)[:200]) from error
+    history.record_many(
+        conn,
+        "experiments",
+        [
+            (new_id, {f: [None, v] for f, v in _stored_values(district, values).items()})
+            for new_id, (district, values) in zip(ids, creates, strict=True)
+        ],
+        user=user,
+        at=at,
+        action=action,
+    )
+    bump_data_version(conn, "experiments")
+    return len(ids)
+
+
+_REQUIRED = [
+    c.name for c in experiments.columns if not c.nullable and c.name in ("district", *EDITABLE)
+]
+
+
+def _refused(number: int | None, reason: str) -> GeoappError:
+    which = f"la ligne {number}" if number else "une ligne"
+    return GeoappError(
+        f"Import annulé : {which} n'a pas pu être enregistrée (champ manquant ou "
+        "invalide). Aucune expérimentation n'a été importée.",
+        422,
+        details={"row": number, "reason": reason},
+    )
+
+
+def _stored_values(district: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """What a new row holds, as the store hands it out (its first history row)."""
+    return {
+        "district": district,
+        **{f: values.get(f) for f in EDITABLE if values.get(f) is not None},
+    }
+
+
+def apply_import(
+    conn: sa.Connection,
+    creates: list[tuple[str, Mapping[str, Any]]],
+    updates: list[tuple[int, int, Mapping[str, Any]]],
+    *,
+    user: str,
+    at: str,
+) -> tuple[int, int]:
+    """Create and update in the caller's one transaction: all or nothing. ``updates`` are
+    ``(id, expected_version, values)``; a row saved since the preview is a 409 and the
+    rollback undoes the whole import. Returns (created, modified)."""
+    for experiment_id, version, values in updates:
+        update(
+            conn,
+            experiment_id,
+            values,
+            expected_version=version,
+            user=user,
+            at=at,
+            action="import",
+        )
+    return insert_many(conn, creates, user=user, at=at), len(updates)
+
+
+def by_ids(conn: sa.Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Experiments by id, withdrawn ones included (chunks keep under bind-parameter limits)."""
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = sa.select(experiments).where(experiments.c.id.in_(chunk))
+        found.update({r["id"]: from_row(r) for r in conn.execute(query).mappings()})
+    return found
+
+
+def in_districts(conn: sa.Connection, districts: list[str]) -> list[dict[str, Any]]:
+    """Every experiment of the given districts, withdrawn ones included."""
+    query = sa.select(experiments).where(experiments.c.district.in_(districts))
+    return [from_row(r) for r in conn.execute(ordered(conn, query)).mappings()]
+
+
+# The registry's sortable columns (query value -> column); anything else sorts by default.
+SORTS = {
+    "titre": "title",
+    "quartier": "district",
+    "theme": "theme",
+    "statut": "status",
+    "debut": "start_date",
+    "fin": "end_date",
+    "structure": "organisation",
+    "maj": "updated_at",
+}
+
+
+def page(
+    conn: sa.Connection,
+    *,
+    sort: str | None,
+    descending: bool,
+    limit: int,
+    offset: int,
+    **where: Any,
+) -> list[dict[str, Any]]:
+    """One page of the registry: ``limit`` rows from ``offset`` in the order of ``sort``
+    (a `SORTS` key; the id breaks ties so pages never overlap), filtered in SQL."""
+    c = experiments.c
+    query = sa.select(experiments).where(*filters(**where))
+    column = c[SORTS[sort]] if sort in SORTS else None
+    if column is None:
+        query = ordered(conn, query)
+    else:
+        key = nocase(conn, column) if column.type.python_type is str else column
+        query = query.order_by(key.desc() if descending else key.asc(), c.id)
+    rows = conn.execute(query.limit(limit).offset(offset)).mappings()
+    return [from_row(r) for r in rows]
+
+
+def count(conn: sa.Connection, **where: Any) -> int:
+    """How many experiments match the filters (see `filters`)."""
+    query = sa.select(sa.func.count()).select_from(experiments).where(*filters(**where))
+    return conn.execute(query).scalar_one()
+
+
+def tally(conn: sa.Connection) -> list[dict[str, Any]]:
+    """``{district, theme, status, n}`` for the experiments not withdrawn: the registry's
+    figures in one GROUP BY instead of every row in memory."""
+    c = experiments.c
+    query = (
+        sa.select(c.district, c.theme, c.status, sa.func.count().label("n"))
+        .where(c.withdrawn == 0)
+        .group_by(c.district, c.theme, c.status)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def read_history(conn: sa.Connection, experiment_id: int) -> list[dict[str, Any]]:

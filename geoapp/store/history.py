@@ -124,6 +124,31 @@ def record(
     )
 
 
+def record_many(
+    conn: sa.Connection,
+    table: str,
+    changes: list[tuple[int, Mapping[str, list[Any]]]],
+    *,
+    user: str,
+    at: str,
+    action: str,
+) -> None:
+    """Append one history row per ``(row_id, changes)`` pair in one batched statement."""
+    history, key = _HISTORY[table]
+    params = [
+        {
+            key: row_id,
+            "at": at,
+            "author": user,
+            "action": action,
+            "changes": json.dumps(change, ensure_ascii=False),
+        }
+        for row_id, change in changes
+    ]
+    if params:
+        conn.execute(sa.insert(history), params)
+
+
 def read(conn: sa.Connection, table: str, row_id: int) -> list[dict[str, Any]]:
     """The history of one row, oldest first."""
     history, key = _HISTORY[table]

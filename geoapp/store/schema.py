@@ -123,3 +123,16 @@ login_attempts = sa.Table(
     sa.Column("at", DOUBLE, nullable=False),
     sa.Column("success", sa.Integer, nullable=False),
 )
+
+# Import previews awaiting confirmation (revision 0006): the uploaded file, its owner and
+# the digest of the plan that was shown (`geoapp.store.imports`).
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("token", sa.Text, primary_key=True),
+    sa.Column("username", NOCASE_TEXT, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False),
+)

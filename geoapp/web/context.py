@@ -39,7 +39,14 @@ from geoapp.cache import VersionedCache
 from geoapp.errors import GeoappError
 from geoapp.layers import experiments_frame, feature_collection, points_frame
 from geoapp.maps import build_district_map, build_overview_map, map_parts
-from geoapp.registry import ValidationError, validate_experiment, validate_position
+from geoapp.registry import (
+    ValidationError,
+    forbidden_message,
+    may_edit,
+    outside_message,
+    validate_experiment,
+    validate_position,
+)
 from geoapp.store import Store
 from geoapp.vocabulary import ADMIN, DISTRICT_FIELDS, FIELD_LABELS, STATUSES, THEMES
 from geoapp.web.public import public_history
@@ -86,9 +93,7 @@ def csrf_token() -> str:
 
 def can_edit(user: dict | None, district) -> bool:
     """True if ``user`` may write in ``district`` (a district row with ``code_insee``)."""
-    if not user:
-        return False
-    return user["role"] == ADMIN or user.get("commune") == district["code_insee"]
+    return may_edit(user, district["code_insee"])
 
 
 def require_editor(district) -> dict:
@@ -97,13 +102,19 @@ def require_editor(district) -> dict:
     if not user:
         raise GeoappError("Connectez-vous pour modifier les données.", 401)
     if not can_edit(user, district):
-        raise GeoappError(
-            f"Votre compte ne permet pas de modifier le quartier "
-            f"{district['nom']} ({district['commune']}) : un éditeur ne modifie "
-            "que le quartier de sa commune.",
-            403,
-        )
+        raise GeoappError(forbidden_message(district["nom"], district["commune"]), 403)
     return user
+
+
+def visible_experiment(experiment_id: int) -> dict:
+    """The experiment as the current user may see it: a withdrawn one exists only for
+    those who may restore it (editors of its commune, administrators); for anyone else
+    it is the same French 404 as an id never used."""
+    experiment = get_store().get_experiment(experiment_id)
+    district = get_atlas().district(experiment["district"])
+    if experiment["withdrawn"] and not can_edit(g.get("user"), district):
+        raise GeoappError("Expérimentation introuvable.", 404)
+    return experiment
 
 
 def account_only(message: str):
@@ -343,10 +354,8 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
         lon, lat = validate_position(form.get("lon"), form.get("lat"))
         placement = placement_for(slug, lon, lat, exclude=exclude)
         if not placement.accepted:
-            errors["lat"] = (
-                f"Le point est à {placement.distance_outside_m:.0f} m en dehors du quartier "
-                f"{district['nom']} (tolérance : {placement.tolerance_m:.0f} m). Placez "
-                "l’expérimentation dans le périmètre du quartier."
+            errors["lat"] = outside_message(
+                placement.distance_outside_m, placement.tolerance_m, district["nom"]
             )
     if errors:
         raise ValidationError(errors)
@@ -441,7 +450,7 @@ def experiment_page(
     """Everything ``experiments/detail.html`` renders: the experiment, its history, map."""
     store = get_store()
     atlas = get_atlas()
-    experiment = store.get_experiment(experiment_id)
+    experiment = visible_experiment(experiment_id)
     slug = experiment["district"]
     view = build_district_map(atlas, slug, stored_experiments(district=slug), **map_options())
     return {

@@ -7,6 +7,10 @@ the store. A refused write re-renders the page with what the user typed, field b
 
 from __future__ import annotations
 
+import json
+import secrets
+from urllib.parse import quote
+
 from flask import (
     Blueprint,
     Response,
@@ -20,26 +24,39 @@ from flask import (
 )
 
 from geoapp.errors import ConflictError, GeoappError
-from geoapp.registry import ValidationError, summarise, validate_position
-from geoapp.registry_files import read_csv, read_geojson, write_csv, write_geojson
+from geoapp.french import fr_date, fr_datetime, human_value
+from geoapp.imports import CREATE, ERROR, SAME, UPDATE, apply_plan, import_template
+from geoapp.registry import ValidationError, validate_position
+from geoapp.registry_files import write_csv, write_geojson, write_xlsx
+from geoapp.spreadsheets import XLSX_MIMETYPE
 from geoapp.web.context import (
     account_only,
     clean_experiment,
     district_page,
     expected_version,
     experiment_page,
-    filter_context,
     get_atlas,
     get_store,
     placement_for,
     read_filters,
     require_editor,
+    visible_experiment,
 )
 from geoapp.web.public import public_experiment, public_history
+from geoapp.web.registry_view import (
+    PAGE_SIZE,
+    district_names,
+    listing_request,
+    pagination,
+    preview,
+    read_page,
+    registry_context,
+)
 
 bp = Blueprint("experiments", __name__)
 
 IMPORT_NEEDS_ACCOUNT = "Connectez-vous pour importer des expérimentations."
+TEMPLATE_NAME = "Modèle d’import.xlsx"
 
 
 def _version() -> int:
@@ -90,7 +107,7 @@ def detail_json(experiment_id: int):
     store = get_store()
     return jsonify(
         {
-            "experimentation": public_experiment(store.get_experiment(experiment_id)),
+            "experimentation": public_experiment(visible_experiment(experiment_id)),
             "historique": public_history(store.history(experiment_id)),
         }
     )
@@ -152,22 +169,7 @@ def _set_withdrawn(experiment_id: int, withdrawn: bool, message: str):
 
 @bp.get("/experimentations")
 def registry():
-    atlas = get_atlas()
-    filters = read_filters(with_district=True)
-    store = get_store()
-    rows = store.list_experiments(**filters)
-    everything = store.list_experiments(include_withdrawn=True)
-    withdrawn = [e for e in everything if e["withdrawn"]] if g.user else []
-    summary = summarise([e for e in everything if not e["withdrawn"]], districts=atlas.slugs)
-    return render_template(
-        "experiments/registry.html",
-        experiments=rows,
-        summary=summary,
-        withdrawn=withdrawn,
-        districts=atlas.districts,
-        programme=atlas.programme,
-        **filter_context(filters),
-    )
+    return render_template("experiments/registry.html", **registry_context())
 
 
 @bp.get("/api/placement")
@@ -186,72 +188,145 @@ def placement_api():
 
 @bp.get("/api/experimentations.geojson")
 def experiments_geojson():
-    rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(write_geojson(rows), mimetype="application/geo+json")
+    """One page (100) of the filtered experiments; ``pagination`` says where the rest is."""
+    filters = read_filters(with_district=True)
+    listing = listing_request()
+    rows, total = read_page(filters, listing)
+    pages = pagination(".experiments_geojson", filters, listing, total)
+    collection = json.loads(write_geojson(rows))
+    collection["pagination"] = {
+        "page": pages["page"],
+        "pages": pages["pages"],
+        "total": total,
+        "par_page": PAGE_SIZE,
+        "suivante": pages["next"],
+        "precedente": pages["previous"],
+    }
+    return Response(json.dumps(collection, ensure_ascii=False), mimetype="application/geo+json")
+
+
+def _download(data: bytes | str, mimetype: str, filename: str) -> Response:
+    return Response(
+        data,
+        content_type=mimetype,
+        headers={"Content-Disposition": f"attachment; {_disposition(filename)}"},
+    )
+
+
+def _disposition(filename: str) -> str:
+    """``filename`` for every browser: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    ascii_name = filename.encode("ascii", "ignore").decode().replace("'", "") or "fichier"
+    return f"filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def _filtered_rows() -> list[dict]:
+    return get_store().list_experiments(**read_filters(with_district=True))
 
 
 @bp.get("/experimentations/export.csv")
 def export_csv():
-    rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(
-        write_csv(rows),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": "attachment; filename=experimentations-qmi.csv"},
-    )
+    data = write_csv(_filtered_rows(), district_names=district_names())
+    return _download(data, "text/csv; charset=utf-8", "experimentations-qmi.csv")
+
+
+@bp.get("/experimentations/export.xlsx")
+def export_xlsx():
+    data = write_xlsx(_filtered_rows(), district_names=district_names())
+    return _download(data, XLSX_MIMETYPE, "experimentations-qmi.xlsx")
 
 
 @bp.get("/experimentations/export.geojson")
 def export_geojson():
-    rows = get_store().list_experiments(**read_filters(with_district=True))
-    return Response(
-        write_geojson(rows),
-        mimetype="application/geo+json",
-        headers={"Content-Disposition": "attachment; filename=experimentations-qmi.geojson"},
+    return _download(
+        write_geojson(_filtered_rows()), "application/geo+json", "experimentations-qmi.geojson"
     )
+
+
+@bp.get("/experimentations/modele-import.xlsx")
+def import_template_file():
+    return _download(import_template(get_atlas()), XLSX_MIMETYPE, TEMPLATE_NAME)
 
 
 @bp.post("/experimentations/import")
 @account_only(IMPORT_NEEDS_ACCOUNT)
 def import_file():
-    if not g.get("user"):  # account_only already refused it before the body was read
-        raise GeoappError(IMPORT_NEEDS_ACCOUNT, 401)
+    """Preview an upload: nothing is written; the file waits server-side for confirmation."""
+    user = _importer()
     upload = request.files.get("fichier")
     if not upload or not upload.filename:
-        raise GeoappError("Choisissez un fichier CSV ou GeoJSON à importer.", 400)
+        raise GeoappError("Choisissez un fichier Excel (.xlsx), CSV ou GeoJSON à importer.", 400)
     data = upload.read()
-    is_geojson = upload.filename.lower().endswith(("json", "geojson"))
-    rows = read_geojson(data) if is_geojson else read_csv(data)
-    # CSV rows are named by their line in the file (line 1 is the header).
-    first, unit = (1, "Entité") if is_geojson else (2, "Ligne")
-    cleaned, report = check_import(rows, first=first)
-    if report:
-        return render_template(
-            "experiments/import_report.html", report=report, n_rows=len(rows), unit=unit
-        ), 422
-    count = get_store().import_experiments(cleaned, user=g.user["username"])
-    flash(f"{count} expérimentation(s) importée(s).", "info")
+    return _render_preview(preview(upload.filename, data, user), upload.filename, data)
+
+
+def _importer() -> dict:
+    if not g.get("user"):  # account_only already refused it before the body was read
+        raise GeoappError(IMPORT_NEEDS_ACCOUNT, 401)
+    return g.user
+
+
+def _render_preview(plan, filename: str, data: bytes, *, notice: str | None = None):
+    """The preview page; an error-free plan with something to write gets a token under
+    which the server keeps the file (never the browser) until « Confirmer »."""
+    token = None
+    writes = plan.counts[CREATE] + plan.counts[UPDATE]
+    if plan.ok and writes:
+        token = secrets.token_urlsafe(24)
+        get_store().save_import_batch(
+            token, user=g.user["username"], filename=filename, data=data, digest=plan.digest()
+        )
+    status = 409 if notice else 200 if plan.ok else 422
+    return render_template(
+        "experiments/import_preview.html",
+        plan=plan,
+        token=token,
+        filename=filename,
+        notice=notice,
+        district_names=district_names(),
+        actions={"create": CREATE, "update": UPDATE, "same": SAME, "error": ERROR},
+    ), status
+
+
+@bp.post("/experimentations/import/confirmer")
+@account_only(IMPORT_NEEDS_ACCOUNT)
+def import_confirm():
+    """Apply the previewed file, read again from the server's copy: all or nothing."""
+    user = _importer()
+    token = request.form.get("lot", "")
+    store = get_store()
+    batch = store.load_import_batch(token, user=user["username"]) if token else None
+    if batch is None:
+        raise GeoappError(
+            "Cet aperçu d’import n’existe plus (déjà appliqué, remplacé par un autre ou "
+            "ouvert depuis plus d’une heure) : importez à nouveau le fichier.",
+            404,
+        )
+    plan = preview(batch["filename"], batch["data"], user)
+    if plan.digest() != batch["digest"]:
+        notice = (
+            "Le registre a changé depuis l’aperçu (quelqu’un a enregistré entre-temps) : "
+            "rien n’a été importé. Voici l’aperçu à jour ; confirmez-le s’il vous convient."
+        )
+        return _render_preview(plan, batch["filename"], batch["data"], notice=notice)
+    created, modified = apply_plan(plan, store=store, user=user["username"], batch=token)
+    flash(
+        f"Import terminé : {created} expérimentation(s) créée(s), {modified} modifiée(s), "
+        f"{plan.counts[SAME]} inchangée(s).",
+        "info",
+    )
     return redirect(url_for(".registry"))
 
 
-def check_import(rows: list[dict], *, first: int) -> tuple[list[dict], list[dict]]:
-    """Clean every row; return (clean rows, report of bad rows). Nothing is stored here."""
-    if not g.get("user"):
-        raise GeoappError(IMPORT_NEEDS_ACCOUNT, 401)
-    if not rows:
-        raise GeoappError("Le fichier ne contient aucune ligne.", 400)
-    atlas = get_atlas()
-    cleaned, report = [], []
-    for number, row in enumerate(rows, start=first):
-        slug = str(row.get("district") or "")
-        try:
-            if slug not in atlas.slugs:
-                raise ValidationError({"district": f"Quartier inconnu : « {slug[:60]} »."})
-            require_editor(atlas.district(slug))
-            cleaned.append({**clean_experiment(row, slug), "district": slug})
-        except ValidationError as exc:
-            report.append({"line": number, "title": row.get("title"), "errors": exc.errors})
-        except GeoappError as exc:
-            report.append(
-                {"line": number, "title": row.get("title"), "errors": {"district": exc.message}}
-            )
-    return cleaned, report
+@bp.app_template_filter("fr_date")
+def _fr_date(value) -> str:
+    return fr_date(value)
+
+
+@bp.app_template_filter("fr_datetime")
+def _fr_datetime(value) -> str:
+    return fr_datetime(value)
+
+
+@bp.app_template_filter("human")
+def _human(value, field: str | None = None) -> str:
+    return human_value(value, field)

@@ -140,7 +140,7 @@ def test_disabled_or_unwritable_cache_still_exports(atlas, tmp_path, store):
     blocked.write_text("not a folder")
     for cache in (ExportCache(None), ExportCache(blocked / "sub")):
         made = make_export(atlas, store, target="all", fmt="csv", cache=cache, today=DAY)
-        assert made.data.startswith(b"\xef\xbb\xbfid;")
+        assert made.data.startswith("\ufeffIdentifiant;".encode())
 
 
 def test_batch_covers_every_district_and_the_programme(atlas):

@@ -102,3 +102,40 @@ def rows_for(atlas, slug: str, titles: list[str], **overrides) -> list[dict]:
         }
         for t in titles
     ]
+
+
+def confirm_token(response) -> str | None:
+    """The token of an import preview's « Confirmer » form (None: nothing to confirm)."""
+    found = re.search(r'name="lot" value="([^"]+)"', body(response))
+    return found and found.group(1)
+
+
+def confirm(client, preview):
+    """Confirm the import previewed in ``preview`` (a response of `upload`)."""
+    token = confirm_token(preview)
+    assert token, "the preview offers no confirmation"
+    return client.post(
+        "/experimentations/import/confirmer", data={"csrf_token": TOKEN, "lot": token}
+    )
+
+
+def import_and_confirm(client, data: bytes, filename: str):
+    """Upload, check the preview accepts it, confirm: the response of the confirmation."""
+    preview = upload(client, data, filename)
+    assert preview.status_code == 200, body(preview)[:2000]
+    return confirm(client, preview)
+
+
+def counts(response) -> dict[str, int]:
+    """The preview's « N à créer, M à modifier, K inchangée(s), E erreur(s) »."""
+    text = html.unescape(section(body(response), 'id="import-counts"', "</p>"))
+    found = re.findall(
+        r"<strong>(\d+)</strong> (à créer|à modifier|inchangée\(s\)|erreur\(s\))", text
+    )
+    names = {
+        "à créer": "create",
+        "à modifier": "update",
+        "inchangée(s)": "same",
+        "erreur(s)": "error",
+    }
+    return {names[label]: int(n) for n, label in found}

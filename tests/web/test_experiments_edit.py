@@ -7,9 +7,12 @@ compared with a snapshot (``snapshot``).
 
 import html
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from geoapp.french import fr_date
 from tests.conftest import TOKEN
 from tests.web.experiments_helpers import (
     IN_SCEAUX,
@@ -146,7 +149,7 @@ def test_withdraw_then_restore(sceaux, anon, store, atlas):
     restored = store.get_experiment(e["id"])
     assert restored["withdrawn"] is False and restored["version"] == 3
     assert "Retrait Reversible" in geojson_titles(anon)
-    assert "Retrait Reversible" in body(anon.get("/"))
+    assert "Retrait Reversible" in body(anon.get(f"/quartiers/{SCEAUX}"))
     assert [h["action"] for h in store.history(e["id"])] == [
         "création",
         "retrait",
@@ -171,16 +174,24 @@ def test_detail_page_shows_the_history(sceaux, anon, store, atlas):
     )
     url = r.headers["Location"]
     sceaux.post(url, data=form_for(atlas, SCEAUX, title="Nouveau titre", version="1"))
-    history = section(body(anon.get(url)), 'id="history"', "</table>")
-    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>", history)
+    history = html.unescape(section(body(anon.get(url)), 'id="history"', "</table>"))
+    rows = re.findall(
+        r'<tr><td><time datetime="([^"]+)">([^<]+)</time></td><td>([^<]+)</td><td>([^<]+)</td>',
+        history,
+    )
     # The public sees the role and commune, not the account (tests/web/test_public_names.py).
-    assert [(who, action) for _, who, action in rows] == [
+    assert [(who, action) for _, _, who, action in rows] == [
         ("éditeur Sceaux", "création"),
         ("éditeur Sceaux", "modification"),
     ]
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", at) for at, _, _ in rows)
+    for stamp, shown, _, _ in rows:  # stored in UTC, shown in Paris time, in French
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", stamp)
+        paris = datetime.fromisoformat(stamp).astimezone(ZoneInfo("Europe/Paris"))
+        assert shown == f"{fr_date(paris.date())} à {paris.hour} h {paris.minute:02d}"
     assert "<strong>titre</strong> : Ancien titre → Nouveau titre" in history
-    assert "<strong>objectifs</strong> : ∅ → " in history  # a list, shown as text
+    assert "<strong>objectifs</strong> : (vide) → " in history  # a list, shown as text
+    assert "<strong>début</strong> : (vide) → 1er avril 2025" in history  # a French date
+    assert "∅" not in history
     assert "[&#39;" not in history and "['" not in history
 
 

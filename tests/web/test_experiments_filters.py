@@ -88,16 +88,16 @@ def test_csv_export(anon, filtered):
     text = data.decode("utf-8-sig")
     lines = text.split("\r\n")
     assert lines[0] == (
-        "id;district;title;organisation;org_kind;theme;objectives;description;"
-        "status;start_date;end_date;lon;lat;precision;location_note;"
-        "evaluation_outcome;evaluation_scale_up"
+        "Identifiant;Quartier;Titre;Structure;Type de structure;Thème;Objectifs;Description;"
+        "Statut;Date de début;Date de fin;Longitude;Latitude;Précision;Note de localisation;"
+        "Bilan;Passage à l’échelle;Version"
     )
     rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
-    assert {r["title"] for r in rows} == SEEDS | {ALPHA, BRAVO, CHARLIE}
+    assert {r["Titre"] for r in rows} == SEEDS | {ALPHA, BRAVO, CHARLIE}
     assert all(len(r) == len(COLUMNS) for r in rows)
-    alpha = next(r for r in rows if r["title"] == ALPHA)
-    assert alpha["district"] == SCEAUX and alpha["theme"] == "mobilité"
-    assert "\n" in alpha["description"]  # multi-line text survives, quoted
+    alpha = next(r for r in rows if r["Titre"] == ALPHA)
+    assert alpha["Quartier"] == "Les Blagis" and alpha["Thème"] == "mobilité"
+    assert "\n" in alpha["Description"]  # multi-line text survives, quoted
     with anon.get("/experimentations/export.csv?quartier=aulnay-centre-gare") as r:
         assert len(r.data.decode("utf-8-sig").strip().split("\r\n")) == 1 + len(SEEDS)
 

@@ -16,6 +16,7 @@ from tests.web.experiments_helpers import (
     MEUDON,
     SCEAUX,
     body,
+    confirm,
     form_for,
     inside_points,
     rows_for,
@@ -57,6 +58,12 @@ def write_request(kind: str, store, atlas, slug: str, **changes) -> tuple[str, d
     return url + path, {"csrf_token": TOKEN, "version": str(version)}
 
 
+def post_write(client, url: str, data: dict):
+    """Post a write; an import is previewed first, then confirmed."""
+    r = client.post(url, data=data)
+    return confirm(client, r) if url.endswith("/import") else r
+
+
 @pytest.mark.parametrize("kind", WRITES)
 def test_anonymous_writes_are_401_and_store_nothing(anon, store, atlas, kind):
     url, data = write_request(kind, store, atlas, SCEAUX)
@@ -86,7 +93,7 @@ def test_sceaux_editor_cannot_write_in_another_district(sceaux, store, atlas, ki
 def test_sceaux_editor_writes_in_sceaux(sceaux, store, atlas, kind):
     url, data = write_request(kind, store, atlas, SCEAUX)
     before = store.data_version()
-    r = sceaux.post(url, data=data)
+    r = post_write(sceaux, url, data)
     assert r.status_code == 302
     assert store.data_version() > before
 
@@ -96,7 +103,7 @@ def test_sceaux_editor_writes_in_sceaux(sceaux, store, atlas, kind):
 def test_admin_writes_everywhere(admin, store, atlas, kind, slug):
     url, data = write_request(kind, store, atlas, slug)
     before = store.data_version()
-    r = admin.post(url, data=data)
+    r = post_write(admin, url, data)
     assert r.status_code == 302
     assert store.data_version() > before
 

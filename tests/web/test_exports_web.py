@@ -31,7 +31,7 @@ MAGIC = {
     "html": b"<!DOCTYPE html>",
     "gpkg": b"SQLite format 3",
     "geojson": b"{",
-    "csv": b"\xef\xbb\xbfid;",
+    "csv": "\ufeffIdentifiant;".encode(),
     "kml": b"<?xml",
 }
 
