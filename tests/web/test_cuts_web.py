@@ -553,6 +553,7 @@ def test_best_sites_answer_in_the_what_if_shape(client, slug):
 
 
 def test_best_sites_are_listed_and_drawn_on_the_district_page(client, app):
+    from geoapp.layers import experiments_frame
     from geoapp.maps import build_district_map
     from geoapp.web.context import best_sites_frame, cut_report
 
@@ -564,7 +565,7 @@ def test_best_sites_are_listed_and_drawn_on_the_district_page(client, app):
         view = build_district_map(
             app.extensions["qmi_atlas"],
             SCEAUX,
-            None,
+            experiments_frame([]),
             asset_url=None,
             tiles=False,
             link=None,
