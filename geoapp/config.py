@@ -32,6 +32,7 @@ _SETTINGS = {
     "SESSION_HOURS": (8.0, float),
     "SECURE_COOKIES": (False, _flag),
     "FRAME_ANCESTORS": ("'self'", lambda v: " ".join(v.split())),
+    "EMBED_ORIGINS": ("'self'", lambda v: " ".join(v.split())),
     "TRUSTED_PROXIES": (0, int),
     "IMPORT_MAX_ROWS": (5000, int),
 }

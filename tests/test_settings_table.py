@@ -31,6 +31,10 @@ SAMPLES = {
     ),
     "TRUSTED_PROXIES": ("1", 1),
     "IMPORT_MAX_ROWS": ("2000", 2000),
+    "EMBED_ORIGINS": (
+        "'self'   https://www.aulnay-sous-bois.fr",
+        "'self' https://www.aulnay-sous-bois.fr",
+    ),
 }
 
 

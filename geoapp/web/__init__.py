@@ -61,7 +61,7 @@ class NumpyJSONProvider(DefaultJSONProvider):
 def register(app: Flask) -> None:
     """Attach the hooks, the blueprints, the template helpers and the one error handler."""
     from geoapp.web import api, assets, auth, cuts, experiments, exports, pages
-    from geoapp.web.security import init_security, isolate_exports
+    from geoapp.web.security import frame_embeds, init_security, isolate_exports
 
     init_security(app)  # first: its nonce exists before any other hook renders a page
     _connection_per_request(app)  # before auth's hook, which reads the account
@@ -70,6 +70,7 @@ def register(app: Flask) -> None:
     for blueprint in (auth, experiments, cuts, assets, pages, api, exports):
         app.register_blueprint(blueprint.bp)
     isolate_exports(app)
+    frame_embeds(app)
     _template_helpers(app)
     _error_handlers(app)
 

@@ -6,11 +6,17 @@ cannot drift.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from geoapp.layers import feature_collection
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
-from geoapp.web.context import cut_context, district_context, get_atlas, overview_context
+from geoapp.web.context import (
+    cut_context,
+    district_context,
+    get_atlas,
+    overview_context,
+    search_index_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -50,3 +56,14 @@ def district_json(slug: str):
 def cut_json(slug: str):
     """The district page's cut section (corridors, sides, exposure, crossings, detour)."""
     return jsonify(cut_context(slug))
+
+
+@bp.get("/recherche.json")
+def search_json():
+    """The map search's index: communes, districts, stations and experiments with where
+    to zoom. Revalidated by the experiments' data version (ETag, 304 when unchanged)."""
+    etag, body = search_index_json()
+    response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask before each use
+    return response.make_conditional(request)

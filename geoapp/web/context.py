@@ -47,6 +47,7 @@ from geoapp.registry import (
     validate_experiment,
     validate_position,
 )
+from geoapp.search import search_entries
 from geoapp.store import Store
 from geoapp.vocabulary import ADMIN, DISTRICT_FIELDS, FIELD_LABELS, STATUSES, THEMES
 from geoapp.web.public import public_history
@@ -463,3 +464,20 @@ def experiment_page(
         "field_labels": FIELD_LABELS,
         **filter_context({}),
     }
+
+
+# The map search --------------------------------------------------------------------------------
+
+
+def search_index_json() -> tuple[str, bytes]:
+    """The map search's index (`geoapp.search`) as JSON bytes, with the ETag naming the
+    experiments' data version it was built on. Withdrawn experiments are never in it,
+    whoever asks: one index serves everyone, built once per version."""
+    version = get_store().data_version("experiments")
+    cache = current_app.extensions.setdefault("qmi_search", VersionedCache())
+    return f"recherche-{version}", cache.get("index", version, _search_json)
+
+
+def _search_json() -> bytes:
+    index = search_entries(get_atlas(), get_store().experiment_map_points(), link=url_for)
+    return current_app.json.dumps(index).encode()

@@ -4,7 +4,8 @@ The Content-Security-Policy lets pages run only the app's own script files and t
 inline scripts a template marks with the request's nonce (``<script nonce="{{ csp_nonce()
 }}">``); styles may be inline (Leaflet positions the map with ``style=``, folium emits
 ``<style>`` blocks); images come from the app, ``data:`` URIs and, when tiles are on,
-the OpenStreetMap tile server. ``frame-ancestors`` follows ``FRAME_ANCESTORS``.
+the OpenStreetMap tile server. ``frame-ancestors`` follows ``FRAME_ANCESTORS``, but on
+the embed views (the map alone, made to be framed), which follow ``EMBED_ORIGINS``.
 
 Downloads under ``/exports/`` get their own policy: the standalone HTML map carries its
 scripts inline without a nonce, so it runs in a sandbox (an opaque origin: no cookies,
@@ -14,6 +15,8 @@ Pages seen by a logged-in account are never stored by the browser or a proxy.
 """
 
 from __future__ import annotations
+
+import functools
 
 from flask import Flask, g, request
 from flask_talisman import Talisman
@@ -41,6 +44,8 @@ _EXPORT_VIEW_OPTIONS = {
     "document_policy": {},
     "feature_policy": {},
 }
+# The chrome-less maps other sites may frame (`geoapp.web.pages`).
+EMBED_ENDPOINTS = ("pages.embed_overview", "pages.embed_district")
 # Served the same to everyone: browsers may keep them whoever is logged in.
 _SHARED_ENDPOINTS = {"assets.vendor"}
 
@@ -111,3 +116,36 @@ def isolate_exports(app: Flask) -> None:
     for endpoint, view in app.view_functions.items():
         if endpoint.startswith("exports."):
             view.talisman_view_options = dict(_EXPORT_VIEW_OPTIONS)
+
+
+def frame_embeds(app: Flask) -> None:
+    """Let the sites of ``EMBED_ORIGINS`` frame the embed views (after the blueprints
+    exist); every other page keeps ``FRAME_ANCESTORS``.
+
+    Talisman reads per-view options from the view function, which every app of a
+    process shares (tests build several): each app's embed endpoints get a wrapper of
+    their own carrying that app's policy, with every option talisman knows set.
+    """
+    talisman = app.extensions["talisman"]
+    origins = app.config.get("EMBED_ORIGINS") or "'self'"
+    options = {
+        "force_https": False,
+        "frame_options": _frame_options(origins),
+        "frame_options_allow_from": None,
+        "content_security_policy": page_policy(
+            tiles=bool(app.config.get("TILES")), frame_ancestors=origins
+        ),
+        "content_security_policy_nonce_in": ["script-src"],
+        "permissions_policy": talisman.permissions_policy,
+        "document_policy": talisman.document_policy,
+        "feature_policy": talisman.feature_policy,
+    }
+    for endpoint in EMBED_ENDPOINTS:
+        view = app.view_functions[endpoint]
+
+        @functools.wraps(view)
+        def framed(*args, _view=view, **kwargs):
+            return _view(*args, **kwargs)
+
+        framed.talisman_view_options = options
+        app.view_functions[endpoint] = framed

@@ -1,0 +1,123 @@
+/* QMI Atlas permalinks: the map's view lives in the address, so reloading or sending the
+ * link shows the same map. Centre, zoom and visible layers go in the hash
+ * (#carte=lat,lon,zoom&couches=key,key), which the server never sees (its caches are
+ * untouched); the filters are already the query string (quartier, theme, statut).
+ * The Partager panel gives the link and an <iframe> snippet of the embed view; copying
+ * uses the clipboard, or selects the read-only field for Ctrl+C where it cannot. */
+(function () {
+  "use strict";
+  var DIGITS = 5;  // about 1 m of latitude
+
+  function readHash() {
+    var state = {};
+    window.location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var eq = part.indexOf("=");
+      if (eq > 0) { state[part.slice(0, eq)] = decodeURIComponent(part.slice(eq + 1)); }
+    });
+    return state;
+  }
+
+  function visibleLayers() {
+    var keys = [];
+    Object.keys(QMI.overlays || {}).forEach(function (key) {
+      if (QMI.map.hasLayer(QMI.overlays[key].layer)) { keys.push(key); }
+    });
+    return keys;
+  }
+
+  function hashOf(map) {
+    var c = map.getCenter();
+    return "#carte=" + c.lat.toFixed(DIGITS) + "," + c.lng.toFixed(DIGITS) + "," +
+      Number(map.getZoom().toFixed(2)) + "&couches=" + visibleLayers().join(",");
+  }
+
+  /* The view a link asks for, if any: true when it set one. */
+  function applyView(map, state) {
+    var view = (state.carte || "").split(",").map(Number);
+    if (view.length === 3 && view.every(isFinite)) {
+      map.setView([view[0], view[1]], view[2], {animate: false});
+    }
+    applyLayers(state);
+    return view.length === 3;
+  }
+
+  function applyLayers(state) {
+    if (state.couches === undefined) { return; }
+    var wanted = state.couches ? state.couches.split(",") : [];
+    Object.keys(QMI.overlays || {}).forEach(function (key) {
+      QMI.showLayer(key, wanted.indexOf(key) >= 0);
+    });
+  }
+
+  /* The link of the view on screen (even before the address caught up with it). */
+  function shareLinks(panel) {
+    var here = new URL(window.location.href);
+    here.hash = hashOf(QMI.map);
+    var embed = new URL(panel.dataset.embedUrl, window.location.href);
+    embed.search = here.search;
+    embed.hash = here.hash;
+    document.getElementById("qmi-share-link").value = here.href;
+    document.getElementById("qmi-share-embed").value = '<iframe src="' + embed.href +
+      '" title="Carte QMI Atlas" width="100%" height="480" style="border:0" loading="lazy"></iframe>';
+  }
+
+  function copy(field, status) {
+    var fallback = function () {
+      field.focus();
+      field.select();
+      status.textContent = "Le texte est sélectionné : copiez-le avec Ctrl+C (ou ⌘+C).";
+    };
+    if (!navigator.clipboard || !window.isSecureContext) { fallback(); return; }
+    navigator.clipboard.writeText(field.value).then(function () {
+      status.textContent = "Copié dans le presse-papiers.";
+    }, fallback);
+  }
+
+  /* Links to the same map elsewhere (the embed's "Ouvrir dans QMI Atlas") keep the view. */
+  function keepView(map) {
+    document.querySelectorAll("a[data-keeps-view]").forEach(function (a) {
+      var target = new URL(a.href);
+      target.search = window.location.search;
+      target.hash = hashOf(map);
+      a.href = target.href;
+    });
+  }
+
+  function setUpPanel(map) {
+    var panel = document.getElementById("qmi-share");
+    if (!panel) { return; }
+    var status = document.getElementById("qmi-share-status");
+    panel.addEventListener("toggle", function () { if (panel.open) { shareLinks(panel); } });
+    map.on("moveend overlayadd overlayremove", function () { if (panel.open) { shareLinks(panel); } });
+    panel.querySelectorAll("[data-copies]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        shareLinks(panel);
+        copy(document.getElementById(button.dataset.copies), status);
+      });
+    });
+    panel.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && panel.open) { panel.open = false; panel.querySelector("summary").focus(); }
+    });
+  }
+
+  function setUp(map) {
+    var state = readHash();
+    applyView(map, state);
+    /* Layers filled later (experiments fetched) obey the link too, once. */
+    document.addEventListener("qmi:data", function () { applyLayers(readHash()); }, {once: true});
+    /* Written when the view changes (not on load: a #anchor of the page stays). */
+    var remember = function () {
+      window.history.replaceState(window.history.state, "", hashOf(map));
+      keepView(map);
+    };
+    map.on("moveend zoomend overlayadd overlayremove", remember);
+    keepView(map);
+    window.addEventListener("hashchange", function () { applyView(map, readHash()); });
+    setUpPanel(map);
+  }
+
+  window.QMI = window.QMI || {};
+  QMI.share = {hashOf: hashOf, readHash: readHash};
+  if (window.QMI.map) { setUp(QMI.map); }
+  else { document.addEventListener("qmi:ready", function (e) { setUp(e.detail); }); }
+})();
