@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from geoapp.registry_files import fold
+from geoapp.registry_files import fold, loose
 from geoapp.vocabulary import ORG_KINDS, PRECISIONS, STATUSES, THEMES
 
 _FR_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
@@ -77,7 +77,7 @@ class CellReader:
         keys: dict[str, set[str]] = {}
         for row in districts.itertuples():
             for key in (row.slug, row.nom, row.commune, row.code_insee):
-                keys.setdefault(fold(key), set()).add(row.slug)
+                keys.setdefault(loose(key), set()).add(row.slug)
         self._district_keys = keys
         self._vocab = {f: {fold(v): v for v in values} for f, values in _VOCABULARIES.items()}
 
@@ -86,7 +86,8 @@ class CellReader:
         by field). Fields absent from ``raw`` stay absent (an update keeps them)."""
         form: dict[str, Any] = {}
         errors: dict[str, str] = {}
-        for field, value in raw.items():
+        # The district first: objectives are read against its list.
+        for field, value in sorted(raw.items(), key=lambda item: item[0] != "district"):
             try:
                 form[field] = self._cell(field, value, form)
             except ValueError as exc:
@@ -112,7 +113,7 @@ class CellReader:
 
     def district(self, value: Any) -> str:
         """The slug of the district ``value`` names; `ValueError` listing the choices."""
-        found = self._district_keys.get(fold(text_of(value)), set())
+        found = self._district_keys.get(loose(text_of(value)), set())
         if len(found) == 1:
             return next(iter(found))
         allowed = _listing(list(self.names.values()))

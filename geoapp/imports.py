@@ -153,8 +153,7 @@ def apply_plan(plan: ImportPlan, *, store, user: str, batch: str | None = None) 
 
 
 def _read_row(reader: CellReader, number: int, cells: dict[str, Any]) -> PlannedRow:
-    ordered = dict(sorted(cells.items(), key=lambda item: item[0] != "district"))
-    form, errors = reader.read(ordered)
+    form, errors = reader.read(cells)
     row = PlannedRow(number, str(form.get("title") or "").strip(), form=form, errors=errors)
     row.district = form.get("district")
     return row

@@ -63,15 +63,16 @@ def fold(text: Any) -> str:
     return " ".join(bare.split())
 
 
-def _key(header: Any) -> str:
-    return _NOT_ALNUM.sub(" ", fold(header)).strip()
+def loose(text: Any) -> str:
+    """`fold`, punctuation as spaces too: « Meudon-la-Forêt » == « meudon la foret »."""
+    return _NOT_ALNUM.sub(" ", fold(text)).strip()
 
 
 # Both the French header and the field name find the field; "id" also as "identifiant".
 _FIELD_BY_HEADER = {
-    **{_key(f): f for f in COLUMNS},
-    **{_key(COLUMN_HEADERS[f]): f for f in COLUMNS},
-    _key("id_experimentation"): "id",
+    **{loose(f): f for f in COLUMNS},
+    **{loose(COLUMN_HEADERS[f]): f for f in COLUMNS},
+    loose("id_experimentation"): "id",
 }
 
 
@@ -113,7 +114,7 @@ def read_rows(filename: str, data: bytes, *, max_rows: int) -> RawRows:
         return read_geojson_rows(data, max_rows=max_rows)
     reader = read_xlsx_table if kind == "xlsx" else read_csv_table
     table = reader(data, max_rows=max_rows)
-    raw = _from_table(table)
+    raw = _from_table(table, unguard=kind == "csv")
     if kind == "csv":
         raw.detected = f"CSV {table.encoding}, séparateur {delimiter_name(table.delimiter)}"
     else:
@@ -121,19 +122,21 @@ def read_rows(filename: str, data: bytes, *, max_rows: int) -> RawRows:
     return raw
 
 
-def _from_table(table: Table) -> RawRows:
+def _from_table(table: Table, *, unguard: bool) -> RawRows:
+    """Raw rows keyed by field; ``unguard`` drops the CSV formula guard (`_uncell`)."""
     fields: list[str | None] = []
     ignored = []
     for header in table.headers:
-        found = _FIELD_BY_HEADER.get(_key(header))
+        found = _FIELD_BY_HEADER.get(loose(header))
         if found is not None and found in fields:
             raise GeoappError(f"La colonne « {COLUMN_HEADERS[found]} » figure deux fois.", 400)
         fields.append(found)
         if found is None and str(header).strip():
             ignored.append(str(header).strip())
     _require_columns([f for f in fields if f])
+    undo = _uncell if unguard else lambda field, value: value
     rows = [
-        {f: _uncell(f, v) for f, v in zip(fields, row, strict=False) if f is not None}
+        {f: undo(f, v) for f, v in zip(fields, row, strict=False) if f is not None}
         for row in table.rows
     ]
     return RawRows(rows, [f for f in fields if f], first=table.first, ignored=ignored)
@@ -222,7 +225,10 @@ def write_template(choices: dict[str, list[str]], help_lines: list[str]) -> byte
 def read_csv(data: bytes, *, max_rows: int = 10**6) -> list[dict]:
     """Rows of a CSV (this module's or French Excel's) as form-like dicts keyed by field,
     ``objectives`` split into a list: for callers that read an export back."""
-    return [_split_objectives(r) for r in _from_table(read_csv_table(data, max_rows=max_rows)).rows]
+    return [
+        _split_objectives(r)
+        for r in _from_table(read_csv_table(data, max_rows=max_rows), unguard=True).rows
+    ]
 
 
 def _split_objectives(row: dict) -> dict:
@@ -279,7 +285,7 @@ def read_geojson_rows(data: bytes, *, max_rows: int) -> RawRows:
         for number, feature in enumerate(features, start=1):
             properties = feature.get("properties") or {}
             _check_flat(properties, number)
-            row = {_FIELD_BY_HEADER.get(_key(k)): v for k, v in properties.items()}
+            row = {_FIELD_BY_HEADER.get(loose(k)): v for k, v in properties.items()}
             row.pop(None, None)
             rows.append({**row, **point_of(feature["geometry"])})
     except RecursionError as exc:

@@ -12,8 +12,9 @@ from datetime import date
 
 import openpyxl
 import pytest
+from markupsafe import escape
 
-from geoapp.registry_files import write_geojson
+from geoapp.registry_files import write_csv, write_geojson, write_xlsx
 from tests.conftest import TOKEN, client_as
 from tests.web.experiments_helpers import (
     IN_SCEAUX,
@@ -30,6 +31,7 @@ from tests.web.experiments_helpers import (
     snapshot,
     upload,
 )
+from tests.web.test_inert_text import HOSTILE
 
 # What a Sceaux planner types in French Excel: the export's French headers, the commune
 # for the district, capitals and no accents in the vocabulary, objectives by number,
@@ -342,3 +344,28 @@ def test_a_file_over_the_row_limit_is_refused_up_front(app_factory, atlas):
         assert r.status_code == 413
         assert "Le fichier compte plus de 3 lignes" in html.unescape(body(r))
     assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_hostile_text_in_imported_cells_stays_inert(sceaux, store, atlas, suffix):
+    """Template syntax, markup and formula starts: escaped in the preview, stored
+    byte-exact, exported as text (CSV apostrophe guard, .xlsx text cells), and the
+    export imports back unchanged."""
+    others = {f: v for f, v in HOSTILE.items() if f != "title"}
+    rows = rows_for(atlas, SCEAUX, [HOSTILE["title"]], **others)
+    data = write_csv(rows) if suffix == "csv" else write_xlsx(rows)
+    preview = upload(sceaux, data, f"hostile.{suffix}")
+    page = body(preview)
+    assert str(escape(HOSTILE["title"])) in page and "<b>gras</b>" not in page
+    assert confirm(sceaux, preview).status_code == 302
+    [saved] = [e for e in store.list_experiments() if e["title"] == HOSTILE["title"]]
+    assert {f: saved[f] for f in HOSTILE} == HOSTILE
+    exported = sceaux.get(f"/experimentations/export.{suffix}").data
+    if suffix == "csv":
+        assert b";'=Atelier {{ 7*7 }}" in exported and b";'+Collectif" in exported
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(exported))["Expérimentations"]
+        cell = next(r[2] for r in sheet.iter_rows(min_row=2) if r[0].value == saved["id"])
+        assert (cell.value, cell.data_type) == (HOSTILE["title"], "s")
+    again = upload(sceaux, exported, f"export.{suffix}")
+    assert counts(again)["create"] == counts(again)["update"] == counts(again)["error"] == 0
