@@ -14,12 +14,14 @@ tooltips and labels with ``textContent``, so user text is never markup either.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import folium
 import folium.plugins
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
@@ -33,7 +35,9 @@ from geoapp.vocabulary import (
     PRECISION_LABELS,
     SIDE_COLOURS,
     STATUS_STYLES,
+    STATUSES,
     THEME_COLOURS,
+    THEMES,
     fr_num,
 )
 
@@ -44,6 +48,10 @@ ATTRIBUTION = (
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = "Fond © OpenStreetMap"
 DISPLAY_GRID_DEG = 1e-5
+MAX_ZOOM = 19  # the tiles' deepest; the map keeps it without tiles (qmi-map.js sets it)
+# From these zooms the map names communes and stations (a district spans zoom ~15-16).
+COMMUNE_NAMES_ZOOM = 13
+STATION_NAMES_ZOOM = 15
 
 Link = Callable[..., str]
 """``link(endpoint, **values) -> url`` (Flask's ``url_for``); ``None`` for offline files."""
@@ -60,7 +68,12 @@ class MapView:
     @property
     def data(self) -> dict:
         """What ``qmi-map.js`` reads: layers in drawing order and the attribution."""
-        return {"layers": self.layers, "attribution": ATTRIBUTION, "sources_url": self.sources_url}
+        return {
+            "layers": self.layers,
+            "attribution": ATTRIBUTION,
+            "sources_url": self.sources_url,
+            "max_zoom": MAX_ZOOM,
+        }
 
 
 def blank(value: object) -> bool:
@@ -96,11 +109,13 @@ def new_map(
     With ``asset_url=None`` the skeleton lists no JS/CSS at all (the offline export
     inlines them itself).
     """
-    m = folium.Map(tiles=None, zoom_snap=0.25, prefer_canvas=False)
+    # One canvas draws every shape: 100 000 experiments stay smooth, and a single
+    # renderer means no layer's surface covers another's clicks.
+    m = folium.Map(tiles=None, zoom_snap=0.25, prefer_canvas=True)
     m.default_js, m.default_css = map_resources(asset_url) if asset_url else ([], [])
     if tiles:
         folium.TileLayer(
-            TILE_URL, attr=TILE_ATTRIBUTION, name="Fond OpenStreetMap", max_zoom=19
+            TILE_URL, attr=TILE_ATTRIBUTION, name="Fond OpenStreetMap", max_zoom=MAX_ZOOM
         ).add_to(m)
     fullscreen = folium.plugins.Fullscreen(
         position="topleft", title="Plein écran", title_cancel="Quitter le plein écran"
@@ -284,12 +299,24 @@ def add_cuts(view: MapView, cuts: gpd.GeoDataFrame) -> None:
     )
 
 
-def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
-    """Name each corridor once on the map ("RER B, TRAIN K"), midway along its line."""
-    anchors = corridors.geometry.interpolate(0.5, normalized=True)
-    names = [str(n) for n in corridors["names"]]
+def add_labels(
+    view: MapView,
+    anchors: gpd.GeoSeries,
+    texts: Iterable[object],
+    key: str,
+    name: str,
+    *,
+    min_zoom: float | None = None,
+) -> None:
+    """Name places on the map itself, so it reads without tiles (offline, ``TILES=0``).
+
+    Each text is a permanent label centred on its anchor point. A ``min_zoom`` layer shows
+    only from that zoom on (commune and station names would cover the overview) and is
+    left out of the layer control: the zoom decides, not the user.
+    """
+    names = [str(t) for t in texts]
     layer = _annotated(
-        gpd.GeoDataFrame(geometry=anchors, crs=corridors.crs),
+        gpd.GeoDataFrame(geometry=anchors.values, crs=anchors.crs),
         "etiquette",
         [None for _ in names],
         [None for _ in names],
@@ -298,10 +325,47 @@ def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
     add_layer(
         view,
         layer,
-        "etiquettes",
-        "Noms des coupures",
+        key,
+        name,
         point_radius=1,
-        style={"opacity": 0, "fillOpacity": 0},
+        style={"opacity": 0, "fillOpacity": 0, "interactive": False},
+    )
+    view.layers[-1].update(min_zoom=min_zoom, label_class=f"qmi-label-{key}")
+
+
+def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
+    """Name each corridor once on the map ("RER B, TRAIN K"), midway along its line."""
+    anchors = corridors.geometry.interpolate(0.5, normalized=True)
+    add_labels(view, anchors, corridors["names"], "etiquettes", "Noms des coupures")
+
+
+def add_place_names(view: MapView, atlas) -> None:
+    """District names always; commune names from zoom 13, station names from zoom 15."""
+    districts = atlas.districts
+    add_labels(
+        view,
+        districts.representative_point(),
+        districts["nom"],
+        "noms-quartiers",
+        "Noms des quartiers",
+    )
+    communes = atlas.layers["communes"]
+    add_labels(
+        view,
+        communes.representative_point(),
+        communes["nom"],
+        "noms-communes",
+        "Noms des communes",
+        min_zoom=COMMUNE_NAMES_ZOOM,
+    )
+    stations = atlas.stations
+    add_labels(
+        view,
+        stations.geometry,
+        stations["nom"],
+        "noms-gares",
+        "Noms des gares",
+        min_zoom=STATION_NAMES_ZOOM,
     )
 
 
@@ -326,51 +390,84 @@ def add_stations(view: MapView, stations: gpd.GeoDataFrame) -> None:
     )
 
 
-def experiment_popup(e, link: Link | None) -> dict:
-    """Popup of one experiment: every value stays text, whatever users typed."""
-    dates = " → ".join(d for d in (e.start_date, e.end_date) if not blank(d)) or "non renseignées"
-    precision = PRECISION_LABELS.get(e.precision, e.precision)
+def experiment_popup(e: Mapping, link: Link | None) -> dict:
+    """Popup of one experiment (a store row or a frame record): every value stays text,
+    whatever users typed."""
+    dates = " → ".join(str(e[k]) for k in ("start_date", "end_date") if not blank(e[k]))
     target = (
-        (link("experiments.detail", experiment_id=int(e.id)), "Voir la fiche de l’expérimentation")
+        (
+            link("experiments.detail", experiment_id=int(e["id"])),
+            "Voir la fiche de l’expérimentation",
+        )
         if link
         else None
     )
     return popup(
-        e.title,
+        e["title"],
         [
-            ("Structure", f"{e.organisation} ({e.org_kind})"),
-            ("Thème", e.theme),
-            ("Statut", e.status),
-            ("Dates", dates),
-            ("Localisation", precision),
+            ("Structure", f"{e['organisation']} ({e['org_kind']})"),
+            ("Thème", e["theme"]),
+            ("Statut", e["status"]),
+            ("Dates", dates or "non renseignées"),
+            ("Localisation", PRECISION_LABELS.get(e["precision"], e["precision"])),
         ],
-        note=e.location_note,
+        note=e["location_note"],
         link=target,
     )
 
 
-def add_experiments(view: MapView, experiments: gpd.GeoDataFrame, *, link: Link | None) -> None:
-    """Experiments coloured by theme, their status shown by fill and outline."""
-    popups = [experiment_popup(e, link) for e in experiments.itertuples()]
-    tips = [f"{e.title} — {e.status}" for e in experiments.itertuples()]
-    layer = _annotated(
-        experiments,
-        "experimentation",
-        popups,
-        tips,
-        id=experiments["id"].tolist(),
-        status=experiments["status"].tolist(),
-        color=[THEME_COLOURS.get(t, "#455a64") for t in experiments["theme"]],
-    )
-    add_layer(
-        view,
-        layer,
-        "experimentations",
-        "Expérimentations",
-        point_radius=8,
-        style_by="status",
-        styles=STATUS_STYLES,
-        style={"weight": 2, "fillOpacity": 0.9, "className": "qmi-experiment"},
+def experiment_points(columns: Mapping[str, Sequence], popups: list[dict] | None = None) -> dict:
+    """The experiments as a map draws them: one list per column, WGS84 degrees rounded to
+    1e-5 (about 1 m), theme and status as indexes into the vocabulary lists (-1: unknown).
+
+    Columns, not features: 100 000 experiments weigh a few megabytes of JSON instead of
+    tens, and the browser builds its markers from them with no GeoJSON parsing. Details
+    load when a popup opens, except offline (``popups`` inline, one per experiment).
+    """
+    payload = {
+        "themes": THEMES,
+        "colours": [THEME_COLOURS[t] for t in THEMES],
+        "statuses": STATUSES,
+        "id": [int(i) for i in columns["id"]],
+        "lon": np.round(np.asarray(columns["lon"], dtype=float), 5).tolist(),
+        "lat": np.round(np.asarray(columns["lat"], dtype=float), 5).tolist(),
+        "theme": pd.Categorical(columns["theme"], categories=THEMES).codes.tolist(),
+        "status": pd.Categorical(columns["status"], categories=STATUSES).codes.tolist(),
+        "title": [str(t) for t in columns["title"]],
+    }
+    if popups is not None:
+        payload["popups"] = popups
+    return payload
+
+
+def frame_points(experiments: gpd.GeoDataFrame, link: Link | None) -> dict:
+    """`experiment_points` of a frame of experiments (Lambert-93), popups inline."""
+    lonlat = experiments.geometry.to_crs(DISPLAY_CRS)
+    records = experiments.drop(columns="geometry").to_dict("records")
+    columns = {
+        "id": experiments["id"],
+        "lon": lonlat.x,
+        "lat": lonlat.y,
+        "theme": experiments["theme"],
+        "status": experiments["status"],
+        "title": experiments["title"],
+    }
+    return experiment_points(columns, [experiment_popup(r, link) for r in records])
+
+
+def add_experiment_points(view: MapView, points: dict | None) -> None:
+    """Experiments filled with their theme colour, their status shown by fill and outline,
+    clustered at low zoom. ``points=None``: the page fetches them (``data-experiments``)."""
+    view.layers.append(
+        {
+            "key": "experimentations",
+            "name": "Expérimentations",
+            "show": True,
+            "kind": "experiments",
+            "style": {"radius": 7, "weight": 2, "fillOpacity": 0.9},
+            "styles": STATUS_STYLES,
+            "points": points,
+        }
     )
 
 
@@ -399,6 +496,13 @@ def add_sides(view: MapView, sides: gpd.GeoDataFrame) -> None:
             "dashArray": "2 4",
             "className": "qmi-side",
         },
+    )
+    add_labels(
+        view,
+        sides.representative_point(),
+        [f"côté n° {n}" for n in sides["side_id"]],
+        "numeros-cotes",
+        "Numéros des côtés",
     )
 
 
@@ -488,27 +592,32 @@ class _Register(MacroElement):
 
 def build_overview_map(
     atlas,
-    experiments: gpd.GeoDataFrame,
+    experiments: gpd.GeoDataFrame | None,
     *,
     asset_url: AssetUrl | None,
     tiles: bool,
     link: Link | None,
 ) -> MapView:
-    """The Métropole context: the four districts, their cuts, stations and experiments."""
+    """The Métropole context: the four districts, their cuts, stations and experiments.
+
+    ``experiments=None`` leaves the experiments to the page's data endpoint: the map is
+    then the same for every filter and every data version, so it is built once.
+    """
     view = new_map(atlas.districts, asset_url=asset_url, tiles=tiles, link=link)
     add_communes(view, atlas.layers["communes"])
     add_qpv(view, atlas.layers["qpv"])
     add_cuts(view, atlas.cuts)  # named on hover: at this scale labels would hide districts
     add_districts(view, atlas.districts, navigate=True, link=link)
     add_stations(view, atlas.stations)
-    add_experiments(view, experiments, link=link)
+    add_place_names(view, atlas)
+    add_experiment_points(view, None if experiments is None else frame_points(experiments, link))
     return view
 
 
 def build_district_map(
     atlas,
     slug: str,
-    experiments: gpd.GeoDataFrame,
+    experiments: gpd.GeoDataFrame | None,
     *,
     asset_url: AssetUrl | None,
     tiles: bool,
@@ -537,7 +646,8 @@ def build_district_map(
         add_crossings(view, report.crossings)
     if best_sites is not None:
         add_best_sites(view, best_sites)
-    add_experiments(view, experiments, link=link)
+    add_place_names(view, atlas)
+    add_experiment_points(view, None if experiments is None else frame_points(experiments, link))
     return view
 
 

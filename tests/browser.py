@@ -7,19 +7,21 @@ are on conditions read from the page, never fixed sleeps.
 
 from __future__ import annotations
 
-# The map exists, every page script has run, its layers are drawn and no zoom or pan
-# animation is under way: pixels computed now are where the features stay.
+# The map exists, every page script has run, its layers (the fetched experiments too) are
+# drawn and no zoom or pan animation is under way: pixels computed now are where the
+# features stay.
 MAP_SETTLED = """() => document.readyState === 'complete' && !!window.L && !!window.QMI
   && !!QMI.map && QMI.map._loaded && !QMI.map._animatingZoom
   && !(QMI.map._panAnim && QMI.map._panAnim._inProgress)
-  && Object.keys(QMI.countFeatures()).length > 0"""
+  && QMI.loaded && Object.keys(QMI.countFeatures()).length > 0"""
 
 # JS: the page pixel inside the map where the layer ``l`` is the topmost element, sampling
-# its marker or a 25 x 25 grid over its bounds; null when it is nowhere visible.
+# its marker or a 25 x 25 grid over its bounds; null when it is nowhere visible. A layer
+# drawn on a canvas (experiments) is visible where its canvas is the topmost element.
 _VISIBLE_PIXEL = """(l) => {
   if (!l) return null;
   const map = QMI.map, box = map.getContainer().getBoundingClientRect();
-  const target = l._path || l._icon;
+  const target = l._path || l._icon || (l._renderer && l._renderer._container);
   if (!target) return null;
   const tries = [];
   if (l.getLatLng) { tries.push(l.getLatLng()); }
@@ -33,6 +35,8 @@ _VISIBLE_PIXEL = """(l) => {
     const p = map.latLngToContainerPoint(ll);
     if (p.x < 1 || p.y < 1 || p.x > box.width - 1 || p.y > box.height - 1) continue;
     const x = box.left + p.x, y = box.top + p.y;
+    const onCanvas = !l._path && !l._icon;  // then the shape itself must hold the point
+    if (onCanvas && l._containsPoint && !l._containsPoint(map.latLngToLayerPoint(ll))) continue;
     if (document.elementFromPoint(x, y) === target) return [x, y];
   }
   return null; }"""
@@ -88,6 +92,8 @@ def feature_point(
         "([couche, key, value]) => { let found = null; QMI.map.eachLayer(l => {"
         " const p = l.feature && l.feature.properties;"
         " if (!found && p && p.couche === couche && p[key] === value) found = l; });"
+        " if (!found && couche === 'experimentation' && key === 'id')"
+        " found = QMI.experimentMarker(value);"  # clustered: not on the map itself
         " return found; }"
     )
     if zoom is not None:
@@ -106,3 +112,14 @@ def feature_point(
 def click_feature(page, couche: str, key: str, value, *, zoom: float | None = None) -> None:
     """Click, with the pointer, the feature ``couche`` whose ``key`` is ``value``."""
     page.mouse.click(*feature_point(page, couche, key, value, zoom=zoom))
+
+
+def painted_share(page) -> float:
+    """Share of the map canvas's pixels that something is drawn on (every shape of the
+    map is on one canvas: there are no SVG paths to count)."""
+    return page.evaluate(
+        """() => { const c = QMI.map.getContainer().querySelector('canvas');
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+             return n / (c.width * c.height); }"""
+    )

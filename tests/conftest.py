@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -127,9 +128,40 @@ def map_properties(page_html: str, couche: str) -> list[dict]:
     return [
         f["properties"]
         for layer in map_data(page_html)["layers"]
+        if "features" in layer
         for f in layer["features"]["features"]
         if f["properties"].get("couche") == couche
     ]
+
+
+def inline_experiments(page_html: str) -> dict:
+    """The experiments' columns a map carries inline (the offline files)."""
+    [layer] = [
+        layer for layer in map_data(page_html)["layers"] if layer["key"] == "experimentations"
+    ]
+    assert layer["points"] is not None, "the experiments are fetched, not inline"
+    return layer["points"]
+
+
+_EXPERIMENTS_URL = re.compile(r'data-experiments="([^"]*)"')
+
+
+def fetched_experiments(client, page_html: str) -> dict:
+    """The experiments' columns a map page fetches, asked of its data endpoint by
+    ``client`` as the page's JS does."""
+    found = _EXPERIMENTS_URL.search(page_html)
+    assert found, "no experiments source on the map frame"
+    response = client.get(html.unescape(found.group(1)))
+    assert response.status_code == 200, response.status_code
+    return response.get_json()
+
+
+def experiment_titles(points: dict) -> dict[int, str]:
+    """``{id: "title — status"}`` of a map's experiments' columns (what a hover shows)."""
+    return {
+        i: f"{t} — {points['statuses'][s]}"
+        for i, t, s in zip(points["id"], points["title"], points["status"], strict=True)
+    }
 
 
 TOKEN = "jeton-csrf-de-test"

@@ -13,10 +13,14 @@ from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
 from geoapp.web.context import (
     cut_context,
     district_context,
+    experiment_points,
+    experiment_popup_data,
     get_atlas,
     overview_context,
+    read_filters,
     search_index_json,
 )
+from geoapp.web.delivery import versioned_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -43,7 +47,7 @@ def cuts_geojson():
 @bp.get("/comparaison")
 def overview_json():
     """The overview's data: the districts and their cuts compared."""
-    return jsonify(overview_context()[0])
+    return jsonify(overview_context())
 
 
 @bp.get("/quartiers/<slug>")
@@ -56,6 +60,21 @@ def district_json(slug: str):
 def cut_json(slug: str):
     """The district page's cut section (corridors, sides, exposure, crossings, detour)."""
     return jsonify(cut_context(slug))
+
+
+@bp.get("/carte/experimentations")
+def map_experiments():
+    """What the map pages draw of the experiments matching the query's filters: columns
+    (id, lon, lat, theme, status, title), compressed once per data version, 304 when
+    the client holds the current one."""
+    etag, body = experiment_points(read_filters(with_district=True))
+    return versioned_json(etag, body, mimetype="application/json")
+
+
+@bp.get("/carte/experimentations/<id:experiment_id>")
+def map_experiment(experiment_id: int):
+    """One experiment's popup (title, rows, note, link), loaded when the popup opens."""
+    return jsonify(experiment_popup_data(experiment_id))
 
 
 @bp.get("/recherche.json")

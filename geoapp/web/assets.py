@@ -15,4 +15,9 @@ def vendor(library: str, filename: str):
         path = asset_file(library, filename)
     except (KeyError, FileNotFoundError):
         abort(404)
-    return send_file(path, max_age=86400)
+    response = send_file(path, max_age=86400)
+    # Read in (the files are small) so Flask-Compress encodes them like any response and
+    # the file is closed here, not left to a streaming encoder.
+    response.direct_passthrough = False
+    response.make_sequence()
+    return response

@@ -9,7 +9,10 @@ computed here: this module asks the atlas, the analysis and the store.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from collections.abc import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -38,7 +41,13 @@ from geoapp.atlas import Atlas
 from geoapp.cache import VersionedCache
 from geoapp.errors import GeoappError
 from geoapp.layers import experiments_frame, feature_collection, points_frame
-from geoapp.maps import build_district_map, build_overview_map, map_parts
+from geoapp.maps import (
+    build_district_map,
+    build_overview_map,
+    experiment_popup,
+    map_parts,
+)
+from geoapp.maps import experiment_points as experiment_map_payload
 from geoapp.registry import (
     ValidationError,
     forbidden_message,
@@ -56,6 +65,8 @@ from geoapp.web.public import public_history
 SQLITE_MAX_INT = 2**63 - 1
 # `read_filters` keys -> the query string names they are read from.
 QUERY_NAMES = {"district": "quartier", "theme": "theme", "status": "statut"}
+# A district page lists this many experiments; its map and the registry show them all.
+LIST_LIMIT = 100
 CUT_MODEL = "Ligne droite via le meilleur franchissement ; ce n’est pas un réseau de rues."
 
 
@@ -375,71 +386,140 @@ def district_facts(row) -> dict:
     }
 
 
-def overview_context() -> tuple[dict, gpd.GeoDataFrame]:
-    """The overview: the districts, their cuts compared, and the filtered experiments."""
+# Maps ----------------------------------------------------------------------------------------
+
+
+def _map_cache() -> VersionedCache:
+    return current_app.extensions.setdefault("qmi_map_shells", VersionedCache())
+
+
+def map_shell(slug: str | None = None) -> dict:
+    """The page parts of a map (`geoapp.maps.map_parts`) without its experiments, which
+    the page's JS fetches (`experiment_points`): the overview's never changes, a
+    district's changes with the stored crossings, so each is built once per version
+    instead of on every request. Treat it as read-only."""
+    if slug is None:
+        return _map_cache().get("overview", 0, _overview_shell)
+    get_atlas().district(slug)  # a French 404 for an unknown slug, before any query
+    version = get_store().data_version("crossings")
+
+    def build() -> dict:
+        report = cut_report(slug)
+        return map_parts(
+            build_district_map(
+                get_atlas(),
+                slug,
+                None,
+                report=report,
+                best_sites=best_sites_frame(slug),
+                **map_options(),
+            )
+        )
+
+    return _map_cache().get(("district", slug), version, build)
+
+
+def _overview_shell() -> dict:
+    return map_parts(build_overview_map(get_atlas(), None, **map_options()))
+
+
+def map_source(filters: dict) -> dict:
+    """Where a map page's JS fetches its experiments (and their popups) for ``filters``."""
+    return {
+        "experiments_url": url_for("api.map_experiments", **filter_query(filters)),
+        "details_url": url_for("api.map_experiments") + "/",
+    }
+
+
+def _points_cache() -> VersionedCache:
+    return current_app.extensions.setdefault("qmi_map_points", VersionedCache())
+
+
+def experiment_points(filters: dict) -> tuple[str, Callable[[], bytes]]:
+    """The map's experiments for ``filters`` as JSON bytes (`geoapp.maps.experiment_points`),
+    with the validator naming their version: (etag, bytes-getter), so a client holding the
+    current version gets a 304 before anything is read or encoded."""
+    version = get_store().data_version("experiments")
+    key = tuple(sorted(filter_query(filters).items()))
+    digest = hashlib.sha1(repr(key).encode()).hexdigest()[:10]
+
+    def build() -> bytes:
+        points = experiment_map_payload(get_store().experiment_map_points(**filters))
+        return json.dumps(points, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return f"e{version}-{digest}", lambda: _points_cache().get(key, version, build)
+
+
+def experiment_popup_data(experiment_id: int) -> dict:
+    """The popup of one experiment on the map; withdrawn ones are not on the map (404)."""
+    experiment = get_store().get_experiment(experiment_id)
+    if experiment["withdrawn"]:
+        raise GeoappError("Cette expérimentation a été retirée.", 404)
+    return experiment_popup(experiment, url_for)
+
+
+# Page contexts ---------------------------------------------------------------------------------
+
+
+def overview_context() -> dict:
+    """The overview: the districts, their cuts compared, how many experiments match."""
     atlas = get_atlas()
     filters = read_filters(with_district=True)
-    experiments = stored_experiments(**filters)
     districts = [district_facts(row) for _, row in atlas.districts.iterrows()]
     comparison = [{"quartier": d, "coupures": cut_context(d["slug"])} for d in districts]
     comparison.sort(key=lambda row: -(row["coupures"]["part_allongee_50"] or 0.0))
-    context = {
+    return {
         "quartiers": districts,
         "comparaison": comparison,
-        "n_experimentations": len(experiments),
+        "n_experimentations": get_store().count_experiments(**filters),
         **filter_context(filters),
     }
-    return context, experiments
 
 
 def overview_page() -> dict:
     """Everything ``pages/index.html`` renders: the context plus the map."""
-    context, experiments = overview_context()
-    view = build_overview_map(get_atlas(), experiments, **map_options())
-    return {**context, "map": map_parts(view), "programme": get_atlas().programme}
+    context = overview_context()
+    return {
+        **context,
+        "map": {**map_shell(), **map_source(context["filters"])},
+        "programme": get_atlas().programme,
+    }
 
 
-def _district_data(slug: str) -> tuple[dict, gpd.GeoDataFrame]:
+def _district_data(slug: str) -> dict:
+    """The district's facts, its cut, and its first experiments (at most ``LIST_LIMIT``,
+    with their side of the cut): a list a person reads, the map and the registry show
+    all of them."""
     atlas = get_atlas()
     row = atlas.district(slug)
     filters = {**read_filters(with_district=False), "district": slug}
-    experiments = stored_experiments(**filters)
-    listed = with_sides(
-        experiments, cut_report(slug), ["id", "title", "theme", "status", "precision"]
-    )
-    context = {
+    store = get_store()
+    first = experiments_frame(store.list_experiments(**filters)[:LIST_LIMIT])
+    listed = with_sides(first, cut_report(slug), ["id", "title", "theme", "status", "precision"])
+    return {
         "quartier": district_facts(row),
         "experimentations": listed,
+        "n_experimentations": store.count_experiments(**filters),
         "coupures": cut_context(slug),
         "meilleurs_franchissements": best_sites_context(slug),
-        "franchissements_saisis": get_store().list_crossings(district=slug),
+        "franchissements_saisis": store.list_crossings(district=slug),
         **filter_context(filters),
     }
-    return context, experiments
 
 
 def district_context(slug: str) -> dict:
     """One district: facts, experiments (with their side of the cut), the measured cut."""
-    return _district_data(slug)[0]
+    return _district_data(slug)
 
 
 def district_page(slug: str, *, form: dict | None = None, errors: dict | None = None) -> dict:
     """Everything ``pages/district.html`` renders; the form refills with what was typed."""
-    context, experiments = _district_data(slug)
-    atlas = get_atlas()
-    view = build_district_map(
-        atlas,
-        slug,
-        experiments,
-        report=cut_report(slug),
-        best_sites=best_sites_frame(slug),
-        **map_options(),
-    )
+    context = _district_data(slug)
     return {
         **context,
         "d": context["quartier"],
-        "map": map_parts(view),
-        "programme": atlas.programme,
+        "map": {**map_shell(slug), **map_source(context["filters"])},
+        "programme": get_atlas().programme,
         "form": form or {},
         "errors": errors or {},
     }
@@ -453,12 +533,11 @@ def experiment_page(
     atlas = get_atlas()
     experiment = visible_experiment(experiment_id)
     slug = experiment["district"]
-    view = build_district_map(atlas, slug, stored_experiments(district=slug), **map_options())
     return {
         "e": experiment,
         "d": district_facts(atlas.district(slug)),
         "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
-        "map": map_parts(view),
+        "map": {**map_shell(slug), **map_source({"district": slug})},
         "form": form or experiment,
         "errors": errors or {},
         "field_labels": FIELD_LABELS,

@@ -56,17 +56,23 @@ def stored(live_app, atlas, *, title: str, lon: float, lat: float, **fields) -> 
 def open_popup(page, experiment_id: int) -> str:
     """Zoom in on the experiment, as a user tells close markers apart, and click it."""
     # A closed popup fades out for 200 ms before leaving the DOM: wait for it to go.
-    page.evaluate("QMI.map.closePopup()")
+    page.evaluate("() => { QMI.map.closePopup(); }")
     page.wait_for_function("() => document.querySelectorAll('.leaflet-popup').length === 0")
     click_feature(page, "experimentation", "id", experiment_id, zoom=17)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(state="visible")
+    # the details load when the popup opens
+    page.wait_for_function(
+        "() => !document.querySelector('.leaflet-popup-content').textContent.includes('Chargement')"
+    )
     return popup.inner_text()
 
 
 def hover(page, lon: float, lat: float, title: str) -> str:
     """Pan the spot to the map's centre (away from controls), hover it, read its tooltip."""
-    page.evaluate("([lat, lon]) => QMI.map.panTo(L.latLng(lat, lon), {animate: false})", [lat, lon])
+    page.evaluate(
+        "([lat, lon]) => { QMI.map.panTo(L.latLng(lat, lon), {animate: false}); }", [lat, lon]
+    )
     page.mouse.move(*map_point(page, lon, lat))
     tooltip = page.locator(".leaflet-tooltip", has_text=title)
     tooltip.wait_for(state="visible")
@@ -232,13 +238,7 @@ def test_place_an_experiment_by_clicking_the_map(page, live_server, live_app, at
 
     after = open_map(page, live_server + "/").get("experimentation", 0)
     assert after == before + 1
-    found = page.evaluate(
-        "(title) => { const tips = []; QMI.map.eachLayer(l => { if (l.feature && "
-        "l.feature.properties.couche === 'experimentation') tips.push(l.feature.properties.id); "
-        "}); return tips; }",
-        title,
-    )
-    assert saved["id"] in found
+    assert page.evaluate("(id) => !!QMI.experimentMarker(id)", saved["id"])
     popup = open_popup(page, saved["id"])
     assert title in popup and "lien social et culture" in popup and "sélectionnée" in popup
     assert (

@@ -4,7 +4,7 @@ import html
 
 import pytest
 
-from tests.conftest import map_properties
+from tests.conftest import experiment_titles, fetched_experiments
 from tests.web.experiments_helpers import (
     SCEAUX,
     XSS_TITLES,
@@ -58,5 +58,5 @@ def test_hostile_titles_are_escaped_on_every_page(sceaux, anon, store, atlas, ti
     assert "&lt;script&gt;alert(4)&lt;/script&gt;" in detail  # in the history, as text
     # on the maps the text travels as data (HTML-safe JSON), the browser makes it text
     for url in ("/", f"/quartiers/{SCEAUX}"):
-        tips = [p["tooltip"] for p in map_properties(body(anon.get(url)), "experimentation")]
+        tips = experiment_titles(fetched_experiments(anon, body(anon.get(url)))).values()
         assert f"{title} — proposée" in tips, url

@@ -24,7 +24,14 @@ from markupsafe import escape
 from geoapp.atlas import build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.registry_files import read_csv
-from tests.conftest import TOKEN, client_as, map_properties
+from tests.conftest import (
+    TOKEN,
+    client_as,
+    experiment_titles,
+    fetched_experiments,
+    inline_experiments,
+    map_properties,
+)
 
 SCEAUX = "sceaux-les-blagis"
 IN_SCEAUX = (2.3031, 48.7828)  # lon, lat
@@ -143,14 +150,13 @@ def test_the_maps_carry_the_text_as_data(hostile):
     for url in ("/", f"/quartiers/{SCEAUX}", f"/experimentations/{e['id']}"):
         text = page(client, url)
         assert "<b>gras</b>" not in text  # neither as markup nor in the map's JSON
-        mine = [p for p in map_properties(text, "experimentation") if p["id"] == e["id"]]
-        assert len(mine) == 1, url
-        props = mine[0]
-        assert props["popup"]["title"] == HOSTILE["title"]
-        assert props["tooltip"].startswith(HOSTILE["title"])
-        rows = dict(props["popup"]["rows"])
-        assert rows["Structure"] == f"{HOSTILE['organisation']} (association)"
-        assert props["popup"]["note"] == HOSTILE["location_note"]
+        points = fetched_experiments(client, text)
+        assert experiment_titles(points)[e["id"]].startswith(HOSTILE["title"]), url
+    popup = client.get(f"/api/carte/experimentations/{e['id']}").get_json()
+    assert popup["title"] == HOSTILE["title"]
+    rows = dict(popup["rows"])
+    assert rows["Structure"] == f"{HOSTILE['organisation']} (association)"
+    assert popup["note"] == HOSTILE["location_note"]
     district = page(client, f"/quartiers/{SCEAUX}")
     names = [p["popup"]["title"] for p in map_properties(district, "franchissement")]
     assert CROSSING in names
@@ -220,7 +226,7 @@ def test_data_exports_keep_the_text_exact(hostile, target, tmp_path):
 def test_the_offline_map_carries_the_text_as_data(hostile, target):
     html = export(hostile, f"{target}.html").decode("utf-8")
     assert "<b>gras</b>" not in html
-    titles = [p["popup"]["title"] for p in map_properties(html, "experimentation")]
+    titles = [p["title"] for p in inline_experiments(html)["popups"]]
     assert HOSTILE["title"] in titles and LONE_COMMENT in titles
 
 

@@ -1,8 +1,10 @@
 /* QMI Atlas map client: draws the layers the server sent as JSON data beside the folium
- * skeleton (<script type="application/json" id="qmi-map-data">), and builds every popup,
- * tooltip and label as DOM with textContent: text from data or users is never markup.
- * It navigates on click where a feature has a url, and exposes the map for the page
- * scripts and the tests. */
+ * skeleton (<script type="application/json" id="qmi-map-data">), then the experiments,
+ * inline (offline files) or fetched from the data endpoint named by the map frame's
+ * data-experiments attribute (pages: the skeleton is then the same for every filter and
+ * cached). Every popup, tooltip and label is DOM built with textContent: text from data
+ * or users is never markup. Popups of fetched experiments load their details on opening.
+ * It exposes the map for the page scripts and the tests. */
 (function () {
   "use strict";
   var QMI = window.QMI || {};
@@ -40,24 +42,29 @@
     return box;
   }
 
+  function openPopup(map, latlng, content) {
+    return L.popup({maxWidth: 320}).setLatLng(latlng).setContent(content).openOn(map);
+  }
+
   /* One click handler per feature: a page tool (placing a point) takes the click first;
    * otherwise the feature navigates (url) or opens its popup. Leaflet's bindPopup would
    * stop the click from reaching the map, which placement needs. */
-  function bindFeature(feature, layer) {
-    var p = feature.properties || {};
-    if (p.tooltip) { layer.bindTooltip(textNode("span", p.tooltip), {sticky: true}); }
-    if (p.label) {
-      layer.bindTooltip(textNode("span", p.label), {permanent: true, direction: "center",
-                                                    className: "qmi-label", interactive: false});
-    }
-    layer.on("click", function (e) {
-      if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
-      if (p.url) { window.location.href = p.url; return; }
-      if (p.popup) {
-        L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(popupContent(p.popup))
-          .openOn(layer._map);
+  function bindFeature(spec) {
+    return function (feature, layer) {
+      var p = feature.properties || {};
+      if (p.tooltip) { layer.bindTooltip(textNode("span", p.tooltip), {sticky: true}); }
+      if (p.label) {
+        layer.bindTooltip(textNode("span", p.label), {
+          permanent: true, direction: "center", interactive: false,
+          className: "qmi-label " + (spec.label_class || "")
+        });
       }
-    });
+      layer.on("click", function (e) {
+        if (QMI.onMapClick) { L.DomEvent.stop(e); QMI.onMapClick(e); return; }
+        if (p.url) { window.location.href = p.url; return; }
+        if (p.popup) { openPopup(layer._map, e.latlng, popupContent(p.popup)); }
+      });
+    };
   }
 
   /* A Leaflet GeoJSON layer from one layer spec of the server's data. */
@@ -74,8 +81,136 @@
         return spec.point_radius ? L.circleMarker(latlng, {radius: spec.point_radius})
           : L.marker(latlng);
       },
-      onEachFeature: bindFeature
+      onEachFeature: bindFeature(spec)
     });
+  }
+
+  /* Experiments ------------------------------------------------------------------------ */
+
+  /* Marker options per (theme, status): filled with the theme colour, the status read in
+   * the fill and outline (STATUS_STYLES); shared by every marker of the pair. */
+  function markerOptions(spec, points) {
+    var grey = "#455a64";
+    return function (theme, status) {
+      var colour = theme >= 0 ? points.colours[theme] : grey;
+      var own = spec.styles[points.statuses[status]] || {};
+      return L.Util.extend({}, spec.style, own,
+                           {color: colour, fillColor: colour});
+    };
+  }
+
+  /* Markers from the column payload: {id, lon, lat, theme, status, title, popups?}. */
+  function experimentMarkers(spec, points) {
+    var options = markerOptions(spec, points);
+    var cache = {};
+    var markers = new Array(points.id.length);
+    QMI.markersById = {};
+    for (var i = 0; i < points.id.length; i++) {
+      var k = points.theme[i] + "/" + points.status[i];
+      var opts = cache[k] || (cache[k] = options(points.theme[i], points.status[i]));
+      var m = L.circleMarker([points.lat[i], points.lon[i]], opts);
+      m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i}};
+      markers[i] = m;
+      QMI.markersById[points.id[i]] = m;
+    }
+    return markers;
+  }
+
+  /* Details of experiment ``i``: inline offline, else from the details endpoint. */
+  function showDetails(map, points, i, latlng) {
+    if (points.popups) { openPopup(map, latlng, popupContent(points.popups[i])); return; }
+    var popup = openPopup(map, latlng, textNode("p", "Chargement…", "qmi-note"));
+    fetch(QMI.detailsUrl + points.id[i], {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (data) { popup.setContent(popupContent(data)); })
+      .catch(function () {
+        popup.setContent(textNode("p", "Détails indisponibles pour le moment.", "qmi-note"));
+      });
+  }
+
+  /* The experiments' cluster group: clustered at low zoom, one canvas for every marker;
+   * markers at the same place spread out (spiderfy) at the deepest zoom. */
+  function experimentLayer(map, spec, points) {
+    var group = L.markerClusterGroup({
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true,
+      maxClusterRadius: function (zoom) { return zoom >= 16 ? 20 : 60; }
+    });
+    var tip = L.tooltip({direction: "top", offset: [0, -8]});
+    group.on("mouseover", function (e) {
+      var i = e.layer.feature.properties.index;
+      tip.setLatLng(e.layer.getLatLng())
+        .setContent(textNode("span", points.title[i] + " — " + points.statuses[points.status[i]]));
+      map.openTooltip(tip);
+    });
+    group.on("mouseout", function () { map.closeTooltip(tip); });
+    group.on("click", function (e) {
+      if (QMI.onMapClick) { QMI.onMapClick(e); return; }
+      showDetails(map, points, e.layer.feature.properties.index, e.layer.getLatLng());
+    });
+    group.addLayers(experimentMarkers(spec, points));
+    return group;
+  }
+
+  function loaded(n) {
+    QMI.experimentCount = n;
+    QMI.loaded = true;
+    document.dispatchEvent(new CustomEvent("qmi:data", {detail: {experiments: n}}));
+  }
+
+  /* Draw the experiments into ``holder`` (a layer group already in the layer control). */
+  function drawExperiments(map, spec, holder) {
+    var frame = document.getElementById("qmi-map-frame");
+    var url = frame && frame.dataset.experiments;
+    QMI.detailsUrl = frame ? frame.dataset.details : null;
+    if (spec.points) {
+      holder.addLayer(experimentLayer(map, spec, spec.points));
+      loaded(spec.points.id.length);
+      return;
+    }
+    if (!url) { loaded(0); return; }
+    fetch(url, {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (points) {
+        holder.addLayer(experimentLayer(map, spec, points));
+        loaded(points.id.length);
+      })
+      .catch(function (error) {
+        if (window.console) { console.error("qmi-map:", error); }
+        var note = document.getElementById("qmi-map-status");
+        if (note) { note.hidden = false; note.textContent = "Les expérimentations n’ont pas pu être chargées."; }
+        loaded(0);
+      });
+  }
+
+  /* Tiles, labels, attribution ---------------------------------------------------------- */
+
+  /* When no tile loads (offline, blocked), the tile layer goes, and its OpenStreetMap
+   * credit with it: the map's own labels then name what matters. */
+  function dropDeadTiles(map, tiles, control) {
+    var ok = 0, failed = 0;
+    tiles.on("tileload", function () { ok += 1; });
+    tiles.on("tileerror", function () {
+      failed += 1;
+      if (!ok && failed >= 4 && map.hasLayer(tiles)) {
+        map.removeLayer(tiles);
+        control.removeLayer(tiles);
+        map.getContainer().classList.add("qmi-no-tiles");
+      }
+    });
+  }
+
+  /* Layers with a min_zoom show only from that zoom on (names that would crowd). */
+  function followZoom(map, zoomed) {
+    function update() {
+      var z = map.getZoom();
+      zoomed.forEach(function (entry) {
+        if (z >= entry.minZoom) { map.addLayer(entry.layer); } else { map.removeLayer(entry.layer); }
+      });
+    }
+    map.on("zoomend", update);
+    update();
   }
 
   function readData() {
@@ -86,19 +221,34 @@
   /* Called by the folium skeleton's script once the map exists. */
   QMI.register = function (map) {
     var data = readData();
+    /* Clustering needs a deepest zoom, which tiles would give: the map has one of its own. */
+    map.setMaxZoom(data.max_zoom || 19);
     var overlays = {};
+    var tiles = null;
+    var zoomed = [];
+    var experiments = null;
     map.eachLayer(function (layer) {
-      if (layer instanceof L.TileLayer) { overlays[escaped("Fond OpenStreetMap")] = layer; }
+      if (layer instanceof L.TileLayer) { tiles = layer; overlays[escaped("Fond OpenStreetMap")] = layer; }
     });
     QMI.overlays = {};
+    QMI.loaded = false;
     data.layers.forEach(function (spec) {
-      var layer = buildLayer(spec);
+      var layer;
+      if (spec.kind === "experiments") {
+        layer = L.layerGroup();
+        experiments = {spec: spec, layer: layer};
+      } else {
+        layer = buildLayer(spec);
+      }
+      QMI.overlays[spec.key] = {layer: layer, name: spec.name};
+      if (spec.min_zoom) { zoomed.push({layer: layer, minZoom: spec.min_zoom}); return; }
       if (spec.show) { layer.addTo(map); }
       overlays[escaped(spec.name)] = layer;
-      QMI.overlays[spec.key] = {layer: layer, name: spec.name};
     });
     /* Collapsed (opens on hover or tap) so it never hides a district. */
-    L.control.layers(null, overlays, {collapsed: true}).addTo(map);
+    var control = L.control.layers(null, overlays, {collapsed: true}).addTo(map);
+    if (tiles) { dropDeadTiles(map, tiles, control); }
+    followZoom(map, zoomed);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution(escaped(data.attribution || "") +
       (data.sources_url ? ' · <a href="' + escaped(data.sources_url) + '">Sources</a>' : ""));
@@ -107,7 +257,11 @@
     /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
     map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
     document.dispatchEvent(new CustomEvent("qmi:ready", {detail: map}));
+    if (experiments) { drawExperiments(map, experiments.spec, experiments.layer); } else { loaded(0); }
   };
+
+  /* The marker of experiment ``id`` (clustered or not), or null: search and tests use it. */
+  QMI.experimentMarker = function (id) { return (QMI.markersById || {})[id] || null; };
 
   /* Show or hide the overlay ``key`` (as the layer control would). */
   QMI.showLayer = function (key, on) {
@@ -125,13 +279,22 @@
     document.dispatchEvent(new CustomEvent("qmi:tool", {detail: QMI.tool}));
   };
 
-  /* Count drawn features per "couche" (layer tag): what the browser tests check. */
+  /* Count drawn features per "couche" (layer tag): what the browser tests check.
+   * Experiments count once each, clustered or not, when their layer is shown. */
   QMI.countFeatures = function () {
     var counts = {};
     QMI.map.eachLayer(function (layer) {
       var c = layer.feature && layer.feature.properties && layer.feature.properties.couche;
-      if (c && (layer._path || layer._latlng)) { counts[c] = (counts[c] || 0) + 1; }
+      if (c && c !== "experimentation" && (layer instanceof L.Path || layer instanceof L.Marker)) {
+        counts[c] = (counts[c] || 0) + 1;
+      }
     });
+    var group = QMI.overlays.experimentations;
+    if (group && QMI.map.hasLayer(group.layer)) {
+      var n = 0;
+      group.layer.eachLayer(function (cluster) { n += cluster.getLayers().length; });
+      if (n) { counts.experimentation = n; }
+    }
     return counts;
   };
 
