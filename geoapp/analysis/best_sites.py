@@ -21,9 +21,9 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from geoapp.analysis import ANALYSIS_CRS
-from geoapp.analysis.detour import DetourStats, score_candidates, what_if_crossing
+from geoapp.analysis.detour import CandidateScorer, DetourStats
 
-CANDIDATE_STEP_M = 25.0
+CANDIDATE_STEP_M = 40.0
 MIN_GAP_M = 100.0
 SITE_SEPARATION_M = 200.0
 N_SITES = 3
@@ -86,34 +86,32 @@ def best_sites(
     ids, points = candidate_sites(
         study_area, corridors, existing, step_m=step_m, min_gap_m=min_gap_m
     )
-    scores = score_candidates(
-        study_area, corridors, existing, ids, shapely.get_coordinates(points), spacing_m=spacing_m
-    )
+    scorer = CandidateScorer(study_area, corridors, existing, spacing_m=spacing_m)
+    scores = scorer.scores(ids, shapely.get_coordinates(points))
     ranked = _ranked(scores, points, separation_m, n_sites)
-    ids, points = _refined(
-        study_area, corridors, existing, ids[ranked], points[ranked], step_m, min_gap_m, spacing_m
+    site_ids, sites = _refined(
+        scorer, study_area, corridors, existing, ids[ranked], points[ranked], step_m, min_gap_m
     )
     after = [
-        what_if_crossing(study_area, corridors, existing, point, spacing_m=spacing_m).after
-        for point in points
+        scorer.after(i, xy) for i, xy in zip(site_ids, shapely.get_coordinates(sites), strict=True)
     ]
     order = sorted(range(len(after)), key=lambda i: (after[i].share_over_1_5, after[i].median))
-    ids, points, after = ids[order], points[order], [after[i] for i in order]
+    site_ids, sites, after = site_ids[order], sites[order], [after[i] for i in order]
     names = corridors.set_index("corridor_id")["names"]
-    sites = gpd.GeoDataFrame(
+    frame = gpd.GeoDataFrame(
         {
             "rang": np.arange(1, len(order) + 1),
-            "corridor_id": ids,
-            "names": names.reindex(ids).to_numpy(),
+            "corridor_id": site_ids,
+            "names": names.reindex(site_ids).to_numpy(),
         },
-        geometry=list(points),
+        geometry=list(sites),
         crs=ANALYSIS_CRS,
     )
-    return BestSites(sites, scores.before, after, int(ids.size))
+    return BestSites(frame, scores.before, after, int(ids.size))
 
 
 def _refined(
-    study_area, corridors, existing, ids, points, step_m, min_gap_m, spacing_m
+    scorer: CandidateScorer, study_area, corridors, existing, ids, points, step_m, min_gap_m
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each site moved to the best of the points every ``step_m / 5`` metres within one
     step of it along its corridor (scored at once), so the best site does not miss a
@@ -132,14 +130,7 @@ def _refined(
         ok &= ~shapely.dwithin(near, shapely.union_all(existing.geometry.values), min_gap_m)
     ok = ok.reshape(ids.size, shifts.size)
     ok[:, shifts.size // 2] = True  # the site itself stays a choice
-    scores = score_candidates(
-        study_area,
-        corridors,
-        existing,
-        near_ids,
-        shapely.get_coordinates(near),
-        spacing_m=spacing_m,
-    )
+    scores = scorer.scores(near_ids, shapely.get_coordinates(near))
     key = np.where(ok.ravel(), scores.share_over_1_5 + 1e-9 * scores.median, np.inf)
     best = np.argmin(key.reshape(ids.size, shifts.size), axis=1) + np.arange(ids.size) * shifts.size
     return ids, near[best]

@@ -540,32 +540,62 @@ def score_candidates(
     max_pairs: int = MAX_PAIRS,
 ) -> CandidateScores:
     """Score K candidate crossings (``candidate_ids`` their corridor, ``candidate_xy`` (K, 2)
-    points on it, EPSG:2154), each added alone to ``crossings`` (see `what_if_crossing`).
+    points on it, EPSG:2154), each added alone to ``crossings`` (see `CandidateScorer`)."""
+    scorer = CandidateScorer(area, corridors, crossings, spacing_m=spacing_m, max_pairs=max_pairs)
+    return scorer.scores(candidate_ids, candidate_xy)
 
-    The trips are sampled once; every row (trip, cut) of a candidate's corridor is scored
-    against all that corridor's candidates at once as a (rows, K) array, and the other
-    rows keep their factor: the result equals one `what_if_crossing` per candidate.
+
+class CandidateScorer:
+    """The trips of ``area`` sampled once and scored on ``crossings`` (as for
+    `detour_factors`), to score many candidate crossings, each added alone.
+
+    `scores` handles all candidates at once: every row (trip, cut) of a candidate's
+    corridor is scored against all that corridor's candidates as a (rows, K) array, the
+    other rows keep their factor, so each result equals one `what_if_crossing` at that
+    point. `after` gives one candidate's full figures.
     """
-    trips = _sample_trips(area, corridors, spacing_m, max_pairs)
-    row_factor, (both, out, into) = _row_factors(trips, _crossing_table(crossings, corridors))
-    before = _summary(trips, row_factor)
-    ids = np.asarray(candidate_ids, dtype=np.int64)
-    xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
-    k = ids.size
-    median, share, n_pairs = np.full(k, np.nan), np.full(k, np.nan), np.zeros(k, dtype=np.int64)
-    n = trips.corridor_ids.size
-    for pos, corridor_id in enumerate(trips.corridor_ids):  # a few corridors, not trips
-        mine = np.flatnonzero(ids == corridor_id)
-        if mine.size == 0:
-            continue
-        after = _after(trips, row_factor, (both, out, into), pos, n, xy[mine])
-        finite = np.isfinite(after)
-        counts = finite.sum(axis=0)
-        n_pairs[mine] = counts
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share[mine] = (finite & (after > 1.5)).sum(axis=0) / counts
-        median[mine] = _column_medians(after, finite)
-    return CandidateScores(before, ids, median, share, n_pairs)
+
+    def __init__(
+        self,
+        area,
+        corridors: gpd.GeoDataFrame,
+        crossings: gpd.GeoDataFrame,
+        *,
+        spacing_m: float = 100.0,
+        max_pairs: int = MAX_PAIRS,
+    ):
+        self._trips = _sample_trips(area, corridors, spacing_m, max_pairs)
+        self._table = _crossing_table(crossings, corridors)
+        self._row_factor, self._parts = _row_factors(self._trips, self._table)
+        self.before = _summary(self._trips, self._row_factor)
+
+    def scores(self, candidate_ids: np.ndarray, candidate_xy: np.ndarray) -> CandidateScores:
+        """Median, share over 1.5 and trips counted with each candidate added alone."""
+        trips = self._trips
+        ids = np.asarray(candidate_ids, dtype=np.int64)
+        xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
+        k = ids.size
+        median, share = np.full(k, np.nan), np.full(k, np.nan)
+        n_pairs = np.zeros(k, dtype=np.int64)
+        n = trips.corridor_ids.size
+        for pos, corridor_id in enumerate(trips.corridor_ids):  # a few corridors, not trips
+            mine = np.flatnonzero(ids == corridor_id)
+            if mine.size == 0:
+                continue
+            after = _after(trips, self._row_factor, self._parts, pos, n, xy[mine])
+            finite = np.isfinite(after)
+            counts = finite.sum(axis=0)
+            n_pairs[mine] = counts
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share[mine] = (finite & (after > 1.5)).sum(axis=0) / counts
+            median[mine] = _column_medians(after, finite)
+        return CandidateScores(self.before, ids, median, share, n_pairs)
+
+    def after(self, corridor_id: int, xy) -> DetourStats:
+        """The full figures with one crossing of ``corridor_id`` added at ``xy`` (metres)."""
+        ids, points = self._table
+        table = (np.append(ids, int(corridor_id)), np.vstack([points, np.reshape(xy, (1, 2))]))
+        return _stats(self._trips, table)
 
 
 def _after(trips: _Trips, row_factor, parts, pos: int, n: int, xy: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ def straight():
 
 def test_the_best_site_of_a_symmetric_corridor_is_its_middle(straight):
     corridors, crossings = straight
-    found = best_sites(SQUARE, corridors, crossings, spacing_m=50)
+    found = best_sites(SQUARE, corridors, crossings, spacing_m=50, step_m=25)
     first, second, third = found.sites.geometry
     assert first.x == pytest.approx(500) and abs(first.y - 500) <= 10  # the middle
     assert second.y + third.y == pytest.approx(1000, abs=10)  # then the two halves' middles
