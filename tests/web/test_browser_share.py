@@ -38,8 +38,8 @@ def same_view(a: dict, b: dict) -> bool:
 
 
 def move_and_hide(page, layer: str) -> dict:
-    page.evaluate(f"QMI.showLayer('{layer}', false)")
-    page.evaluate("([lat, lon, z]) => QMI.map.setView([lat, lon], z, {animate: false})", VIEW)
+    page.evaluate("(key) => { QMI.showLayer(key, false); }", layer)
+    page.evaluate("([lat, lon, z]) => { QMI.map.setView([lat, lon], z, {animate: false}); }", VIEW)
     page.wait_for_function("() => location.hash.startsWith('#carte=')")
     return view(page)
 

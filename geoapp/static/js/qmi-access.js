@@ -89,7 +89,10 @@
 
   function featureName(p) {
     var popup = p.popup || {};
-    return p.title || p.nom || p.name || popup.title || p.label || p.tooltip || "";
+    var name = p.title || p.nom || p.name || popup.title || p.label || p.tooltip;
+    if (name) { return name; }
+    return p.couche === "experimentation" && p.id !== undefined ?
+      "Expérimentation n° " + p.id : "Élément sans nom";
   }
 
   function featureHref(p, config) {
