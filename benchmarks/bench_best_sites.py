@@ -52,6 +52,7 @@ def report_of(atlas, slug: str):
         atlas.layers["stations"],
         NO_STORED_CROSSINGS,
         atlas.known_crossings.get(slug),
+        atlas.network,
     )
 
 

@@ -72,6 +72,8 @@ def bench_district(atlas, client, slug: str, runs: int) -> dict:
         atlas.corridors[slug],
         atlas.layers["stations"],
         NO_STORED_CROSSINGS,
+        atlas.known_crossings.get(slug),
+        atlas.network,
     )
     point = proposed_point(report, district)
     t_whatif, result = timed(runs, what_if, report, study, point)

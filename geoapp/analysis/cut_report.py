@@ -26,7 +26,14 @@ from geoapp.analysis.cuts import (
     split_sides,
     station_crossings,
 )
-from geoapp.analysis.detour import DetourStats, WhatIf, detour_factors, what_if_crossing
+from geoapp.analysis.detour import (
+    DetourStats,
+    WhatIf,
+    crossing_trips,
+    detour_factors,
+    what_if_crossing,
+)
+from geoapp.analysis.network import NetworkDetour, network_detour
 from geoapp.vocabulary import fr_num
 
 EXPOSURE_DISTANCES_M = (100, 250, 500)
@@ -40,7 +47,8 @@ class CutReport:
 
     ``crossings`` holds the station crossings and the stored ones (``source``
     ``"IDFM gares"`` or ``"saisie"``); ``detour`` uses the existing crossings only, and
-    ``detour_with_projects`` adds the proposed (``projeté``) ones.
+    ``detour_with_projects`` adds the proposed (``projeté``) ones. ``detour_network``
+    measures the same trips on a street network where one covers the study area.
     """
 
     area_ha: float
@@ -51,6 +59,7 @@ class CutReport:
     crossings: gpd.GeoDataFrame
     detour: DetourStats
     detour_with_projects: DetourStats
+    detour_network: NetworkDetour | None = None
 
     @property
     def n_sides(self) -> int:
@@ -76,6 +85,7 @@ def build_cut_report(
     stations: gpd.GeoDataFrame,
     stored_crossings: gpd.GeoDataFrame,
     known_crossings: gpd.GeoDataFrame | None = None,
+    network: gpd.GeoDataFrame | None = None,
 ) -> CutReport:
     """Measure the cut of ``district`` (Polygon, EPSG:2154).
 
@@ -92,10 +102,13 @@ def build_cut_report(
     known_crossings : GeoDataFrame, optional
         Crossings found in the data besides stations (bridges and tunnels of a street
         network, `geoapp.analysis.network.network_crossings`), already on their corridor.
+    network : GeoDataFrame, optional
+        Street edges (lines, EPSG:2154): the trips are also measured on them.
     """
     check_frame(stored_crossings, "stored_crossings", ("kind", "status"))
     crossings = all_crossings(stations, corridors, stored_crossings, known_crossings)
     existing = crossings[crossings["status"] == "existant"]
+    detour = detour_factors(study_area, corridors, existing, spacing_m=DETOUR_SPACING_M)
     return CutReport(
         area_ha=district.area / 10_000,
         corridors=corridors,
@@ -103,11 +116,23 @@ def build_cut_report(
         study_sides=split_sides(study_area, corridors, min_side_m2=SLIVER_M2),
         exposure=corridor_exposure(district, corridors, distances=EXPOSURE_DISTANCES_M),
         crossings=crossings,
-        detour=detour_factors(study_area, corridors, existing, spacing_m=DETOUR_SPACING_M),
+        detour=detour,
         detour_with_projects=detour_factors(
             study_area, corridors, crossings, spacing_m=DETOUR_SPACING_M
         ),
+        detour_network=_on_network(network, study_area, corridors, detour),
     )
+
+
+def _on_network(network, study_area, corridors, detour: DetourStats) -> NetworkDetour | None:
+    """The trips that must cross measured on ``network`` too (None without one)."""
+    if network is None or corridors.empty or detour.n_pairs == 0:
+        return None
+    near = network[network.intersects(study_area.buffer(500.0))]
+    if near.empty:
+        return None
+    origins, destinations = crossing_trips(study_area, corridors, spacing_m=DETOUR_SPACING_M)
+    return network_detour(near, corridors, origins, destinations, detour.factors)
 
 
 def all_crossings(
@@ -229,3 +254,24 @@ def missing_cuts(named: list[dict]) -> list[dict]:
         for c in named
         if not c.get("cartographiee")
     ]
+
+
+def network_dict(found: NetworkDetour | None) -> dict | None:
+    """JSON-ready figures of the same trips on the street network and in straight lines
+    (None where no network covers the district)."""
+    if found is None:
+        return None
+    return {
+        "reseau": {
+            "median": round(found.median, 3),
+            "p90": round(found.p90, 3),
+            "share_over_1_5": round(found.share_over_1_5, 3),
+        },
+        "ligne_droite": {
+            "median": round(found.straight_median, 3),
+            "p90": round(found.straight_p90, 3),
+            "share_over_1_5": round(found.straight_share_over_1_5, 3),
+        },
+        "n_mesures": found.n_measured,
+        "n_trajets": found.n_trips,
+    }

@@ -645,3 +645,13 @@ def _column_medians(values: np.ndarray, finite: np.ndarray) -> np.ndarray:
         some = finite.any(axis=0)
         out[some] = np.nanmedian(masked[:, some], axis=0)
     return out
+
+
+def crossing_trips(
+    area, corridors: gpd.GeoDataFrame, *, spacing_m: float = 100.0, max_pairs: int = MAX_PAIRS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Origins and destinations (P, 2), metres, of the sampled trips that must cross a
+    corridor, in the order of `DetourStats.factors`: the same trips can then be measured
+    with another model (the street network, `geoapp.analysis.network`)."""
+    trips = _sample_trips(area, corridors, spacing_m, max_pairs)
+    return trips.origins, trips.destinations

@@ -198,3 +198,62 @@ def _on_street(tree: shapely.STRtree, edges: np.ndarray, xy: np.ndarray):
     snap = shapely.distance(points, edges[edge])
     t = shapely.line_locate_point(edges[edge], points)
     return edge, snap, np.column_stack([t, shapely.length(edges[edge]) - t])
+
+
+# Buffer (metres) around a road corridor's centreline whose edges are the road itself: both
+# carriageways (about 12 m apart on the N118) and no street beside it.
+ROAD_BUFFER_M = 20.0
+# Below this share of the trips measured on the network, its figures are not shown.
+MIN_MEASURED_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class NetworkDetour:
+    """The same trips that must cross, measured on the street graph and in straight
+    lines via the crossings, over the trips the network covers (``n_measured`` of
+    ``n_trips``)."""
+
+    median: float
+    p90: float
+    share_over_1_5: float
+    straight_median: float
+    straight_p90: float
+    straight_share_over_1_5: float
+    n_measured: int
+    n_trips: int
+
+
+def network_detour(
+    network: gpd.GeoDataFrame,
+    corridors: gpd.GeoDataFrame,
+    origins: np.ndarray,
+    destinations: np.ndarray,
+    straight_factors: np.ndarray,
+    *,
+    max_snap_m: float = 150.0,
+) -> NetworkDetour | None:
+    """Measure the trips on ``network`` (the road corridors themselves left out, see
+    `ROAD_BUFFER_M`), beside their straight-line factors; None when the network covers
+    fewer than `MIN_MEASURED_SHARE` of them. Trips with no crossing in the straight-line
+    model (``inf``) are left out of both."""
+    check_frame(network, "network")
+    check_frame(corridors, "corridors", ("kind",))
+    roads = corridors[corridors["kind"] == "route"]
+    exclude = shapely.union_all(shapely.buffer(roads.geometry.values, ROAD_BUFFER_M))
+    graph = street_graph(network, exclude=exclude)
+    on_graph = network_factors(graph, origins, destinations, max_snap_m=max_snap_m)
+    straight = np.asarray(straight_factors, dtype=float)
+    both = np.isfinite(on_graph) & np.isfinite(straight)
+    if not both.any() or both.sum() < MIN_MEASURED_SHARE * np.isfinite(straight).sum():
+        return None
+    g, s = on_graph[both], straight[both]
+    return NetworkDetour(
+        median=float(np.median(g)),
+        p90=float(np.percentile(g, 90)),
+        share_over_1_5=float(np.mean(g > 1.5)),
+        straight_median=float(np.median(s)),
+        straight_p90=float(np.percentile(s, 90)),
+        straight_share_over_1_5=float(np.mean(s > 1.5)),
+        n_measured=int(both.sum()),
+        n_trips=int(np.isfinite(straight).sum()),
+    )

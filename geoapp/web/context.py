@@ -31,6 +31,7 @@ from geoapp.analysis.cut_report import (
     detour_dict,
     headline,
     missing_cuts,
+    network_dict,
     report_best_sites,
     sides_of,
 )
@@ -218,6 +219,7 @@ def _build_report(slug: str) -> CutReport:
         atlas.layers["stations"],
         stored,
         atlas.known_crossings.get(slug),
+        atlas.network,
     )
 
 
@@ -269,6 +271,7 @@ def _cut_dict(slug: str) -> dict:
         "titre": headline(report.detour, report.n_sides),
         "part_allongee_50": detour_dict(report.detour)["share_over_1_5"],
         "coupures_absentes": missing_cuts(get_atlas().district(slug)["coupures"]),
+        "detour_reseau": network_dict(report.detour_network),
     }
 
 

@@ -42,6 +42,7 @@ def cut_report(atlas: Atlas, slug: str) -> CutReport:
         atlas.layers["stations"],
         points_frame([], columns=_CROSSING_COLUMNS),
         atlas.known_crossings.get(slug),
+        atlas.network,
     )
 
 

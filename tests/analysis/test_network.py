@@ -7,7 +7,12 @@ from shapely.geometry import LineString, box
 
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.analysis.cuts import cut_corridors
-from geoapp.analysis.network import network_crossings, network_factors, street_graph
+from geoapp.analysis.network import (
+    network_crossings,
+    network_detour,
+    network_factors,
+    street_graph,
+)
 
 
 def frame(geoms, **columns):
@@ -92,3 +97,25 @@ def test_the_road_itself_is_not_walked():
     graph = street_graph(network, exclude=road.buffer(5))
     factor = network_factors(graph, np.array([[0, 0]]), np.array([[1000, 0]]))
     assert factor[0] == pytest.approx(1.6)
+
+
+def test_network_detour_measures_the_same_trips_beside_the_straight_line():
+    corridors = road_corridor()  # the road at x = 500..510, kind "route"
+    network = frame(
+        [
+            LineString([(250, 0), (250, 500)]),
+            LineString([(250, 500), (750, 500)]),  # the one bridge over the road
+            LineString([(750, 500), (750, 0)]),
+            LineString([(505, 0), (505, 1000)]),  # the road itself: not a street
+        ]
+    )
+    origins = np.array([[250.0, 0.0], [250.0, 900.0]])
+    destinations = np.array([[750.0, 0.0], [750.0, 900.0]])
+    found = network_detour(
+        network, corridors, origins, destinations, np.array([1.2, np.inf]), max_snap_m=50
+    )
+    # (250, 0) -> (750, 0): 500 m up, 500 across, 500 down for 500 m; the second trip
+    # has no crossing in the straight-line model and an end 400 m from any street.
+    assert found.n_measured == 1 and found.n_trips == 1
+    assert found.median == pytest.approx(3.0) and found.share_over_1_5 == 1.0
+    assert found.straight_median == pytest.approx(1.2) and found.straight_share_over_1_5 == 0.0

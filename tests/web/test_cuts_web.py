@@ -619,3 +619,17 @@ def test_the_headline_ranks_the_comparison_and_missing_cuts_are_said(client):
     district = client.get("/quartiers/meudon-la-foret").get_data(as_text=True)
     assert 'id="cut-missing"' in district and "A86" in district
     assert by_slug["meudon-la-foret"]["titre"] in html.unescape(district)
+
+
+def test_meudon_detours_are_also_measured_on_its_street_network(client):
+    meudon = get_json(client, "/api/quartiers/meudon-la-foret/coupures")
+    net = meudon["detour_reseau"]
+    assert 0 < net["n_mesures"] <= net["n_trajets"] == meudon["detour"]["n_pairs"]
+    for model in ("reseau", "ligne_droite"):
+        assert net[model]["median"] >= 1 and net[model]["p90"] >= net[model]["median"]
+        assert 0 <= net[model]["share_over_1_5"] <= 1
+    page = client.get("/quartiers/meudon-la-foret").get_data(as_text=True)
+    assert 'id="network-table"' in page and "Ce que le modèle ne voit pas" in page
+    sceaux = get_json(client, f"/api/quartiers/{SCEAUX}/coupures")
+    assert sceaux["detour_reseau"] is None  # no street network covers Les Blagis
+    assert 'id="network-table"' not in client.get(f"/quartiers/{SCEAUX}").get_data(as_text=True)
