@@ -4,7 +4,9 @@ Communes, districts and stations come from the atlas, experiments from the store
 map's columns, withdrawn ones never included). The browser searches the index itself
 (`geoapp/static/js/qmi-search.js`: accent- and case-insensitive, no geocoder, works
 offline), so the server only says what each name is and where to zoom: a WGS84 box for
-areas, a point for stations and experiments.
+areas, a point for stations and experiments. Experiments, which may be 100 000, carry
+their id rather than a link (``url_experimentation`` + id is their page) and a short
+detail, so the index stays small.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import geopandas as gpd
 from geoapp.analysis import DISPLAY_CRS
 
 # The columns of every entry, in the order the JSON lists them.
-COLUMNS = ("type", "nom", "detail", "lat", "lon", "emprise", "url")
+COLUMNS = ("type", "nom", "detail", "lat", "lon", "emprise", "url", "id")
 # Kinds of entries, as the search box names them.
 KINDS = {
     "quartier": "Quartier",
@@ -43,13 +45,15 @@ def _points(gdf: gpd.GeoDataFrame) -> list[tuple[float, float]]:
 def _area_entries(kind: str, gdf, names, details, urls) -> list[list]:
     boxes = _boxes(gdf)
     return [
-        [kind, name, detail, None, None, box, url]
+        [kind, name, detail, None, None, box, url, None]
         for name, detail, box, url in zip(names, details, boxes, urls, strict=True)
     ]
 
 
 def search_entries(atlas, experiments: Mapping[str, Sequence], *, link: Link) -> dict[str, object]:
-    """The index: ``{"colonnes": COLUMNS, "types": KINDS, "entrees": [[...], ...]}``.
+    """The index: ``{"colonnes": COLUMNS, "types": KINDS, "url_experimentation": …,
+    "entrees": [[...], ...]}``; ``detail`` says where or what (the commune of a district,
+    a station's lines, an experiment's theme and status), the kind is ``types[type]``.
 
     Parameters
     ----------
@@ -68,18 +72,18 @@ def search_entries(atlas, experiments: Mapping[str, Sequence], *, link: Link) ->
         "quartier",
         districts,
         districts["nom"],
-        [f"Quartier d’innovation · {c}" for c in districts["commune"]],
+        districts["commune"],
         [link("pages.district", slug=s) for s in districts["slug"]],
     )
     entries += _area_entries(
         "commune",
         communes,
         communes["nom"],
-        [f"Commune · {d}" for d in communes["code_dep"]],
+        [f"département {d}" for d in communes["code_dep"]],
         [None] * len(communes),
     )
     entries += [
-        ["gare", name, f"Gare · {lines}", lat, lon, None, None]
+        ["gare", name, lines, lat, lon, None, None, None]
         for name, lines, (lat, lon) in zip(
             stations["nom"], stations["ligne"], _points(stations), strict=True
         )
@@ -88,11 +92,12 @@ def search_entries(atlas, experiments: Mapping[str, Sequence], *, link: Link) ->
         [
             "experimentation",
             title,
-            f"Expérimentation · {theme}, {status}",
+            f"{theme}, {status}",
             round(float(lat), DEGREE_DIGITS),
             round(float(lon), DEGREE_DIGITS),
             None,
-            link("experiments.detail", experiment_id=int(i)),
+            None,
+            int(i),
         ]
         for i, title, theme, status, lon, lat in zip(
             experiments["id"],
@@ -104,4 +109,9 @@ def search_entries(atlas, experiments: Mapping[str, Sequence], *, link: Link) ->
             strict=True,
         )
     ]
-    return {"colonnes": list(COLUMNS), "types": KINDS, "entrees": entries}
+    return {
+        "colonnes": list(COLUMNS),
+        "types": KINDS,
+        "url_experimentation": link("experiments.registry") + "/",
+        "entrees": entries,
+    }

@@ -6,7 +6,7 @@ cannot drift.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from geoapp.layers import feature_collection
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS
@@ -80,9 +80,6 @@ def map_experiment(experiment_id: int):
 @bp.get("/recherche.json")
 def search_json():
     """The map search's index: communes, districts, stations and experiments with where
-    to zoom. Revalidated by the experiments' data version (ETag, 304 when unchanged)."""
+    to zoom. Encoded once per experiments' version, revalidated by ETag (304)."""
     etag, body = search_index_json()
-    response = Response(body, mimetype="application/json")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask before each use
-    return response.make_conditional(request)
+    return versioned_json(etag, body, mimetype="application/json")

@@ -551,15 +551,16 @@ def experiment_page(
 # The map search --------------------------------------------------------------------------------
 
 
-def search_index_json() -> tuple[str, bytes]:
-    """The map search's index (`geoapp.search`) as JSON bytes, with the ETag naming the
-    experiments' data version it was built on. Withdrawn experiments are never in it,
+def search_index_json() -> tuple[str, Callable[[], bytes]]:
+    """The map search's index (`geoapp.search`) as JSON bytes, with the validator naming
+    the experiments' data version: (etag, bytes-getter), so a client holding the current
+    index gets a 304 before anything is built. Withdrawn experiments are never in it,
     whoever asks: one index serves everyone, built once per version."""
     version = get_store().data_version("experiments")
     cache = current_app.extensions.setdefault("qmi_search", VersionedCache())
-    return f"recherche-{version}", cache.get("index", version, _search_json)
+    return f"recherche-{version}", lambda: cache.get("index", version, _search_json)
 
 
 def _search_json() -> bytes:
     index = search_entries(get_atlas(), get_store().experiment_map_points(), link=url_for)
-    return current_app.json.dumps(index).encode()
+    return json.dumps(index, ensure_ascii=False, separators=(",", ":")).encode()

@@ -30,9 +30,12 @@
         .then(function (data) {
           var col = {};
           data.colonnes.forEach(function (name, i) { col[name] = i; });
+          var pages = data.url_experimentation;
           index = {types: data.types, entries: data.entrees.map(function (e) {
+            var id = e[col.id];
             return {kind: e[col.type], name: e[col.nom], detail: e[col.detail],
-                    lat: e[col.lat], lon: e[col.lon], box: e[col.emprise], url: e[col.url],
+                    lat: e[col.lat], lon: e[col.lon], box: e[col.emprise],
+                    url: e[col.url] || (id !== null && id !== undefined ? pages + id : null),
                     key: fold(e[col.nom]), more: fold(e[col.detail])};
           })};
           return index;
@@ -107,7 +110,8 @@
       li.setAttribute("role", "option");
       li.setAttribute("aria-selected", "false");
       li.appendChild(el("span", entry.name, "map-search-name"));
-      li.appendChild(el("span", entry.detail, "map-search-detail"));
+      li.appendChild(el("span", (index.types[entry.kind] || entry.kind) + " · " + entry.detail,
+                        "map-search-detail"));
       /* mousedown, not click: the input keeps the focus. */
       li.addEventListener("mousedown", function (e) { e.preventDefault(); choose(i); });
       list.appendChild(li);
