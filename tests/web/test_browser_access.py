@@ -11,6 +11,8 @@ import pytest
 from tests.accessibility import blocking_violations, horizontal_overflow, tab_to
 from tests.browser import open_map, wait_for_map
 from tests.conftest import screenshot
+from tests.web.experiments_helpers import stored
+from tests.web.test_browser_cuts import login
 
 pytestmark = pytest.mark.browser
 
@@ -147,3 +149,25 @@ def test_map_first_on_a_phone_and_full_width_on_a_projector(page, live_server, v
             above = intro["y"] < box["y"]
             assert above is (width >= 700), "on a phone the map comes before the introduction"
         screenshot(page, f"access-{name}-{width}px")
+
+
+def test_pages_seen_by_an_editor_pass_axe_too(page, live_server, live_app, atlas):
+    """The forms an editor gets (placement, crossings, import, edit) are checked too."""
+    login(page, live_server, live_app, "92071")
+    first = stored(live_app.extensions["qmi_store"], atlas, SCEAUX)
+    failures = {}
+    for viewport in (PHONE, PROJECTOR):
+        page.set_viewport_size(viewport)
+        for path in (
+            f"/quartiers/{SCEAUX}",
+            f"/experimentations/{first['id']}",
+            "/experimentations",
+        ):
+            load(page, live_server + path)
+            if path.startswith("/quartiers/"):
+                page.click("#placement-toggle")
+                page.click("#crossing-add summary")
+            problems, overflow = blocking_violations(page), horizontal_overflow(page)
+            if problems or overflow:
+                failures[(viewport["width"], path)] = {"axe": problems, "overflow_px": overflow}
+    assert failures == {}
