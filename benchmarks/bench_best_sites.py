@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from geoapp.analysis.cut_report import build_cut_report, report_best_sites, what_if
+from geoapp.analysis.cut_report import report_best_sites, what_if
 from geoapp.atlas import build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import CUT_LAYERS_FILE, points_frame
@@ -45,15 +45,7 @@ def timed(runs: int, func, *args):
 
 def report_of(atlas, slug: str):
     """The cut report the web builds for ``slug`` with no stored crossing."""
-    return build_cut_report(
-        atlas.district(slug).geometry,
-        atlas.study_area(slug),
-        atlas.corridors[slug],
-        atlas.layers["stations"],
-        NO_STORED_CROSSINGS,
-        atlas.known_crossings.get(slug),
-        atlas.network,
-    )
+    return atlas.cut_report(slug, NO_STORED_CROSSINGS)
 
 
 def rail_only_atlas():

@@ -4,7 +4,7 @@ Run ``python benchmarks/bench_whatif.py [--runs N]``. On the app's real atlas (t
 indicative district perimeters, their 500 m study areas and their corridors), for each
 district it prints the median wall time in milliseconds over ``N`` runs (7 by default) of
 
-* ``build_cut_report``: sides, exposure, crossings and both detour scenarios, with the
+* ``Atlas.cut_report``: sides, exposure, crossings and both detour scenarios, with the
   station crossings and no stored crossing (what a district page computes on a cold cache);
 * ``cut_report.what_if``: one crossing proposed at the point of the main corridor, inside
   the district, farthest from every existing crossing (where a new footbridge would matter
@@ -30,7 +30,7 @@ import shapely
 
 from geoapp import create_app
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
-from geoapp.analysis.cut_report import build_cut_report, what_if
+from geoapp.analysis.cut_report import what_if
 from geoapp.atlas import build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import points_frame
@@ -64,17 +64,7 @@ def proposed_point(report, district) -> shapely.Point:
 def bench_district(atlas, client, slug: str, runs: int) -> dict:
     """Timings (ms) and before/after figures for one district."""
     district, study = atlas.district(slug).geometry, atlas.study_area(slug)
-    t_report, report = timed(
-        runs,
-        build_cut_report,
-        district,
-        study,
-        atlas.corridors[slug],
-        atlas.layers["stations"],
-        NO_STORED_CROSSINGS,
-        atlas.known_crossings.get(slug),
-        atlas.network,
-    )
+    t_report, report = timed(runs, atlas.cut_report, slug, NO_STORED_CROSSINGS)
     point = proposed_point(report, district)
     t_whatif, result = timed(runs, what_if, report, study, point)
     lonlat = gpd.GeoSeries([point], crs=ANALYSIS_CRS).to_crs(DISPLAY_CRS).iloc[0]

@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS, RefusedInputError
+from geoapp.analysis.cut_report import CutReport, build_cut_report
 from geoapp.analysis.cuts import KIND_BY_MODE, cut_corridors
 from geoapp.analysis.districts import derive_perimeter
 from geoapp.analysis.network import network_crossings
@@ -80,6 +81,20 @@ class Atlas:
     def study_area(self, slug: str):
         """Where a district's cut is measured: its perimeter buffered by 500 m."""
         return self.district(slug).geometry.buffer(STUDY_BUFFER_M)
+
+    def cut_report(self, slug: str, stored_crossings: gpd.GeoDataFrame) -> CutReport:
+        """Measure a district's cut with its layers: stations, the crossings found in the
+        data (street-network bridges), the planners' ``stored_crossings`` (points in
+        Lambert-93 with ``kind``, ``status``, ``name``) and the street network's detours."""
+        return build_cut_report(
+            self.district(slug).geometry,
+            self.study_area(slug),
+            self.corridors[slug],
+            self.layers["stations"],
+            stored_crossings,
+            self.known_crossings.get(slug),
+            self.network,
+        )
 
     def stations_near(self, slug: str) -> gpd.GeoDataFrame:
         """The stations in a district's study area (where its cut is measured)."""

@@ -63,17 +63,22 @@ def test_official_perimeter_replaces_the_rule(official, atlas):
     )  # measured on the new shape
 
 
-def test_official_perimeter_reaches_the_pages(official, tmp_path):
+def client_on(data, tmp_path):
+    """A test client of the app started on the data folder ``data``."""
     app = create_app(
         {
             "TESTING": True,
-            "DATA_DIR": str(official),
+            "DATA_DIR": str(data),
             "SECRET_KEY": "test",
             "DATABASE": str(tmp_path / "db.sqlite3"),
             "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
         }
     )
-    client = app.test_client()
+    return app.test_client()
+
+
+def test_official_perimeter_reaches_the_pages(official, tmp_path):
+    client = client_on(official, tmp_path)
     features = client.get("/api/quartiers.geojson").get_json()["features"]
     props = {f["properties"]["slug"]: f["properties"] for f in features}
     assert props[BLAGIS]["perimetre_source"] == "officiel"
@@ -193,16 +198,7 @@ def test_a_planners_road_layer_is_measured_and_credited_with_no_code_change(tmp_
     corridors = build_atlas(data).corridors[BLAGIS]
     essai = corridors[corridors["names"].str.split(", ").map(lambda n: "Avenue d’essai" in n)]
     assert len(essai) == 1 and essai["length_in_m"].iloc[0] > 0
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(data),
-            "SECRET_KEY": "test",
-            "DATABASE": str(tmp_path / "db.sqlite3"),
-            "EXPORT_CACHE_DIR": str(tmp_path / "exports"),
-        }
-    )
-    client = app.test_client()
+    client = client_on(data, tmp_path)
     page = client.get(f"/quartiers/{BLAGIS}").get_data(as_text=True)
     assert "Avenue d’essai" in page
     assert "Ville de Sceaux (essai)" in client.get("/sources").get_data(as_text=True)

@@ -27,7 +27,6 @@ from geoapp.analysis.best_sites import (
 )
 from geoapp.analysis.cut_report import (
     CutReport,
-    build_cut_report,
     detour_dict,
     headline,
     missing_cuts,
@@ -207,20 +206,11 @@ def cut_report(slug: str) -> CutReport:
 
 
 def _build_report(slug: str) -> CutReport:
-    atlas = get_atlas()
     stored = points_frame(
         get_store().list_crossings(district=slug),
         columns=["id", "kind", "status", "name", "version", "lon", "lat"],
     )
-    return build_cut_report(
-        atlas.district(slug).geometry,
-        atlas.study_area(slug),
-        atlas.corridors[slug],
-        atlas.layers["stations"],
-        stored,
-        atlas.known_crossings.get(slug),
-        atlas.network,
-    )
+    return get_atlas().cut_report(slug, stored)
 
 
 def with_sides(points: gpd.GeoDataFrame, report: CutReport, columns: list[str]) -> list[dict]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from geoapp.analysis.cut_report import CutReport, build_cut_report
+from geoapp.analysis.cut_report import CutReport
 from geoapp.atlas import Atlas, build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import points_frame
@@ -35,15 +35,7 @@ def read_golden() -> dict[str, dict]:
 
 def cut_report(atlas: Atlas, slug: str) -> CutReport:
     """The report the web builds for ``slug`` (geoapp.web.cuts), with no stored crossing."""
-    return build_cut_report(
-        atlas.district(slug).geometry,
-        atlas.study_area(slug),
-        atlas.corridors[slug],
-        atlas.layers["stations"],
-        points_frame([], columns=_CROSSING_COLUMNS),
-        atlas.known_crossings.get(slug),
-        atlas.network,
-    )
+    return atlas.cut_report(slug, points_frame([], columns=_CROSSING_COLUMNS))
 
 
 def _side_areas(sides) -> list[float]:
