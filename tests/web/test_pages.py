@@ -72,7 +72,11 @@ def test_cuts_geojson(client):
     data = json.loads(client.get("/api/coupures.geojson").data)
     names = {f["properties"]["nom"] for f in data["features"]}
     assert {"RER A", "RER B"} <= names
-    assert {f["properties"]["kind"] for f in data["features"]} <= {"voie ferrée", "tramway", "route"}
+    assert {f["properties"]["kind"] for f in data["features"]} <= {
+        "voie ferrée",
+        "tramway",
+        "route",
+    }
     assert "N 118" in names  # the road cut of data/coupures.json
 
 
