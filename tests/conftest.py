@@ -8,6 +8,8 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -193,14 +195,23 @@ def live_app(tmp_path_factory, atlas):
     )()
 
 
+@contextmanager
+def served(app) -> Iterator[str]:
+    """``app`` served on a loopback port in a thread: its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture(scope="session")
 def live_server(live_app):
     """The app served on a loopback port in a thread, for the browser tests."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -130,9 +130,12 @@
 
   /* The experiments' cluster group: clustered at low zoom, one canvas for every marker;
    * markers at the same place spread out (spiderfy) at the deepest zoom. */
-  function experimentLayer(map, spec, points) {
+  function experimentLayer(map, spec, points, done) {
     var group = L.markerClusterGroup({
       chunkedLoading: true,
+      /* Markers are clustered in slices between frames, so the page stays responsive;
+       * the layer counts as drawn once the last slice is in. */
+      chunkProgress: function (processed, total) { if (processed === total) { done(total); } },
       showCoverageOnHover: false,
       spiderfyOnMaxZoom: true,
       maxClusterRadius: function (zoom) { return zoom >= 16 ? 20 : 60; }
@@ -149,7 +152,9 @@
       if (QMI.onMapClick) { QMI.onMapClick(e); return; }
       showDetails(map, points, e.layer.feature.properties.index, e.layer.getLatLng());
     });
-    group.addLayers(experimentMarkers(spec, points));
+    var markers = experimentMarkers(spec, points);
+    group.addLayers(markers);
+    if (!markers.length) { done(0); }
     return group;
   }
 
@@ -165,17 +170,13 @@
     var url = frame && frame.dataset.experiments;
     QMI.detailsUrl = frame ? frame.dataset.details : null;
     if (spec.points) {
-      holder.addLayer(experimentLayer(map, spec, spec.points));
-      loaded(spec.points.id.length);
+      holder.addLayer(experimentLayer(map, spec, spec.points, loaded));
       return;
     }
     if (!url) { loaded(0); return; }
     fetch(url, {headers: {Accept: "application/json"}})
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(function (points) {
-        holder.addLayer(experimentLayer(map, spec, points));
-        loaded(points.id.length);
-      })
+      .then(function (points) { holder.addLayer(experimentLayer(map, spec, points, loaded)); })
       .catch(function (error) {
         if (window.console) { console.error("qmi-map:", error); }
         var note = document.getElementById("qmi-map-status");
@@ -211,6 +212,16 @@
     }
     map.on("zoomend", update);
     update();
+  }
+
+  /* The attribution wraps in the width the scale bar leaves, so it never covers it. */
+  function keepBeside(map, attribution, scale) {
+    function fit() {
+      var free = map.getSize().x - scale.getContainer().offsetWidth - 40;
+      attribution.getContainer().style.maxWidth = Math.max(free, 120) + "px";
+    }
+    map.on("resize", fit);
+    fit();
   }
 
   function readData() {
@@ -252,7 +263,8 @@
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     map.attributionControl.addAttribution(escaped(data.attribution || "") +
       (data.sources_url ? ' · <a href="' + escaped(data.sources_url) + '">Sources</a>' : ""));
-    L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
+    var scale = L.control.scale({imperial: false, position: "bottomleft"}).addTo(map);
+    keepBeside(map, map.attributionControl, scale);
     QMI.map = map;
     /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
     map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
