@@ -95,7 +95,7 @@ def best_sites(
     after = [
         scorer.after(i, xy) for i, xy in zip(site_ids, shapely.get_coordinates(sites), strict=True)
     ]
-    order = sorted(range(len(after)), key=lambda i: (after[i].share_over_1_5, after[i].median))
+    order = sorted(range(len(after)), key=lambda i: (_long_share(after[i]), after[i].median))
     site_ids, sites, after = site_ids[order], sites[order], [after[i] for i in order]
     names = corridors.set_index("corridor_id")["names"]
     frame = gpd.GeoDataFrame(
@@ -131,23 +131,39 @@ def _refined(
     ok = ok.reshape(ids.size, shifts.size)
     ok[:, shifts.size // 2] = True  # the site itself stays a choice
     scores = scorer.scores(near_ids, shapely.get_coordinates(near))
-    key = np.where(ok.ravel(), scores.share_over_1_5 + 1e-9 * scores.median, np.inf)
+    key = np.where(ok.ravel(), scores.share_long_or_impossible + 1e-9 * scores.median, np.inf)
     best = np.argmin(key.reshape(ids.size, shifts.size), axis=1) + np.arange(ids.size) * shifts.size
     return ids, near[best]
 
 
+def _long_share(stats: DetourStats) -> float:
+    """Share of the trips that must cross lengthened by more than 50 % or with no crossing
+    at all (equal to ``share_over_1_5`` when every corridor has a crossing)."""
+    total = stats.n_pairs + stats.n_pairs_no_crossing
+    if total == 0:
+        return float("nan")
+    long = stats.share_over_1_5 * stats.n_pairs if stats.n_pairs else 0.0
+    return (long + stats.n_pairs_no_crossing) / total
+
+
 def _ranked(scores, points: np.ndarray, separation_m: float, n_sites: int) -> list[int]:
-    """Candidates by share over 1.5 then median (both ascending), keeping those that
-    improve on the current state, each ``separation_m`` from the ones already taken."""
+    """Candidates by share of trips lengthened over 1.5 or impossible, then median (both
+    ascending), keeping those that improve on the current state, each ``separation_m``
+    from the ones already taken."""
     before = scores.before
     table = pd.DataFrame(
-        {"share": scores.share_over_1_5, "median": scores.median, "n": scores.n_pairs}
+        {
+            "share": scores.share_over_1_5,
+            "long": scores.share_long_or_impossible,
+            "median": scores.median,
+            "n": scores.n_pairs,
+        }
     )
     gains = (table["share"] < before.share_over_1_5 - 1e-12) | (
         table["median"] < before.median - 1e-12
     )
     gains |= table["n"] > before.n_pairs  # a corridor's first crossing brings trips in
-    order = table[gains].sort_values(["share", "median"], kind="stable").index.to_numpy()
+    order = table[gains].sort_values(["long", "median"], kind="stable").index.to_numpy()
     taken: list[int] = []
     for i in order:  # stops after n_sites: at most a few dozen distance checks
         if all(points[i].distance(points[j]) >= separation_m for j in taken):

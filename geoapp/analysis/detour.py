@@ -520,13 +520,17 @@ def _summary(trips: _Trips, row_factor: np.ndarray) -> DetourStats:
 class CandidateScores:
     """Each candidate crossing scored alone on top of the existing ones (K candidates):
     the figures a what-if at that point would give (``median``, ``share_over_1_5``,
-    ``n_pairs``), computed for all candidates at once. ``before`` is the current state."""
+    ``n_pairs``), computed for all candidates at once. ``share_long_or_impossible``
+    also counts the trips that have no crossing at all (the share over all trips that
+    must cross), so a corridor's first crossing ranks as the gain it is. ``before`` is
+    the current state."""
 
     before: DetourStats
     corridor_id: np.ndarray  # (K,)
     median: np.ndarray  # (K,)
     share_over_1_5: np.ndarray  # (K,)
     n_pairs: np.ndarray  # (K,)
+    share_long_or_impossible: np.ndarray  # (K,)
 
 
 def score_candidates(
@@ -575,7 +579,7 @@ class CandidateScorer:
         ids = np.asarray(candidate_ids, dtype=np.int64)
         xy = np.asarray(candidate_xy, dtype=float).reshape(-1, 2)
         k = ids.size
-        median, share = np.full(k, np.nan), np.full(k, np.nan)
+        median, share, long = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
         n_pairs = np.zeros(k, dtype=np.int64)
         n = trips.corridor_ids.size
         for pos, corridor_id in enumerate(trips.corridor_ids):  # a few corridors, not trips
@@ -588,8 +592,9 @@ class CandidateScorer:
             n_pairs[mine] = counts
             with np.errstate(invalid="ignore", divide="ignore"):
                 share[mine] = (finite & (after > 1.5)).sum(axis=0) / counts
+            long[mine] = (after > 1.5).mean(axis=0) if len(after) else np.nan
             median[mine] = _column_medians(after, finite)
-        return CandidateScores(self.before, ids, median, share, n_pairs)
+        return CandidateScores(self.before, ids, median, share, n_pairs, long)
 
     def after(self, corridor_id: int, xy) -> DetourStats:
         """The full figures with one crossing of ``corridor_id`` added at ``xy`` (metres)."""

@@ -105,3 +105,14 @@ def test_real_district_top_site_against_sampled_what_ifs(atlas):
         point = line.interpolate(t, normalized=True)
         tried = what_if_crossing(study, report.corridors, report.crossings, point).after
         assert best.share_over_1_5 <= tried.share_over_1_5 + 1e-3
+
+
+def test_a_corridor_with_no_crossing_gets_its_first_in_the_middle():
+    corridors = cut_corridors(rail([(500, -200), (500, 1200)]), SQUARE, study_buffer_m=0)
+    none = existing((0, 0)).iloc[:0]
+    found = best_sites(SQUARE, corridors, none, spacing_m=50, step_m=25)
+    assert found.before.n_pairs == 0 and found.before.n_pairs_no_crossing > 0
+    first = found.sites.geometry.iloc[0]
+    assert abs(first.y - 500) <= 10
+    assert found.after[0].n_pairs_no_crossing == 0  # every trip can now cross
+    assert found.after[0].n_pairs == found.before.n_pairs_no_crossing
