@@ -27,7 +27,7 @@ def run(runner, *args):
         ("html", "qmi-sceaux-les-blagis-carte-interactive.html", b"<!DOCTYPE html>"),
         ("gpkg", "qmi-sceaux-les-blagis-donnees-lambert93.gpkg", b"SQLite format 3"),
         ("geojson", "qmi-sceaux-les-blagis-donnees.geojson", b"{"),
-        ("csv", "qmi-sceaux-les-blagis-experimentations.csv", b"\xef\xbb\xbfid;"),
+        ("csv", "qmi-sceaux-les-blagis-experimentations.csv", b"\xef\xbb\xbfIdentifiant;"),
         ("kml", "qmi-sceaux-les-blagis-donnees.kml", b"<?xml"),
     ],
 )

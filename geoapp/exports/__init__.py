@@ -3,9 +3,10 @@
 :data:`FORMATS` maps a format key (the CLI's ``--format``, the URL's suffix) to its
 builder. Every builder takes a :class:`~geoapp.exports.scene.Scene` (what is shown: one
 district or the programme, the filtered experiments) and :class:`ExportOptions` and returns
-bytes. :func:`make_export` is what the web and the CLI call: it validates the parameters
-(French ``GeoappError``), reads the experiments from the store and caches the result by
-data version (:mod:`geoapp.exports.cache`). Nothing here imports Flask.
+bytes. :func:`plan_export` validates the parameters (French ``GeoappError``) and keys the
+export by data version; :func:`make_export` (the CLI, the background jobs of
+:mod:`geoapp.exports.jobs`) reads the experiments from the store, builds and caches the
+result (:mod:`geoapp.exports.cache`). Nothing here imports Flask.
 """
 
 from __future__ import annotations
@@ -213,7 +214,36 @@ def _ascii(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in flat.lower()).split())
 
 
-def make_export(
+@dataclass(frozen=True)
+class ExportPlan:
+    """One export, validated and keyed: what :func:`plan_export` returns.
+
+    ``key`` names the exact bytes (parameters, atlas, data version, day): the cache file
+    and the background job of one export share it, so equal requests share one build.
+    """
+
+    key: str
+    filename: str
+    mimetype: str
+    label: str  # French, for the "en préparation" page
+    build: Callable[[], bytes]
+    cache: ExportCache
+    entry: dict  # ExportCache.get/put arguments
+
+    def cached(self) -> bytes | None:
+        """The bytes if a previous build is on disk, else ``None`` (nothing is built)."""
+        return self.cache.get(**self.entry)
+
+    def run(self) -> Export:
+        """The export: from the cache, or built now (then cached)."""
+        data = self.cached()
+        if data is None:
+            data = self.build()
+            self.cache.put(data, **self.entry)
+        return Export(data, self.filename, self.mimetype)
+
+
+def plan_export(
     atlas: Atlas,
     store,
     *,
@@ -226,8 +256,8 @@ def make_export(
     district: str | None = None,
     cache: ExportCache | None = None,
     today: date | None = None,
-) -> Export:
-    """Build (or fetch from ``cache``) one export; what the web route and the CLI call.
+) -> ExportPlan:
+    """Check the parameters and say how to build one export, without building it.
 
     ``target`` is a district slug or ``"all"``; ``store`` gives ``list_experiments`` and
     ``data_version`` (withdrawn experiments are never exported). Raises ``GeoappError``
@@ -265,10 +295,12 @@ def make_export(
         "status": status,
         "district": district,
     }
-    cache = cache or ExportCache(None)
-    data = cache.get_or_build(
-        parts, build, version=store.data_version(), day=today.isoformat(), suffix=format_.extension
-    )
+    entry = {
+        "parts": parts,
+        "version": store.data_version(),
+        "day": today.isoformat(),
+        "suffix": format_.extension,
+    }
     name_scene = Scene(
         atlas,
         target,
@@ -278,7 +310,21 @@ def make_export(
         today,
         district if target == ALL else None,
     )
-    return Export(data, export_filename(name_scene, format_, options), format_.mimetype)
+    return ExportPlan(
+        key=ExportCache.name(**entry),
+        filename=export_filename(name_scene, format_, options),
+        mimetype=format_.mimetype,
+        label=format_.label,
+        build=build,
+        cache=cache or ExportCache(None),
+        entry=entry,
+    )
+
+
+def make_export(atlas: Atlas, store, **request) -> Export:
+    """Build (or fetch from ``cache``) one export now: what the CLI and the background
+    jobs run. Takes :func:`plan_export`'s arguments and raises its errors."""
+    return plan_export(atlas, store, **request).run()
 
 
 # Every export of one target, as the menu offers them: (format, options).
@@ -360,6 +406,7 @@ __all__ = [
     "ExportCache",
     "ExportFormat",
     "ExportOptions",
+    "ExportPlan",
     "Scene",
     "batch_jobs",
     "export_filename",
@@ -367,5 +414,6 @@ __all__ = [
     "make_export",
     "make_scene",
     "parse_options",
+    "plan_export",
     "write_export",
 ]

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 
@@ -27,26 +26,33 @@ class ExportCache:
     def _prefix(version: int, day: str) -> str:
         return f"v{int(version)}-{day}-"
 
+    @classmethod
+    def name(cls, *, parts: dict, version: int, day: str, suffix: str) -> str:
+        """The file name of one export (also the key of its background job)."""
+        digest = hashlib.sha256(
+            json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()[:32]
+        return f"{cls._prefix(version, day)}{digest}.{suffix}"
+
     def path(self, parts: dict, *, version: int, day: str, suffix: str) -> Path | None:
         """Where the export described by ``parts`` lives (``None`` when disabled)."""
         if self.root is None:
             return None
-        digest = hashlib.sha256(
-            json.dumps(parts, sort_keys=True, default=str).encode("utf-8")
-        ).hexdigest()[:32]
-        return self.root / f"{self._prefix(version, day)}{digest}.{suffix}"
+        return self.root / self.name(parts=parts, version=version, day=day, suffix=suffix)
 
-    def get_or_build(
-        self, parts: dict, build: Callable[[], bytes], *, version: int, day: str, suffix: str
-    ) -> bytes:
-        """The cached bytes for ``parts``, or ``build()`` stored then returned."""
+    def get(self, parts: dict, *, version: int, day: str, suffix: str) -> bytes | None:
+        """The cached bytes for ``parts``, or ``None`` (disabled, not built, unreadable)."""
         path = self.path(parts, version=version, day=day, suffix=suffix)
-        if path is not None and path.is_file():
-            return path.read_bytes()
-        data = build()
+        try:
+            return path.read_bytes() if path is not None else None
+        except OSError:
+            return None
+
+    def put(self, data: bytes, parts: dict, *, version: int, day: str, suffix: str) -> None:
+        """Keep ``data`` for ``parts`` (nothing when disabled)."""
+        path = self.path(parts, version=version, day=day, suffix=suffix)
         if path is not None:
             self._store(path, data, self._prefix(version, day))
-        return data
 
     def _store(self, path: Path, data: bytes, prefix: str) -> None:
         """Write atomically (temp file + rename: readers never see half a file), then
