@@ -560,8 +560,9 @@ def add_best_sites(view: MapView, sites: gpd.GeoDataFrame) -> None:
         )
         for s in sites.itertuples()
     ]
-    tips = [f"Meilleur site n° {s.rang} pour franchir ({s.names})" for s in sites.itertuples()]
-    layer = _annotated(sites, "meilleur_site", popups, tips, label=[str(r) for r in sites["rang"]])
+    # The rank is a permanent label (a hover tooltip would replace it): the popup tells more.
+    labels = [f"n° {r}" for r in sites["rang"]]
+    layer = _annotated(sites, "meilleur_site", popups, [None] * len(sites), label=labels)
     add_layer(
         view,
         layer,
