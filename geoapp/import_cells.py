@@ -80,6 +80,10 @@ class CellReader:
                 keys.setdefault(loose(key), set()).add(row.slug)
         self._district_keys = keys
         self._vocab = {f: {fold(v): v for v in values} for f, values in _VOCABULARIES.items()}
+        self._objective_lookup = {
+            slug: (list(goals), {fold(o).rstrip(". "): o for o in goals})
+            for slug, goals in self.objectives.items()
+        }
 
     def read(self, raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """``raw`` cells -> (form values for `geoapp.registry.validate_experiment`, errors
@@ -142,8 +146,7 @@ class CellReader:
         items = [text_of(i).strip() for i in items if text_of(i).strip()]
         if slug is None:
             return items  # unknown district: its own error says so
-        allowed = list(self.objectives[slug])
-        by_text = {fold(o).rstrip(". "): o for o in allowed}
+        allowed, by_text = self._objective_lookup[slug]
         chosen = []
         for item in items:
             number = _NUMBERED.fullmatch(fold(item))

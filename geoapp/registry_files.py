@@ -13,6 +13,7 @@ Geometry is handled in one place, `point_of` / `geometry_of`: a point today.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -55,12 +56,18 @@ _GUARDED_START = ("'", *_FORMULA_START)
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
-def fold(text: Any) -> str:
-    """``text`` compared the way people type it: no case, no accents, one space between
-    words, typographic apostrophes as plain ones (« Déployée » == « deployee »)."""
-    decomposed = unicodedata.normalize("NFKD", str(text).replace("’", "'"))
+@functools.lru_cache(maxsize=8192)
+def _fold_text(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(bare.split())
+
+
+def fold(text: Any) -> str:
+    """``text`` compared the way people type it: no case, no accents, one space between
+    words, typographic apostrophes as plain ones (« Déployée » == « deployee »). Cached:
+    an import folds the same few vocabulary words thousands of times."""
+    return _fold_text(str(text))
 
 
 def loose(text: Any) -> str:

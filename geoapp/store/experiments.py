@@ -330,15 +330,17 @@ def page(
     """One page of the registry: ``limit`` rows from ``offset`` in the order of ``sort``
     (a `SORTS` key; the id breaks ties so pages never overlap), filtered in SQL."""
     c = experiments.c
-    query = sa.select(experiments).where(*filters(**where))
+    query = sa.select(c.id).where(*filters(**where))
     column = c[SORTS[sort]] if sort in SORTS else None
     if column is None:
         query = ordered(conn, query)
     else:
         key = nocase(conn, column) if column.type.python_type is str else column
         query = query.order_by(key.desc() if descending else key.asc(), c.id)
-    rows = conn.execute(query.limit(limit).offset(offset)).mappings()
-    return [from_row(r) for r in rows]
+    # The page's ids first, from the order's index alone; then only those rows.
+    ids = conn.execute(query.limit(limit).offset(offset)).scalars().all()
+    found = by_ids(conn, ids)
+    return [found[i] for i in ids]
 
 
 def count(conn: sa.Connection, **where: Any) -> int:

@@ -10,29 +10,50 @@ from geoapp.errors import GeoappError
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "experiments_seed.json"
 CHEFS_LIEUX = ROOT / "data" / "geo" / "chefs_lieux_communes.geojson"
-AULNAY = "aulnay-centre-gare"
+AULNAY, NOISY = "aulnay-centre-gare", "noisy-mont-d-est"
 SOURCE = "Rapports publics du programme QMI (Métropole du Grand Paris)"
+SENATE = (
+    "Audition de la Métropole du Grand Paris au Sénat (solutions d’intelligence artificielle "
+    "du programme QMI)"
+)
 CENTRE = (2.495, 48.938)  # stands in for the centre the app computes
+NOISY_CENTRE = (2.5517, 48.8405)
+AULNAY_TITLES = {"Purple Alternative Surface", "Soy PV", "Istya"}
+
+
+def noisy_objectives() -> list[str]:
+    facts = json.loads((ROOT / "data" / "quartiers.json").read_text(encoding="utf-8"))
+    return next(q["objectifs"] for q in facts["quartiers"] if q["slug"] == NOISY)
 
 
 @pytest.fixture
 def seed(store, objectives):
     return lambda path=SEED: store.seed_if_empty(
-        path, anchors={AULNAY: CENTRE}, objectives={AULNAY: objectives}
+        path,
+        anchors={AULNAY: CENTRE, NOISY: NOISY_CENTRE},
+        objectives={AULNAY: objectives, NOISY: noisy_objectives()},
     )
 
 
-def test_seed_loads_the_three_documented_experiments(store, seed):
-    assert seed() == 3
+def test_seed_loads_the_four_documented_experiments(store, seed):
+    assert seed() == 4
     experiments = {e["title"]: e for e in store.list_experiments()}
-    assert set(experiments) == {"Purple Alternative Surface", "Soy PV", "Istya"}
+    assert set(experiments) == AULNAY_TITLES | {"EcoFlow"}
+    ecoflow = experiments.pop("EcoFlow")
+    assert ecoflow["district"] == NOISY and (ecoflow["lon"], ecoflow["lat"]) == NOISY_CENTRE
+    assert ecoflow["organisation"] == "Ecomesure avec Floware"
+    assert ecoflow["source"] == SENATE and ecoflow["precision"] == "indicative"
+    assert "qualité de vie urbaine" in ecoflow["description"]
+    assert "Sénat" in ecoflow["description"] and ecoflow["status"] == "sélectionnée"
+    assert "crèche du Onze Novembre" in experiments["Soy PV"]["location_note"]
+    assert "non géocodée" in experiments["Soy PV"]["location_note"]
     for experiment in experiments.values():
         assert experiment["district"] == AULNAY
         assert experiment["precision"] == "indicative"
         assert experiment["org_kind"] == "startup"
         assert experiment["start_date"] is None and experiment["end_date"] is None
         assert experiment["source"] == SOURCE
-        assert experiment["location_note"].startswith("Site exact non publié")
+        assert experiment["location_note"].startswith("Site")
         assert store.history(experiment["id"])[0]["action"] == "import"
         assert store.history(experiment["id"])[0]["user"] == "seed"
     assert (experiments["Soy PV"]["lon"], experiments["Soy PV"]["lat"]) == CENTRE
@@ -48,11 +69,11 @@ def test_purple_sits_on_the_ign_town_hall_point(store, seed):
 
 
 def test_seed_runs_only_once(store, seed):
-    assert seed() == 3
+    assert seed() == 4
     version = store.data_version()
     assert seed() == 0
     assert seed(SEED.with_name("absent.json")) == 0  # the file is not even read again
-    assert len(store.list_experiments()) == 3 and store.data_version() == version
+    assert len(store.list_experiments()) == 4 and store.data_version() == version
 
 
 def test_seed_skips_a_table_holding_only_withdrawn_experiments(store, seed, make_values):

@@ -36,7 +36,8 @@ def filtered(store, atlas):
     return store
 
 
-SEEDS = {"Purple Alternative Surface", "Soy PV", "Istya"}
+AULNAY_SEEDS = {"Purple Alternative Surface", "Soy PV", "Istya"}
+SEEDS = AULNAY_SEEDS | {"EcoFlow"}  # EcoFlow: Noisy-le-Grand
 ALPHA, BRAVO, CHARLIE = "Filtre Mobilite Alpha", "Filtre Culture Bravo", "Filtre Meudon Charlie"
 
 
@@ -48,7 +49,7 @@ ALPHA, BRAVO, CHARLIE = "Filtre Mobilite Alpha", "Filtre Culture Bravo", "Filtre
         ("?theme=mobilité", {ALPHA, CHARLIE}),
         ("?statut=déployée", {"Purple Alternative Surface", "Soy PV", BRAVO, CHARLIE}),
         ("?quartier=meudon-la-foret&theme=mobilité&statut=déployée", {CHARLIE}),
-        ("?quartier=aulnay-centre-gare", SEEDS),
+        ("?quartier=aulnay-centre-gare", AULNAY_SEEDS),
         ("?quartier=paris&theme=astrologie&statut=rêvée", SEEDS | {ALPHA, BRAVO, CHARLIE}),
     ],
 )
@@ -99,7 +100,7 @@ def test_csv_export(anon, filtered):
     assert alpha["Quartier"] == "Les Blagis" and alpha["Thème"] == "mobilité"
     assert "\n" in alpha["Description"]  # multi-line text survives, quoted
     with anon.get("/experimentations/export.csv?quartier=aulnay-centre-gare") as r:
-        assert len(r.data.decode("utf-8-sig").strip().split("\r\n")) == 1 + len(SEEDS)
+        assert len(r.data.decode("utf-8-sig").strip().split("\r\n")) == 1 + len(AULNAY_SEEDS)
 
 
 def test_geojson_export(anon, filtered):

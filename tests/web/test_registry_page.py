@@ -25,29 +25,29 @@ def figures(client) -> tuple[str, str, str]:
 
 def test_registry_figures_are_computed_from_statuses(sceaux, anon, store, atlas):
     seed = Counter(e["status"] for e in store.list_experiments())
-    assert seed == {"déployée": 2, "sélectionnée": 1}  # the three real Aulnay experiments
+    assert seed == {"déployée": 2, "sélectionnée": 2}  # the three of Aulnay, EcoFlow (Noisy)
     first = stored(store, atlas, SCEAUX, title="S1", status="sélectionnée")
     second = stored(store, atlas, SCEAUX, title="S2", status="déployée")
     stored(store, atlas, SCEAUX, title="S3", status="proposée")
-    # deployed (2 + 1) / selected or beyond (3 + 2) ; Sceaux 1 / 2
+    # deployed (2 + 1) / selected or beyond (4 + 2) ; Sceaux 1 / 2
     total, rate, row = figures(anon)
-    assert (total, rate) == ("6", "60 %")
+    assert (total, rate) == ("7", "50 %")
     assert "<td>50 %</td>" in row and "<td>3</td>" in row
     r = sceaux.post(
         f"/experimentations/{first['id']}",
         data=form_for(atlas, SCEAUX, title="S1", status="terminée", version="1"),
     )
     assert r.status_code == 302
-    # deployed or finished (3 + 1) / 5 ; Sceaux 2 / 2
+    # deployed or finished (3 + 1) / 6 ; Sceaux 2 / 2
     total, rate, row = figures(anon)
-    assert (total, rate) == ("6", "80 %")
+    assert (total, rate) == ("7", "67 %")
     assert "<td>100 %</td>" in row
     sceaux.post(
         f"/experimentations/{second['id']}/retirer", data={"csrf_token": TOKEN, "version": "1"}
     )
-    # withdrawn ones do not count: (2 + 1) / (3 + 1) ; Sceaux 1 / 1
+    # withdrawn ones do not count: (2 + 1) / (4 + 1) ; Sceaux 1 / 1
     total, rate, row = figures(anon)
-    assert (total, rate) == ("5", "75 %")
+    assert (total, rate) == ("6", "60 %")
     assert "<td>100 %</td>" in row and "<td>2</td>" in row
 
 
