@@ -12,8 +12,9 @@ GeoPackage: one table per layer, in Lambert-93 (EPSG:2154, the default) or WGS84
 (EPSG:4326) as asked. GeoJSON: one RFC 7946 FeatureCollection in WGS84 whose features say
 their layer in a ``couche`` property (lists such as ``objectives`` stay JSON arrays). KML:
 one folder per layer, WGS84. CSV: the experiments only, written by the registry's own
-writer (:func:`geoapp.registry_files.write_csv`: semicolon, UTF-8 with BOM, ``lon``/``lat``
-in WGS84 degrees, objectives joined with `` | ``), so an exported file imports back.
+writer (:func:`geoapp.registry_files.write_csv`: semicolon, UTF-8 with BOM, the French
+column headers, district names, ``Longitude``/``Latitude`` in WGS84 degrees, objectives
+joined with `` | ``, formula starts guarded), so an exported file imports back unchanged.
 """
 
 from __future__ import annotations
@@ -130,10 +131,13 @@ def write_geojson(scene: Scene) -> bytes:
 def write_experiments_csv(scene: Scene) -> bytes:
     """The scene's experiments as the registry's own CSV (``geoapp.registry_files``).
 
-    Same columns and encoding as the registry export, so the file imports back unchanged.
+    Same French headers, district names and encoding as the registry export, so the file
+    imports back unchanged (each row carries its id and version).
     """
     rows = scene.experiments.drop(columns=scene.experiments.geometry.name).to_dict("records")
-    return write_csv([{k: _none(v) for k, v in row.items()} for row in rows])
+    districts = scene.atlas.districts
+    names = dict(zip(districts["slug"], districts["nom"], strict=True))
+    return write_csv([{k: _none(v) for k, v in row.items()} for row in rows], district_names=names)
 
 
 def _none(value):

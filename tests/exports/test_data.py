@@ -22,7 +22,7 @@ from geoapp.exports.data import (
 )
 from geoapp.exports.scene import make_scene
 from geoapp.registry import validate_experiment
-from geoapp.registry_files import COLUMNS, read_csv
+from geoapp.registry_files import HEADERS, read_csv
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS, STATION_FIELDS
 from tests.exports.conftest import TODAY
 
@@ -141,8 +141,8 @@ def test_csv_is_the_registry_format_for_excel(scene_of):
     data = write_experiments_csv(scene_of("all"))
     assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     header = data.decode("utf-8-sig").splitlines()[0]
-    assert header.split(";") == COLUMNS
-    assert "lat" in COLUMNS and "lon" in COLUMNS
+    assert header.split(";") == HEADERS  # French, as Excel users read them
+    assert "Latitude" in HEADERS and "Longitude" in HEADERS and "Quartier" in HEADERS
 
 
 def test_csv_round_trip_gives_the_same_experiments(atlas, scene_of, rows):
@@ -150,8 +150,10 @@ def test_csv_round_trip_gives_the_same_experiments(atlas, scene_of, rows):
     back = read_csv(write_experiments_csv(scene_of("all")))
     assert len(back) == len(rows)
     by_title = {r["title"]: r for r in rows}
+    names = dict(zip(atlas.districts["nom"], atlas.districts["slug"], strict=True))
     for row in back:
         original = by_title[row["title"]]
+        row["district"] = names[row["district"]]  # the file names the district
         cleaned = validate_experiment(row, objectives=atlas.objectives()[row["district"]])
         expected = validate_experiment(
             original, objectives=atlas.objectives()[original["district"]]
@@ -162,4 +164,4 @@ def test_csv_round_trip_gives_the_same_experiments(atlas, scene_of, rows):
 
 def test_csv_of_nothing_is_a_header(scene_of, no_experiments):
     text = write_experiments_csv(scene_of("noisy-mont-d-est", no_experiments))
-    assert io.StringIO(text.decode("utf-8-sig")).read().strip().split(";") == COLUMNS
+    assert io.StringIO(text.decode("utf-8-sig")).read().strip().split(";") == HEADERS
