@@ -31,14 +31,21 @@
       Number(map.getZoom().toFixed(2)) + "&couches=" + visibleLayers().join(",");
   }
 
-  /* The view a link asks for, if any: true when it set one. */
+  /* The view a link asks for, if any. Layers wait for the experiments to be drawn
+   * (qmi:data) when they are still loading: a layer hidden before or while its markers
+   * go in would never finish drawing them. */
   function applyView(map, state) {
     var view = (state.carte || "").split(",").map(Number);
     if (view.length === 3 && view.every(isFinite)) {
       map.setView([view[0], view[1]], view[2], {animate: false});
     }
-    applyLayers(state);
-    return view.length === 3;
+    if (QMI.loaded === false) {  // after the drawing code that announced the data returns
+      document.addEventListener("qmi:data", function () {
+        window.setTimeout(function () { applyLayers(state); }, 0);
+      }, {once: true});
+    } else {
+      applyLayers(state);
+    }
   }
 
   function applyLayers(state) {
@@ -101,10 +108,7 @@
   }
 
   function setUp(map) {
-    var state = readHash();
-    applyView(map, state);
-    /* Layers filled later (experiments fetched) obey the link too, once. */
-    document.addEventListener("qmi:data", function () { applyLayers(readHash()); }, {once: true});
+    applyView(map, readHash());
     /* Written when the view changes (not on load: a #anchor of the page stays). */
     var remember = function () {
       window.history.replaceState(window.history.state, "", hashOf(map));
