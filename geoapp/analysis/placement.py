@@ -13,10 +13,11 @@ import geopandas as gpd
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from geoapp.analysis import ANALYSIS_CRS
 from geoapp.analysis.checks import check_frame
 
 DUPLICATE_RADIUS_M = 150.0
+# Possible duplicates named to the planner, nearest first; the others are counted.
+NEARBY_LIMIT = 5
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Placement:
     side_id: int | None = None
     nearest_station: dict | None = None
     nearby_experiments: list[dict] = field(default_factory=list)
+    nearby_count: int = 0  # all within DUPLICATE_RADIUS_M, named or not
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,10 +42,9 @@ def _nearest(point: Point, gdf: gpd.GeoDataFrame, columns: list[str]) -> dict | 
     """The row of ``gdf`` nearest to ``point`` (spatial index), with its distance."""
     if gdf.empty:
         return None
-    probe = gpd.GeoDataFrame(geometry=[point], crs=ANALYSIS_CRS)
-    hit = gpd.sjoin_nearest(probe, gdf[columns + ["geometry"]], distance_col="distance_m")
-    row = hit.iloc[0]
-    return {**{c: row[c] for c in columns}, "distance_m": round(float(row["distance_m"]), 1)}
+    (_, [index]), [distance] = gdf.sindex.nearest(point, return_distance=True)
+    row = gdf.iloc[int(index)]
+    return {**{c: row[c] for c in columns}, "distance_m": round(float(distance), 1)}
 
 
 def _within(point: Point, gdf: gpd.GeoDataFrame, radius_m: float, columns: list[str]) -> list:
@@ -63,6 +64,7 @@ def assess_placement(
     stations: gpd.GeoDataFrame,
     experiments: gpd.GeoDataFrame,
     sides: gpd.GeoDataFrame | None = None,
+    nearby_count: int | None = None,
 ) -> Placement:
     """Assess ``point`` (EPSG:2154) against its ``district`` perimeter.
 
@@ -80,6 +82,9 @@ def assess_placement(
         experiments ``id`` and ``title`` (the one being moved should be left out).
     sides : GeoDataFrame, optional
         Sides of the district cut by its corridors (``side_id``).
+    nearby_count : int, optional
+        How many experiments lie within `DUPLICATE_RADIUS_M` when ``experiments`` holds
+        only the nearest few (the store's answer); by default, those found in it.
     """
     if not tolerance_m >= 0:  # also refuses NaN, which would reject every point
         raise ValueError(
@@ -100,6 +105,7 @@ def assess_placement(
     if sides is not None and not sides.empty:
         hit = sides[sides.contains(point)]
         side = int(hit["side_id"].iloc[0]) if not hit.empty else None
+    nearby = _within(point, experiments, DUPLICATE_RADIUS_M, ["id", "title"])
     return Placement(
         inside=outside == 0.0,
         distance_outside_m=round(outside, 1),
@@ -108,5 +114,6 @@ def assess_placement(
         nearest_cut=_nearest(point, corridors, ["names", "kind"]),
         side_id=side,
         nearest_station=_nearest(point, stations, ["nom", "ligne"]),
-        nearby_experiments=_within(point, experiments, DUPLICATE_RADIUS_M, ["id", "title"]),
+        nearby_experiments=nearby[:NEARBY_LIMIT],
+        nearby_count=len(nearby) if nearby_count is None else nearby_count,
     )

@@ -333,6 +333,28 @@ class Store:
                 conn, float(lon), float(lat), float(radius_m), district=district, exclude=exclude
             )
 
+    def experiments_nearest(
+        self,
+        lon: float,
+        lat: float,
+        radius_m: float,
+        limit: int,
+        *,
+        district: str | None = None,
+        exclude: int | None = None,
+    ) -> tuple[list[Row], int]:
+        """The ``limit`` nearest of `experiments_near`'s answer, and how many it holds."""
+        with self._read() as conn:
+            return spatial.nearest(
+                conn,
+                float(lon),
+                float(lat),
+                float(radius_m),
+                int(limit),
+                district=district,
+                exclude=exclude,
+            )
+
     def experiments_in_bbox(
         self, west: float, south: float, east: float, north: float, **filters: Any
     ) -> list[Row]:

@@ -58,15 +58,45 @@ def near(
 ) -> list[dict[str, Any]]:
     """Experiments (not withdrawn) within ``radius_m`` metres of WGS84 (lon, lat), nearest
     first (then by id), each with its Lambert-93 ``distance_m``."""
-    _check_point(lon, lat)
-    if not (math.isfinite(radius_m) and radius_m >= 0):
-        raise ValueError(f"radius_m: a distance in metres >= 0 is expected, got {radius_m!r}")
-    where = rows.filters(district=district)
-    if exclude is not None and -(2**63) <= exclude < 2**63:  # no row has an id past 64 bits
-        where.append(experiments.c.id != exclude)
+    where = _near_where(lon, lat, radius_m, district, exclude)
     if conn.dialect.name == "postgresql":
         return _near_postgis(conn, lon, lat, radius_m, where)
     return _near_lonlat(conn, lon, lat, radius_m, where)
+
+
+def nearest(
+    conn: sa.Connection,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    limit: int,
+    *,
+    district: str | None = None,
+    exclude: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """The ``limit`` experiments nearest to (lon, lat) within ``radius_m`` (as `near`
+    gives them) and how many lie within it: a placement check names a few possible
+    duplicates and counts the rest, so a crowded spot costs a handful of rows, not
+    thousands."""
+    where = _near_where(lon, lat, radius_m, district, exclude)
+    if conn.dialect.name == "postgresql":
+        found = _near_postgis(conn, lon, lat, radius_m, where, limit=limit, counted=True)
+        return [{k: v for k, v in r.items() if k != "total"} for r in found], (
+            int(found[0]["total"]) if found else 0
+        )
+    c = experiments.c
+    box = _box(lon, lat, radius_m)
+    candidates = conn.execute(sa.select(c.id, c.lon, c.lat).where(*where, *box)).all()
+    if not candidates:
+        return [], 0
+    ids, lons, lats = (np.asarray(col) for col in zip(*candidates, strict=True))
+    distances = lambert93_distances(lon, lat, lons, lats)
+    keep = np.flatnonzero(distances <= radius_m)
+    order = keep[np.lexsort((ids[keep], distances[keep]))][:limit]
+    chosen = {int(ids[i]): float(distances[i]) for i in order}
+    full = sa.select(experiments).where(c.id.in_(list(chosen)))
+    by_id = {r["id"]: r for r in (rows.from_row(x) for x in conn.execute(full).mappings())}
+    return [{**by_id[i], "distance_m": d} for i, d in chosen.items()], len(keep)
 
 
 def in_bbox(
@@ -108,6 +138,17 @@ def count(conn: sa.Connection, **filters: Any) -> int:
     return int(conn.execute(query).scalar_one())
 
 
+def _near_where(lon, lat, radius_m, district, exclude) -> list[sa.ColumnElement[bool]]:
+    """The arguments of a question around a point, checked; its WHERE clauses."""
+    _check_point(lon, lat)
+    if not (math.isfinite(radius_m) and radius_m >= 0):
+        raise ValueError(f"radius_m: a distance in metres >= 0 is expected, got {radius_m!r}")
+    where = rows.filters(district=district)
+    if exclude is not None and -(2**63) <= exclude < 2**63:  # no row has an id past 64 bits
+        where.append(experiments.c.id != exclude)
+    return where
+
+
 def _check_point(lon: float, lat: float) -> None:
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         raise ValueError(f"lon: WGS84 degrees within [-180, 180] are expected, got {lon!r}")
@@ -119,7 +160,9 @@ def _geom() -> sa.ColumnElement[Any]:
     return sa.literal_column(f"{experiments.name}.geom")
 
 
-def _near_postgis(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
+def _near_postgis(
+    conn, lon, lat, radius_m, where, *, limit: int | None = None, counted: bool = False
+) -> list[dict[str, Any]]:
     point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), WGS84_SRID)
     distance = sa.func.ST_Distance(
         sa.func.ST_Transform(_geom(), METRIC_SRID), sa.func.ST_Transform(point, METRIC_SRID)
@@ -127,21 +170,27 @@ def _near_postgis(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
     wide = sa.func.ST_DWithin(
         sa.cast(_geom(), _Geography()), sa.cast(point, _Geography()), radius_m * SCALE_MARGIN
     )
+    extra = [sa.func.count().over().label("total")] if counted else []
     query = (
-        sa.select(experiments, distance)
+        sa.select(experiments, distance, *extra)
         .where(*where, wide, distance <= radius_m)
         .order_by(distance, experiments.c.id)
+        .limit(limit)
     )
     return [rows.from_row(row) for row in conn.execute(query).mappings()]
 
 
-def _near_lonlat(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
+def _box(lon: float, lat: float, radius_m: float) -> list[sa.ColumnElement[bool]]:
+    """A lon/lat box (read through the index) surely holding the circle of ``radius_m``."""
     dlat = radius_m * SCALE_MARGIN / M_PER_DEGREE_LAT_MIN
     farthest = min(89.0, abs(lat) + dlat)  # the box's edge where a degree of lon is shortest
     dlon = radius_m * SCALE_MARGIN / (M_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(farthest)))
     c = experiments.c
-    box = [c.lon.between(lon - dlon, lon + dlon), c.lat.between(lat - dlat, lat + dlat)]
-    query = sa.select(experiments).where(*where, *box)
+    return [c.lon.between(lon - dlon, lon + dlon), c.lat.between(lat - dlat, lat + dlat)]
+
+
+def _near_lonlat(conn, lon, lat, radius_m, where) -> list[dict[str, Any]]:
+    query = sa.select(experiments).where(*where, *_box(lon, lat, radius_m))
     found = [rows.from_row(row) for row in conn.execute(query).mappings()]
     if not found:
         return []

@@ -36,7 +36,12 @@ from geoapp.analysis.cut_report import (
 )
 from geoapp.analysis.cuts import SLIVER_M2
 from geoapp.analysis.detour import nearest_corridor
-from geoapp.analysis.placement import DUPLICATE_RADIUS_M, Placement, assess_placement
+from geoapp.analysis.placement import (
+    DUPLICATE_RADIUS_M,
+    NEARBY_LIMIT,
+    Placement,
+    assess_placement,
+)
 from geoapp.atlas import Atlas
 from geoapp.cache import VersionedCache
 from geoapp.errors import GeoappError
@@ -323,13 +328,13 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
     """What the geometry says about (lon, lat) in district ``slug``.
 
     The possible duplicates are asked of the store (a spatial query: PostGIS, or SQLite's
-    indexed lon/lat), not filtered here from every experiment of the district; the
-    analysis then measures the few it returned as it would all of them.
+    indexed lon/lat): the nearest few and how many there are, not every experiment of
+    the district; the analysis then measures the few as it would all of them.
     """
     atlas = get_atlas()
     district = atlas.district(slug)
-    near = get_store().experiments_near(
-        lon, lat, DUPLICATE_RADIUS_M, district=slug, exclude=exclude
+    near, count = get_store().experiments_nearest(
+        lon, lat, DUPLICATE_RADIUS_M, NEARBY_LIMIT, district=slug, exclude=exclude
     )
     others = experiments_frame(near)
     point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
@@ -341,6 +346,7 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
         stations=atlas.stations,
         experiments=others,
         sides=cut_report(slug).study_sides,
+        nearby_count=count,
     )
 
 

@@ -12,7 +12,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, MultiPolygon, Point, box
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
-from geoapp.analysis.placement import DUPLICATE_RADIUS_M, Placement, assess_placement
+from geoapp.analysis.placement import DUPLICATE_RADIUS_M, NEARBY_LIMIT, Placement, assess_placement
 
 SQUARE = box(0, 0, 1000, 1000)
 
@@ -83,6 +83,7 @@ def test_point_inside_the_district(assess):
             {"id": 12, "title": "Collée", "distance_m": 30.0},
             {"id": 11, "title": "Voisine", "distance_m": 130.0},
         ],
+        nearby_count=2,
     )
 
 
@@ -225,3 +226,23 @@ def test_missing_column_is_a_value_error_naming_the_argument(assess, request, na
     lacking = request.getfixturevalue(name).drop(columns=[column])
     with pytest.raises(ValueError, match=f"{name} : colonne"):
         assess(550, 500, **{name: lacking})
+
+
+def test_a_crowded_spot_names_the_nearest_few_and_counts_the_rest(assess):
+    crowd = frame(
+        {"id": list(range(8)), "title": [f"E{i}" for i in range(8)]},
+        [Point(550 + 10 * i, 500) for i in range(8)],
+    )
+    p = assess(550, 500, experiments=crowd)
+    assert [e["id"] for e in p.nearby_experiments] == list(range(NEARBY_LIMIT))
+    assert p.nearby_count == 8
+    told = assess_placement(
+        Point(550, 500),
+        SQUARE,
+        tolerance_m=50.0,
+        corridors=crowd.iloc[0:0].assign(names="", kind=""),
+        stations=crowd.iloc[0:0].assign(nom="", ligne=""),
+        experiments=crowd.iloc[:2],
+        nearby_count=40,
+    )
+    assert len(told.nearby_experiments) == 2 and told.nearby_count == 40

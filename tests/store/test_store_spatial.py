@@ -142,3 +142,16 @@ def test_count_experiments_follows_the_filters(store, scattered):
     assert store.count_experiments(district=AULNAY) == 5
     assert store.count_experiments(include_withdrawn=True) == 7
     assert store.count_experiments(theme="mobilité") == 0
+
+
+def test_experiments_nearest_names_a_few_and_counts_them_all(store, scattered):
+    rows, total = store.experiments_nearest(*CENTRE, 150, 2)
+    assert [r["title"] for r in rows] == ["Autre quartier 20 m", "Sud 40 m"]
+    assert [r["distance_m"] for r in rows] == pytest.approx([20, 40], abs=1e-3)
+    assert total == len(store.experiments_near(*CENTRE, 150)) == 4
+    rows, total = store.experiments_nearest(
+        *CENTRE, 150, 5, district=AULNAY, exclude=scattered["south_40"]
+    )
+    assert [r["id"] for r in rows] == [scattered["east_100"], scattered["north_149"]]
+    assert total == 2 and all(isinstance(r["objectives"], list) for r in rows)
+    assert store.experiments_nearest(*CENTRE, 10, 3, district=AULNAY) == ([], 0)

@@ -37,7 +37,8 @@
     setLine("station", p.nearest_station ? "Gare la plus proche : " + p.nearest_station.nom + " (" + p.nearest_station.ligne + "), à " + fmt(p.nearest_station.distance_m) + " m." : "");
     var near = p.nearby_experiments || [];
     setLine("nearby", near.length ? "Attention, doublon possible : " + near.map(function (e) {
-      return "« " + e.title + " » à " + fmt(e.distance_m) + " m"; }).join(", ") + "." :
+      return "« " + e.title + " » à " + fmt(e.distance_m) + " m"; }).join(", ") +
+      (p.nearby_count > near.length ? " et " + (p.nearby_count - near.length) + " autre(s) à moins de 150 m." : ".") :
       "Aucune autre expérimentation à moins de 150 m.");
   }
 
