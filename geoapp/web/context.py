@@ -493,12 +493,13 @@ def _district_data(slug: str) -> dict:
     row = atlas.district(slug)
     filters = {**read_filters(with_district=False), "district": slug}
     store = get_store()
-    first = experiments_frame(store.list_experiments(**filters)[:LIST_LIMIT])
-    listed = with_sides(first, cut_report(slug), ["id", "title", "theme", "status", "precision"])
+    first, total = store.page_experiments(limit=LIST_LIMIT, **filters)
+    columns = ["id", "title", "theme", "status", "precision"]
+    listed = with_sides(experiments_frame(first), cut_report(slug), columns)
     return {
         "quartier": district_facts(row),
         "experimentations": listed,
-        "n_experimentations": store.count_experiments(**filters),
+        "n_experimentations": total,
         "coupures": cut_context(slug),
         "meilleurs_franchissements": best_sites_context(slug),
         "franchissements_saisis": store.list_crossings(district=slug),

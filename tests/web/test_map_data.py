@@ -8,6 +8,7 @@ import brotli
 import pytest
 
 from geoapp.registry import validate_crossing
+from geoapp.web.context import LIST_LIMIT
 from tests.conftest import fetched_experiments, map_data
 from tests.web.experiments_helpers import SCEAUX, stored
 
@@ -150,3 +151,17 @@ def test_vendored_scripts_are_compressed_and_revalidated(client):
     etag = response.headers["ETag"]
     again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304
+
+
+def test_a_crowded_district_lists_its_first_experiments_and_links_the_rest(app, client, atlas):
+    store = app.extensions["qmi_store"]
+    for n in range(LIST_LIMIT + 2):
+        stored(store, atlas, SCEAUX, title=f"Atelier {n:03d}")
+    page = client.get(f"/quartiers/{SCEAUX}").get_data(as_text=True)
+    total = store.count_experiments(district=SCEAUX)
+    assert page.count('<li><a href="/experimentations/') == LIST_LIMIT
+    assert f"Voir les {total} dans le registre" in page
+    assert 'href="/experimentations?quartier=sceaux-les-blagis"' in page
+    data = client.get(f"/api/quartiers/{SCEAUX}").get_json()
+    assert len(data["experimentations"]) == LIST_LIMIT and data["n_experimentations"] == total
+    assert len(fetched_experiments(client, page)["id"]) == total  # the map shows them all
