@@ -6,6 +6,7 @@
 (function () {
   "use strict";
   var MAX_RESULTS = 8;
+  var TYPING_PAUSE_MS = 120;
   var KIND_ORDER = {quartier: 0, commune: 1, gare: 2, experimentation: 3};
   var input = document.getElementById("qmi-search-input");
   var list = document.getElementById("qmi-search-list");
@@ -31,12 +32,17 @@
           var col = {};
           data.colonnes.forEach(function (name, i) { col[name] = i; });
           var pages = data.url_experimentation;
+          /* Details repeat (a theme and a status): each is folded once. */
+          var folded = {};
+          var foldDetail = function (d) { return folded[d] || (folded[d] = fold(d)); };
           index = {types: data.types, entries: data.entrees.map(function (e) {
             var id = e[col.id];
+            var key = fold(e[col.nom]);
             return {kind: e[col.type], name: e[col.nom], detail: e[col.detail],
                     lat: e[col.lat], lon: e[col.lon], box: e[col.emprise],
                     url: e[col.url] || (id !== null && id !== undefined ? pages + id : null),
-                    key: fold(e[col.nom]), more: fold(e[col.detail])};
+                    key: key, all: key + " " + foldDetail(e[col.detail]),
+                    order: KIND_ORDER[e[col.type]] || 0};
           })};
           return index;
         })
@@ -51,8 +57,8 @@
   /* Lower is better: the name starts with the query, then a word of it does, then the
    * name holds it, then only the detail (the commune of a district…) does. */
   function rank(entry, query, words) {
-    if (!words.every(function (w) { return (entry.key + " " + entry.more).indexOf(w) >= 0; })) {
-      return -1;
+    for (var i = 0; i < words.length; i++) {
+      if (entry.all.indexOf(words[i]) < 0) { return -1; }
     }
     if (entry.key.indexOf(query) === 0) { return 0; }
     if ((" " + entry.key).indexOf(" " + query) >= 0) { return 1; }
@@ -64,15 +70,18 @@
     var query = fold(text);
     if (!query || !index) { return []; }
     var words = query.split(" ");
+    /* One number per hit (rank, then kind, then shorter names first): a numeric sort
+     * stays fast when a common word matches thousands of experiments. */
     var hits = [];
-    index.entries.forEach(function (entry) {
-      var r = rank(entry, query, words);
-      if (r >= 0) { hits.push({entry: entry, rank: r}); }
-    });
-    hits.sort(function (a, b) {
-      return a.rank - b.rank || KIND_ORDER[a.entry.kind] - KIND_ORDER[b.entry.kind] ||
-        a.entry.name.length - b.entry.name.length || a.entry.name.localeCompare(b.entry.name, "fr");
-    });
+    var entries = index.entries;
+    for (var i = 0; i < entries.length; i++) {
+      var r = rank(entries[i], query, words);
+      if (r >= 0) {
+        hits.push({entry: entries[i],
+                   score: (r * 10 + entries[i].order) * 1000 + Math.min(entries[i].name.length, 999)});
+      }
+    }
+    hits.sort(function (a, b) { return a.score - b.score; });
     return hits.slice(0, MAX_RESULTS).map(function (h) { return h.entry; });
   }
 
@@ -154,6 +163,13 @@
     }
   }
 
+  var pending = null;
+  function refresh() {
+    pending = null;
+    var text = input.value;
+    load().then(function () { if (input.value === text) { render(search(text)); } });
+  }
+
   function onKey(e) {
     var n = shown.length;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
@@ -197,11 +213,20 @@
   function start() {
     if (input) {
       input.addEventListener("focus", load);
+      /* Searched once typing pauses (a search over 100 000 names takes ~0.1 s). */
       input.addEventListener("input", function () {
-        var text = input.value;
-        load().then(function () { if (input.value === text) { render(search(text)); } });
+        window.clearTimeout(pending);
+        pending = window.setTimeout(refresh, TYPING_PAUSE_MS);
       });
-      input.addEventListener("keydown", onKey);
+      input.addEventListener("keydown", function (e) {
+        /* Arrows or Enter before the pause: the list first catches up with the text. */
+        if (pending && index && /^(Arrow(Up|Down)|Enter)$/.test(e.key)) {
+          window.clearTimeout(pending);
+          pending = null;
+          render(search(input.value));
+        }
+        onKey(e);
+      });
       input.addEventListener("blur", close);
     }
     if (window.QMI && QMI.map) { watchFilters(); }
