@@ -60,7 +60,11 @@ _PROGRAMME_HEADERS = ("N°", "Expérimentation", "Quartier", "Thème", "Statut",
 _PROGRAMME_WIDTHS = (0.05, 0.22, 0.14, 0.15, 0.09, 0.35)
 # A table cell shows this many characters of a description at most (the annex has it
 # whole), so 40 rows stay a few pages whatever was typed.
-DESCRIPTION_MAX = 300
+DESCRIPTION_MAX = 140
+# The sheet is vector: the resolution only sizes the Agg canvas that measures text and
+# places labels while pages are laid out. At the A4 maps' 300 dpi each page kept a 35 MB
+# buffer until the document was saved (300 MB for the programme); at 100 dpi, 4 MB.
+SHEET_DPI = 100
 
 
 def render_sheet(scene: Scene) -> bytes:
@@ -109,6 +113,7 @@ def render_sheet(scene: Scene) -> bytes:
 def _new_page(scene: Scene, flow: Flow) -> tuple[Figure, float]:
     """An A4 landscape page: brand rule, running title, footer; returns (fig, top in)."""
     fig, _ = new_figure("a4")
+    fig.set_dpi(SHEET_DPI)
     w, h = fig.get_size_inches()
     fig.add_artist(
         Line2D([0, 1], [1 - 0.09 / h] * 2, color=BRAND, linewidth=7, transform=fig.transFigure)
@@ -378,21 +383,31 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
         size=8,
     )
     flow.heading("Les quatre quartiers")
+    exps = scene.experiments
     rows = []
     for i, d in enumerate(atlas.districts.itertuples(), 1):
-        count = int((scene.experiments["district"] == d.slug).sum())
+        statuses = exps.loc[exps["district"] == d.slug, "status"]
+        rate = deployment_rate(statuses.tolist())
         rows.append(
             [
                 f"{i}. {d.nom}",
                 d.commune,
                 f"{fr_num(d.area_ha)} ha",
                 f"{fr_num(d.cut_length_in_m / 1000, 2)} km",
-                fr_num(count, 0),
+                fr_num(len(statuses), 0),
+                fr_num(int((statuses == "déployée").sum()), 0),
+                "—" if rate is None else f"{fr_num(rate * 100, 0)} %",
             ]
         )
     flow.table(
-        ("Quartier", "Commune", "Surface", "Coupures", "Expér."),
-        (0.30, 0.26, 0.15, 0.16, 0.13),
+        ("Quartier", "Commune", "Surface", "Coupures", "Expér.", "Dépl.", "Taux"),
+        (0.24, 0.21, 0.11, 0.14, 0.11, 0.10, 0.09),
         rows,
-        size=8.5,
+        size=8,
+    )
+    flow.paragraph(
+        "Expér. : expérimentations du registre · Dépl. : déployées · Taux : taux de "
+        "déploiement calculé.",
+        colour=MUTED,
+        size=7.5,
     )
