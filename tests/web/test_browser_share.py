@@ -61,6 +61,13 @@ def test_a_permalink_reloads_into_the_same_view(page, live_server):
     wait_for_map(other)
     assert same_view(view(other), shown)
     other.close()
+    # Filtering again keeps the view too.
+    page.select_option("#filters select[name=theme]", index=1)
+    with page.expect_navigation():
+        page.click("#filters button[type=submit]")
+    wait_for_map(page)
+    assert same_view(view(page), shown)
+    assert "theme=" in page.url and "statut=" in page.url
     assert page.watch.errors == []
 
 

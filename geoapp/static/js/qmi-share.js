@@ -117,6 +117,14 @@
     map.on("moveend zoomend overlayadd overlayremove", remember);
     keepView(map);
     window.addEventListener("hashchange", function () { applyView(map, readHash()); });
+    /* Filtering reloads the page: the view comes along (a GET form keeps the fragment
+     * of its action). */
+    var filters = document.getElementById("filters");
+    if (filters) {
+      filters.addEventListener("submit", function () {
+        filters.action = window.location.pathname + hashOf(map);
+      });
+    }
     setUpPanel(map);
   }
 
