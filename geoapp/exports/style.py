@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from geoapp.vocabulary import DISTRICT_COLOUR
+from geoapp.vocabulary import DISTRICT_COLOUR, MONTHS
 
 INK = "#1f2430"
 MUTED = "#5b6270"
@@ -45,26 +45,11 @@ PERIMETER_NOTE = (
 )
 NO_EXPERIMENT = "Aucune expérimentation enregistrée"
 
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
 
 def french_date(day: date) -> str:
     """``date(2025, 3, 1)`` -> ``"1er mars 2025"`` (no locale needed)."""
     first = "1er" if day.day == 1 else str(day.day)
-    return f"{first} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{first} {MONTHS[day.month - 1]} {day.year}"
 
 
 def text_colour_on(hex_colour: str) -> str:
