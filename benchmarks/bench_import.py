@@ -39,28 +39,21 @@ from geoapp.analysis import DISPLAY_CRS  # noqa: E402
 from geoapp.atlas import build_atlas  # noqa: E402
 from geoapp.imports import apply_plan, preview_file  # noqa: E402
 from geoapp.registry import validate_experiment  # noqa: E402
+from geoapp.vocabulary import COLUMN_HEADERS  # noqa: E402
 from tests.conftest import client_as  # noqa: E402
 
 ROWS = 5_000
 REGISTRY_SIZE = 100_000
 PREVIEW_BUDGET_S = 5.0
 PAGE_BUDGET_MS = 150.0
+PAGE_RUNS = 15
 ADMIN = {"username": "bench", "role": "administrateur", "commune": None}
-HEADERS = [
-    "Quartier",
-    "Titre",
-    "Structure",
-    "Type de structure",
-    "Thème",
-    "Objectifs",
-    "Description",
-    "Statut",
-    "Date de début",
-    "Date de fin",
-    "Longitude",
-    "Latitude",
-    "Précision",
-]
+# The columns a planner fills, with the export's French headers.
+FIELDS = (
+    "district title organisation org_kind theme objectives description status start_date "
+    "end_date lon lat precision"
+).split()
+HEADERS = [COLUMN_HEADERS[f] for f in FIELDS]
 
 
 def timed(fn) -> tuple[float, object]:
@@ -210,7 +203,7 @@ def bench_registry(app, atlas, store) -> bool:
     fill_registry(atlas, store, REGISTRY_SIZE)
     client = client_as(app, "bench-admin", "administrateur")
     anon = app.test_client()
-    print(f"Registry with {REGISTRY_SIZE} experiments (median of 5):")
+    print(f"Registry with {REGISTRY_SIZE} experiments (median and best of {PAGE_RUNS}):")
     ok = True
     for label, who, url in (
         ("page 1", anon, "/experimentations"),
@@ -219,15 +212,19 @@ def bench_registry(app, atlas, store) -> bool:
         ("page 300, one district", anon, "/experimentations?quartier=sceaux-les-blagis&page=200"),
         ("GeoJSON API page 900", anon, "/api/experimentations.geojson?page=900"),
     ):
+        who.get(url)  # the figures are cached per data version: not the cost measured
         times = []
-        for _ in range(5):
+        for _ in range(PAGE_RUNS):
             seconds, response = timed(lambda u=url, c=who: c.get(u))
             assert response.status_code == 200, (url, response.status_code)
             times.append(seconds * 1000)
         median = statistics.median(times)
         if url == "/experimentations":
             ok &= median < PAGE_BUDGET_MS
-        print(f"  {label:28s} {median:7.1f} ms   budget {PAGE_BUDGET_MS:.0f} ms")
+        print(
+            f"  {label:28s} {median:7.1f} ms   best {min(times):7.1f} ms   "
+            f"budget {PAGE_BUDGET_MS:.0f} ms"
+        )
     seconds, rows = timed(lambda: store.list_experiments(include_withdrawn=True))
     print(f"  before (every row in memory) {seconds * 1000:7.1f} ms just to read {len(rows)} rows")
     return ok

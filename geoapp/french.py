@@ -12,23 +12,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geoapp.vocabulary import EMPTY_VALUE
+from geoapp.vocabulary import EMPTY_VALUE, MONTHS
 
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 _DATE_FIELDS = ("start_date", "end_date")
 
 

@@ -118,6 +118,21 @@ COLUMN_HEADERS = {
 }
 # What an empty value reads as in the history and the import preview.
 EMPTY_VALUE = "(vide)"
+# Month names for dates written out (« 12 mars 2024 »).
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 # How a list (an experiment's objectives, a district's) is written in one text cell.
 LIST_SEPARATOR = " | "
 

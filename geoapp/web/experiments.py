@@ -329,4 +329,7 @@ def _fr_datetime(value) -> str:
 
 @bp.app_template_filter("human")
 def _human(value, field: str | None = None) -> str:
+    """A stored value as people read it; a district by its name, not its slug."""
+    if field == "district" and value:
+        return district_names().get(value, value)
     return human_value(value, field)

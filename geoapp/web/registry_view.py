@@ -12,9 +12,9 @@ from flask import current_app, g, request, url_for
 
 from geoapp.cache import VersionedCache
 from geoapp.imports import preview_file
-from geoapp.registry import summarise
+from geoapp.registry import may_edit, summarise
 from geoapp.store.experiments import SORTS
-from geoapp.web.context import can_edit, filter_context, get_atlas, get_store, read_filters
+from geoapp.web.context import filter_context, get_atlas, get_store, read_filters
 
 PAGE_SIZE = 100
 # Sortable columns of the registry table: query value -> header.
@@ -108,11 +108,12 @@ def withdrawn_for_user() -> list[dict]:
     user = g.get("user")
     if not user:
         return []
-    atlas = get_atlas()
-    slugs = [s for s in atlas.slugs if can_edit(user, atlas.district(s))]
+    districts = get_atlas().districts
+    codes = dict(zip(districts["slug"], districts["code_insee"], strict=True))
+    slugs = [slug for slug, code in codes.items() if may_edit(user, code)]
     if not slugs:
         return []
-    district = None if len(slugs) == len(atlas.slugs) else slugs[0]
+    district = None if len(slugs) == len(codes) else slugs[0]
     return get_store().page_experiments(limit=PAGE_SIZE, district=district, only_withdrawn=True)[0]
 
 
