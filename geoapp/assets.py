@@ -1,8 +1,9 @@
 """The JS/CSS the maps need, served by the app itself so pages work with no internet.
 
-Leaflet (the exact 1.9.3 folium targets) and Leaflet.markercluster come from XStatic
-packages on PyPI, so pip pins and installs them like any dependency. Leaflet.fullscreen
-has no XStatic package; its two files are vendored from npm under ``geoapp/static``.
+Leaflet (the exact 1.9.3 folium targets) comes from its XStatic package on PyPI, so pip
+pins and installs it like any dependency. Leaflet.fullscreen and Supercluster (the
+browser-side clustering of the experiments) have no XStatic package; their files are
+vendored from npm under ``geoapp/static/vendor`` with their licences.
 jQuery, Bootstrap and Font Awesome, which folium loads by default, are not needed: our
 maps use no folium popups or icons (qmi-map.js builds popups from the layers' JSON data).
 """
@@ -13,14 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import xstatic.pkg.leaflet
-import xstatic.pkg.leaflet_markercluster
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # library name -> folder holding its files
 LIBRARIES: dict[str, Path] = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
-    "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+    "supercluster": STATIC_DIR / "vendor" / "supercluster",
     "fullscreen": STATIC_DIR / "vendor" / "leaflet.fullscreen",
     "qmi": STATIC_DIR,
 }
@@ -29,14 +29,12 @@ LIBRARIES: dict[str, Path] = {
 MAP_JS = (
     ("leaflet", "leaflet", "leaflet.js"),
     ("fullscreen_js", "fullscreen", "Control.FullScreen.js"),
-    ("markercluster_js", "markercluster", "leaflet.markercluster.js"),
+    ("supercluster_js", "supercluster", "supercluster.min.js"),
     ("qmi_map_js", "qmi", "js/qmi-map.js"),
 )
 MAP_CSS = (
     ("leaflet_css", "leaflet", "leaflet.css"),
     ("fullscreen_css", "fullscreen", "Control.FullScreen.css"),
-    ("markercluster_css", "markercluster", "MarkerCluster.css"),
-    ("markercluster_default_css", "markercluster", "MarkerCluster.Default.css"),
     ("qmi_map_css", "qmi", "css/map.css"),
 )
 
