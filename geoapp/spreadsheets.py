@@ -7,7 +7,7 @@ written for Excel (CSV with ``;`` and a BOM; .xlsx with typed cells, drop-down l
 instructions sheet). `geoapp.registry_files` maps the columns to the registry's fields.
 
 Every file is read at most ``max_rows`` data rows deep: a larger one is refused before its
-rows are interpreted (the limit is the import's, `geoapp.imports.MAX_IMPORT_ROWS`).
+rows are interpreted (the limit is the import's setting, ``GEOAPP_IMPORT_MAX_ROWS``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -51,7 +51,6 @@ class Table:
     first: int = 2
     encoding: str | None = None
     delimiter: str | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def too_many_rows(count: int, limit: int) -> GeoappError:

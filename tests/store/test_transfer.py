@@ -50,6 +50,9 @@ def populate(url: str, make_values, objectives, clock) -> Store:
     store.add_user("aulnay-urba", PASSWORD, role="editeur", commune="93005")
     store.add_user("metropole", PASSWORD, role="administrateur", commune=None)
     assert store.authenticate("aulnay-urba", "mauvais-mot-de-passe", ip="10.0.0.1") is None
+    store.save_import_batch(  # an import preview awaiting confirmation: bytes in the table
+        "jeton", user="aulnay-urba", filename="lot.xlsx", data=b"PK\x03\x04\x00\xff", digest="d"
+    )
     return store
 
 
@@ -68,6 +71,7 @@ def test_sqlite_to_postgis_and_back_keeps_every_row(
     assert checksums(source) == checksums(server) == checksums(back)
     rows = {c.table: c.source_rows for c in to_pg}
     assert rows["experiments"] == 2 and rows["crossings"] == 1 and rows["users"] == 2
+    assert rows["import_batches"] == 1
     assert rows["experiment_history"] >= 4 and rows["crossing_history"] == 4
     # The copy is a working deployment: ids continue, spatial questions are asked in SQL.
     moved = Store(server, now=clock)
