@@ -86,8 +86,10 @@ def save_figure(fig: Figure, fmt: str, *, title: str = "") -> bytes:
     buffer = io.BytesIO()
     metadata = {**_METADATA[fmt], **({"Title": title} if fmt != "png" else {})}
     plain_text(fig)
+    # zlib level 2, not PIL's 6: a third of the A4 PNG's time for ~15 % more bytes.
+    extra = {"pil_kwargs": {"compress_level": 2}} if fmt == "png" else {}
     with SAVE_LOCK, matplotlib.rc_context(SAVE_RC):
-        fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=metadata)
+        fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=metadata, **extra)
     return buffer.getvalue()
 
 
