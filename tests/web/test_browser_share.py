@@ -142,3 +142,14 @@ def test_the_embed_view_opens_the_shared_view_and_frames_only_on_the_app(page, l
     [child] = [f for f in page.frames if f != page.main_frame]
     child.wait_for_load_state()
     assert child.evaluate("() => !!window.QMI") is False
+
+
+def test_an_anchor_of_the_page_stays_until_the_map_is_used(page, live_server):
+    open_map(page, f"{live_server}/quartiers/{SCEAUX}#coupures")
+    page.evaluate("() => { QMI.map.setView(QMI.map.getCenter(), 16, {animate: false}); }")
+    page.wait_for_function(MAP_SETTLED)
+    assert page.url.endswith("#coupures")  # the link to the cut section still says so
+    page.locator(".leaflet-container").focus()
+    page.keyboard.press("Minus")  # Leaflet's keyboard zoom: the map is being used
+    page.wait_for_function("() => location.hash.startsWith('#carte=')")
+    assert view(page)["zoom"] < 16

@@ -109,10 +109,18 @@
 
   function setUp(map) {
     applyView(map, readHash());
-    /* Written when the view changes (not on load: a #anchor of the page stays). */
+    /* Written when the view changes; an address naming a place of the page (#coupures)
+     * keeps it until the map itself is used. */
+    var anchored = /^#(?!carte=)./.test(window.location.hash);
+    var used = function () { anchored = false; };
+    /* (Its controls are inside its container; "overlayadd" also fires for layers a
+     * script adds, so it says nothing of a person.) */
+    ["pointerdown", "wheel", "keydown", "touchstart"].forEach(function (type) {
+      map.getContainer().addEventListener(type, used, {passive: true});
+    });
     var remember = function () {
-      window.history.replaceState(window.history.state, "", hashOf(map));
       keepView(map);
+      if (!anchored) { window.history.replaceState(window.history.state, "", hashOf(map)); }
     };
     map.on("moveend zoomend overlayadd overlayremove", remember);
     keepView(map);
