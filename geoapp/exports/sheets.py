@@ -401,7 +401,7 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
         )
     flow.table(
         ("Quartier", "Commune", "Surface", "Coupures", "Expér.", "Dépl.", "Taux"),
-        (0.24, 0.21, 0.11, 0.14, 0.11, 0.10, 0.09),
+        (0.27, 0.20, 0.11, 0.14, 0.10, 0.09, 0.09),
         rows,
         size=8,
     )
