@@ -401,9 +401,9 @@ def _programme_cover(flow: Flow, scene: Scene) -> None:
         )
     flow.table(
         ("Quartier", "Commune", "Surface", "Coupures", "Expér.", "Dépl.", "Taux"),
-        (0.27, 0.20, 0.11, 0.14, 0.10, 0.09, 0.09),
+        (0.26, 0.22, 0.11, 0.14, 0.10, 0.09, 0.08),
         rows,
-        size=8,
+        size=7.5,
     )
     flow.paragraph(
         "Expér. : expérimentations du registre · Dépl. : déployées · Taux : taux de "
