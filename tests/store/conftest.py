@@ -2,10 +2,12 @@
 PostgreSQL: see tests/conftest.py), and a hand-moved clock. Tests about SQLite itself
 (files, PRAGMAs, pre-Alembic databases) use ``db_path`` and ``sqlite_store`` instead."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from geoapp.config import PROJECT_ROOT
 from geoapp.registry import validate_experiment
 from geoapp.store import Store
 
@@ -18,6 +20,17 @@ AULNAY_OBJECTIVES = [
     "Encourager les mobilités actives (marche, vélo) et améliorer l’intermodalité.",
     "Valoriser le patrimoine et les commerces tout en intégrant des usages festifs et culturels",
 ]
+
+
+# EcoFlow, the seed's Noisy-le-Grand experiment, needs that district's anchor and objectives.
+NOISY = "noisy-mont-d-est"
+NOISY_CENTRE = (2.5517, 48.8405)  # stands in for the centre the app computes
+
+
+def noisy_objectives() -> list[str]:
+    """Le Mont d’Est's objectives, as data/quartiers.json lists them."""
+    facts = json.loads((PROJECT_ROOT / "data" / "quartiers.json").read_text(encoding="utf-8"))
+    return next(q["objectifs"] for q in facts["quartiers"] if q["slug"] == NOISY)
 
 
 class Clock:

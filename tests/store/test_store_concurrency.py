@@ -7,6 +7,7 @@ import threading
 from geoapp.config import PROJECT_ROOT
 from geoapp.errors import ConflictError
 from geoapp.store import Store
+from tests.store.conftest import NOISY, NOISY_CENTRE, noisy_objectives
 
 AULNAY = "aulnay-centre-gare"
 SEED = PROJECT_ROOT / "data" / "experiments_seed.json"
@@ -103,10 +104,12 @@ def test_two_processes_seeding_together_seed_once(database, objectives):
     results = run_together(
         *(
             lambda s=s: s.seed_if_empty(
-                SEED, anchors={AULNAY: (2.495, 48.938)}, objectives={AULNAY: objectives}
+                SEED,
+                anchors={AULNAY: (2.495, 48.938), NOISY: NOISY_CENTRE},
+                objectives={AULNAY: objectives, NOISY: noisy_objectives()},
             )
             for s in stores
         )
     )
-    assert sorted(results) == [0, 0, 3], results
-    assert len(stores[0].list_experiments()) == 3
+    assert sorted(results) == [0, 0, 4], results  # Aulnay's three and EcoFlow
+    assert len(stores[0].list_experiments()) == 4

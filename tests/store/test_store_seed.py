@@ -6,24 +6,19 @@ from pathlib import Path
 import pytest
 
 from geoapp.errors import GeoappError
+from tests.store.conftest import NOISY, NOISY_CENTRE, noisy_objectives
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "data" / "experiments_seed.json"
 CHEFS_LIEUX = ROOT / "data" / "geo" / "chefs_lieux_communes.geojson"
-AULNAY, NOISY = "aulnay-centre-gare", "noisy-mont-d-est"
+AULNAY = "aulnay-centre-gare"
 SOURCE = "Rapports publics du programme QMI (Métropole du Grand Paris)"
 SENATE = (
     "Audition de la Métropole du Grand Paris au Sénat (solutions d’intelligence artificielle "
     "du programme QMI)"
 )
 CENTRE = (2.495, 48.938)  # stands in for the centre the app computes
-NOISY_CENTRE = (2.5517, 48.8405)
 AULNAY_TITLES = {"Purple Alternative Surface", "Soy PV", "Istya"}
-
-
-def noisy_objectives() -> list[str]:
-    facts = json.loads((ROOT / "data" / "quartiers.json").read_text(encoding="utf-8"))
-    return next(q["objectifs"] for q in facts["quartiers"] if q["slug"] == NOISY)
 
 
 @pytest.fixture
