@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,11 +73,17 @@ class Atlas:
 
     def district(self, slug: str) -> pd.Series:
         """The district row for ``slug``, or a French 404."""
-        # Python's exact comparison first: numpy's ignores trailing NUL characters, so
+        # A dict lookup compares exactly: numpy's ignores trailing NUL characters, so
         # "slug\x00" matched the row, then missed every mapping keyed by the real slug.
-        if slug not in self.slugs:
+        row = self._rows.get(slug)
+        if row is None:
             raise GeoappError(f"Le quartier « {_shown(slug)} » n’existe pas.", 404)
-        return self.districts[self.districts["slug"] == slug].iloc[0]
+        return row
+
+    @cached_property
+    def _rows(self) -> dict[str, pd.Series]:
+        """The district rows by slug, looked up on every request (treat as read-only)."""
+        return {row["slug"]: row for _, row in self.districts.iterrows()}
 
     def study_area(self, slug: str):
         """Where a district's cut is measured: its perimeter buffered by 500 m."""

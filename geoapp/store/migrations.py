@@ -1,6 +1,6 @@
 """Schema migrations with Alembic, on SQLite and PostgreSQL alike.
 
-The revisions live in ``alembic/versions/`` (``0001_base`` … ``0006_import_batches``),
+The revisions live in ``alembic/versions/`` (``0001_base`` … ``0007_place_index``),
 written with ``op.*`` so one file serves both backends. Rules: never edit a revision that
 has shipped; append a new one (``alembic/script.py.mako`` is its template).
 

@@ -86,11 +86,14 @@ def nearest(
         )
     c = experiments.c
     box = _box(lon, lat, radius_m)
-    candidates = conn.execute(sa.select(c.id, c.lon, c.lat).where(*where, *box)).all()
-    if not candidates:
+    query = sa.select(c.id, c.lon, c.lat).where(*where, *box)  # index: experiments_place
+    # plain tuples: numpy probes a Row as a mapping first, at ~0.2 ms a row
+    found = conn.execute(query).all()
+    candidates = np.array([tuple(r) for r in found], dtype=float).reshape(-1, 3)
+    if not len(candidates):
         return [], 0
-    ids, lons, lats = (np.asarray(col) for col in zip(*candidates, strict=True))
-    distances = lambert93_distances(lon, lat, lons, lats)
+    ids = candidates[:, 0].astype(np.int64)
+    distances = lambert93_distances(lon, lat, candidates[:, 1], candidates[:, 2])
     keep = np.flatnonzero(distances <= radius_m)
     order = keep[np.lexsort((ids[keep], distances[keep]))][:limit]
     chosen = {int(ids[i]): float(distances[i]) for i in order}
