@@ -29,9 +29,10 @@ _SETTINGS = {
     "MAX_CONTENT_LENGTH": (2 * 1024 * 1024, int),
     "TILES": (True, _flag),
     "EXPORT_CACHE_DIR": (None, str),
-    # Background exports (geoapp.exports.jobs): builds at once per process, more queued,
-    # seconds a request waits before answering "en préparation" (None: 5, see web.exports).
-    "EXPORT_JOBS": (2, int),
+    # Background exports (geoapp.exports.jobs): builds at once per process (one: builds
+    # share the interpreter lock with the pages), more queued, seconds a request waits
+    # before answering "en préparation" (None: 5, see web.exports).
+    "EXPORT_JOBS": (1, int),
     "EXPORT_QUEUE": (8, int),
     "EXPORT_WAIT": (None, float),
     "SESSION_HOURS": (8.0, float),

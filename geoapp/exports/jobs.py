@@ -80,7 +80,7 @@ class Job:
 class ExportJobs:
     """Background builds of exports, shared by every request of one server process."""
 
-    def __init__(self, *, workers: int = 2, queue: int = 8, keep: int = 8):
+    def __init__(self, *, workers: int = 1, queue: int = 8, keep: int = 8):
         if workers < 1 or queue < 0:
             raise ValueError(f"workers >= 1 and queue >= 0 expected, got {workers}, {queue}")
         self.workers, self.queue, self.keep = workers, queue, keep
