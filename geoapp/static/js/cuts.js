@@ -24,12 +24,7 @@
       Number(x).toLocaleString("fr-FR", {minimumFractionDigits: digits, maximumFractionDigits: digits});
   }
   function pct(x) { return x === null || x === undefined ? "—" : num(x * 100, 0) + " %"; }
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined) { node.textContent = text; }
-    if (className) { node.className = className; }
-    return node;
-  }
+  var el = QMI.textNode;  // text, never markup (qmi-map.js)
 
   /* The corridors as drawn (WGS84 lines), and the point ``metres`` along one of them
    * (its parts end to end, distances on the sphere as Leaflet measures them). */

@@ -132,7 +132,11 @@
 
   function layerSection(map, key, entry, config, status) {
     var items = [];
-    entry.layer.eachLayer(function (l) { if (l.feature) { items.push(l); } });
+    if (key === "experimentations" && QMI.experimentFeatures) {
+      items = QMI.experimentFeatures();  // clustered: most are not drawn one by one
+    } else {
+      entry.layer.eachLayer(function (l) { if (l.feature) { items.push(l); } });
+    }
     if (!items.length) { return null; }
     var section = el("section");
     section.appendChild(el("h3", entry.name + " (" + items.length + ")"));

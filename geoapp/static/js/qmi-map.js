@@ -13,7 +13,7 @@
   function textNode(tag, text, className) {
     var el = document.createElement(tag);
     if (className) { el.className = className; }
-    el.textContent = text;
+    if (text !== undefined && text !== null) { el.textContent = text; }
     return el;
   }
 
@@ -161,7 +161,8 @@
     function marker(i) {
       if (!markers[i]) {
         var m = L.circleMarker([points.lat[i], points.lon[i]], options(points.theme[i], points.status[i]));
-        m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i}};
+        m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i,
+                                  title: points.title[i]}};
         markers[i] = m;
       }
       return markers[i];
@@ -207,6 +208,14 @@
       return i < 0 ? null : marker(i);
     };
     QMI.experimentTotal = n;
+    /* Every experiment as a feature-like item (properties, position), drawn or not:
+     * the keyboard list of the map's features reads them (qmi-access.js). */
+    QMI.experimentFeatures = function () {
+      return points.id.map(function (id, i) {
+        return {feature: {properties: {couche: "experimentation", id: id, title: points.title[i]}},
+                getLatLng: function () { return L.latLng(points.lat[i], points.lon[i]); }};
+      });
+    };
     return group;
   }
 
@@ -325,6 +334,9 @@
     document.dispatchEvent(new CustomEvent("qmi:ready", {detail: map}));
     if (experiments) { drawExperiments(map, experiments.spec, experiments.layer); } else { loaded(0); }
   };
+
+  /* The page scripts build their text the same way (never markup). */
+  QMI.textNode = textNode;
 
   /* Show or hide the overlay ``key`` (as the layer control would). */
   QMI.showLayer = function (key, on) {

@@ -85,12 +85,7 @@
     return hits.slice(0, MAX_RESULTS).map(function (h) { return h.entry; });
   }
 
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text) { node.textContent = text; }
-    if (className) { node.className = className; }
-    return node;
-  }
+  var el = QMI.textNode;  // text, never markup (qmi-map.js)
 
   function close() {
     list.hidden = true;
