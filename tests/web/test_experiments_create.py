@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from shapely.ops import nearest_points
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
+from tests.conftest import fetched_experiments
 from tests.web.experiments_helpers import (
     IN_SCEAUX,
     MEUDON,
@@ -46,7 +47,7 @@ def test_create_redirects_to_the_detail_and_shows_everywhere(sceaux, anon, store
     assert "Expérimentation « Compost Collectif Blagis » enregistrée." in detail
     assert "Compost Collectif Blagis" in geojson_titles(anon)
     overview = body(anon.get("/"))
-    assert "Compost Collectif Blagis" in overview
+    assert "Compost Collectif Blagis" in fetched_experiments(anon, overview)["title"]
     assert f"{shown + 1} expérimentation(s) affichée(s)" in overview
     assert "Compost Collectif Blagis" in body(anon.get(f"/quartiers/{SCEAUX}"))
     assert "Compost Collectif Blagis" in body(anon.get("/experimentations"))
