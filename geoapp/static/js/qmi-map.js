@@ -226,26 +226,31 @@
     document.dispatchEvent(new CustomEvent("qmi:data", {detail: {experiments: n}}));
   }
 
-  /* Draw the experiments into ``holder`` (a layer group already in the layer control). */
-  function drawExperiments(map, spec, holder) {
+  /* Ask for the experiments at once, before the other layers are built: the request
+   * runs while they are (the page also preloads it from its head). */
+  function requestExperiments(spec) {
     var frame = document.getElementById("qmi-map-frame");
     var url = frame && frame.dataset.experiments;
     QMI.detailsUrl = frame ? frame.dataset.details : null;
+    if (!spec || spec.points || !url) { return null; }
+    return fetch(url, {headers: {Accept: "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
+  }
+
+  /* Draw the experiments into ``holder`` (a layer group already in the layer control). */
+  function drawExperiments(map, spec, holder, request) {
     function draw(points) {
       holder.addLayer(experimentLayer(map, spec, points));
       loaded(points.id.length);
     }
     if (spec.points) { draw(spec.points); return; }
-    if (!url) { loaded(0); return; }
-    fetch(url, {headers: {Accept: "application/json"}})
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
-      .then(draw)
-      .catch(function (error) {
-        if (window.console) { console.error("qmi-map:", error); }
-        var note = document.getElementById("qmi-map-status");
-        if (note) { note.hidden = false; note.textContent = "Les expérimentations n’ont pas pu être chargées."; }
-        loaded(0);
-      });
+    if (!request) { loaded(0); return; }
+    request.then(draw).catch(function (error) {
+      if (window.console) { console.error("qmi-map:", error); }
+      var note = document.getElementById("qmi-map-status");
+      if (note) { note.hidden = false; note.textContent = "Les expérimentations n’ont pas pu être chargées."; }
+      loaded(0);
+    });
   }
 
   /* Tiles, labels, attribution ---------------------------------------------------------- */
@@ -295,6 +300,8 @@
   /* Called by the folium skeleton's script once the map exists. */
   QMI.register = function (map) {
     var data = readData();
+    var experimentSpec = data.layers.filter(function (l) { return l.kind === "experiments"; })[0];
+    var request = requestExperiments(experimentSpec);
     /* Clustering needs a deepest zoom, which tiles would give: the map has one of its own. */
     map.setMaxZoom(data.max_zoom || 19);
     var overlays = {};
@@ -332,7 +339,7 @@
     /* Clicks on the bare map go to the active tool too (feature clicks stop there). */
     map.on("click", function (e) { if (QMI.onMapClick) { QMI.onMapClick(e); } });
     document.dispatchEvent(new CustomEvent("qmi:ready", {detail: map}));
-    if (experiments) { drawExperiments(map, experiments.spec, experiments.layer); } else { loaded(0); }
+    if (experiments) { drawExperiments(map, experiments.spec, experiments.layer, request); } else { loaded(0); }
   };
 
   /* The page scripts build their text the same way (never markup). */
