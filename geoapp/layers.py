@@ -20,7 +20,7 @@ import shapely
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.errors import DEEP_JSON, GeoappError
-from geoapp.vocabulary import EXPERIMENT_FIELDS
+from geoapp.vocabulary import EXPERIMENT_FIELDS, ROAD_KIND
 
 # Bounds of plausible lon/lat coordinates for a file with no declared CRS (RFC 7946).
 _LONLAT_BOUNDS = (-180.0, -90.0, 180.0, 90.0)
@@ -494,7 +494,7 @@ def _cut_layer(path: Path, index: int, entry: dict) -> CutLayer:
         raise LayerError(
             path, f"« couches » n° {index + 1} : « garder » doit associer un champ à une liste."
         )
-    text = {k: entry.get(k, d) for k, d in (("champ_nom", "nom"), ("type", "route"))}
+    text = {k: entry.get(k, d) for k, d in (("champ_nom", "nom"), ("type", ROAD_KIND))}
     for key in ("champ_nom", "type", "champ_type", "couleur", "couche"):
         if key in entry and not isinstance(entry[key], str):
             raise LayerError(path, f"« couches » n° {index + 1} : « {key} » doit être un texte.")

@@ -171,10 +171,12 @@ STATION_FIELDS = ["nom", "ligne", "mode"]
 
 DISTRICT_COLOUR = "#6a1b9a"
 # Leaflet line options by cut kind (the kinds of `geoapp.analysis.cuts.KIND_BY_MODE`).
+# The kind of a cut read from a road layer (data/coupures.json "type" by default).
+ROAD_KIND = "route"
 CUT_STYLES = {
     "voie ferrée": {"weight": 5, "dashArray": None},
     "tramway": {"weight": 3, "dashArray": "6 4"},
-    "route": {"weight": 6, "dashArray": "10 3"},
+    ROAD_KIND: {"weight": 6, "dashArray": "10 3"},
 }
 # Sides of a cut, shaded in turn.
 SIDE_COLOURS = ("#4db6ac", "#ffb74d", "#9575cd", "#aed581", "#f06292", "#4fc3f7")

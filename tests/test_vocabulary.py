@@ -21,6 +21,7 @@ from geoapp.vocabulary import (
     ORG_KINDS,
     PRECISION_LABELS,
     PRECISIONS,
+    ROAD_KIND,
     ROLE_LABELS,
     ROLES,
     STATUS_LABELS,
@@ -115,7 +116,7 @@ def test_lists_are_unique_and_every_value_has_its_colour_style_and_label():
     assert list(PRECISION_LABELS) == PRECISIONS
     assert list(CROSSING_COLOURS) == CROSSING_STATUSES
     assert list(ROLE_LABELS) == list(ROLES)
-    assert set(CUT_STYLES) == set(KIND_BY_MODE.values())
+    assert set(CUT_STYLES) == {*KIND_BY_MODE.values(), ROAD_KIND}
     assert set(FIELD_LABELS) == (set(EXPERIMENT_FIELDS) - {"id"}) | {"withdrawn"}
     assert THEME_LABELS["mobilité"] == "Mobilité" and STATUS_LABELS["déployée"] == "Déployée"
 

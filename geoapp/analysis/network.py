@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from geoapp.analysis import ANALYSIS_CRS
 from geoapp.analysis.checks import check_distance, check_frame
 from geoapp.analysis.cuts import snap_onto
-from geoapp.vocabulary import CROSSING_KINDS
+from geoapp.vocabulary import CROSSING_KINDS, ROAD_KIND
 
 # Tags that mark an edge passing over (bridge) or under (tunnel) what it crosses; a
 # tunnel through a building or a culvert is not a way under a road.
@@ -238,7 +238,7 @@ def network_detour(
     model (``inf``) are left out of both."""
     check_frame(network, "network")
     check_frame(corridors, "corridors", ("kind",))
-    roads = corridors[corridors["kind"] == "route"]
+    roads = corridors[corridors["kind"] == ROAD_KIND]
     exclude = shapely.union_all(shapely.buffer(roads.geometry.values, ROAD_BUFFER_M))
     graph = street_graph(network, exclude=exclude)
     on_graph = network_factors(graph, origins, destinations, max_snap_m=max_snap_m)
