@@ -307,12 +307,14 @@ def add_labels(
     name: str,
     *,
     min_zoom: float | None = None,
+    below: bool = False,
 ) -> None:
     """Name places on the map itself, so it reads without tiles (offline, ``TILES=0``).
 
     Each text is a permanent label centred on its anchor point. A ``min_zoom`` layer shows
     only from that zoom on (commune and station names would cover the overview) and is
-    left out of the layer control: the zoom decides, not the user.
+    left out of the layer control: the zoom decides, not the user. ``below`` hangs the
+    name under its anchor, clear of the experiments' bubbles drawn on it.
     """
     names = [str(t) for t in texts]
     layer = _annotated(
@@ -330,7 +332,7 @@ def add_labels(
         point_radius=1,
         style={"opacity": 0, "fillOpacity": 0, "interactive": False},
     )
-    view.layers[-1].update(min_zoom=min_zoom, label_class=f"qmi-label-{key}")
+    view.layers[-1].update(min_zoom=min_zoom, label_class=f"qmi-label-{key}", label_below=below)
 
 
 def add_cut_labels(view: MapView, corridors: gpd.GeoDataFrame) -> None:
@@ -348,6 +350,7 @@ def add_place_names(view: MapView, atlas) -> None:
         districts["nom"],
         "noms-quartiers",
         "Noms des quartiers",
+        below=True,
     )
     communes = atlas.layers["communes"]
     add_labels(

@@ -55,7 +55,9 @@
       if (p.tooltip) { layer.bindTooltip(textNode("span", p.tooltip), {sticky: true}); }
       if (p.label) {
         layer.bindTooltip(textNode("span", p.label), {
-          permanent: true, direction: "center", interactive: false,
+          permanent: true, interactive: false,
+          direction: spec.label_below ? "bottom" : "center",
+          offset: spec.label_below ? [0, 22] : [0, 0],
           className: "qmi-label " + (spec.label_class || "")
         });
       }
@@ -87,7 +89,7 @@
 
   /* Experiments ------------------------------------------------------------------------ */
 
-  var CLUSTER_RADIUS_PX = 50;
+  var CLUSTER_RADIUS_PX = 60;  // wider than the largest bubble (40 px): they never overlap
 
   /* Marker options per (theme, status): filled with the theme colour, the status read in
    * the fill and outline (STATUS_STYLES); shared by every marker of the pair. */
@@ -136,7 +138,7 @@
 
   /* A cluster's bubble: its count as text, sized by it. */
   function clusterIcon(count) {
-    var size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 42 : 48;
+    var size = count < 10 ? 26 : count < 100 ? 30 : count < 1000 ? 36 : 40;
     var el = textNode("span", count >= 10000 ? Math.round(count / 1000) + " k" : String(count));
     return L.divIcon({html: el, className: "qmi-cluster", iconSize: [size, size]});
   }
