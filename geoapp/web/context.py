@@ -150,15 +150,39 @@ def is_admin() -> bool:
     return bool(g.get("user")) and g.user["role"] == ADMIN
 
 
-def expected_version(what: str) -> int:
-    """The ``version`` a form was loaded with, for the store's conflict check."""
+def expected_version(what: str, field: str = "version") -> int:
+    """The ``version`` a form was loaded with (or the one its ``field`` names), for the
+    store's conflict check."""
     try:
-        version = int(request.form["version"])
+        version = int(request.form[field])
     except (KeyError, ValueError) as exc:
         raise GeoappError(f"Version {what} absente : rechargez la page.", 400) from exc
     if not 1 <= version <= SQLITE_MAX_INT:  # no row has it, and SQLite could not bind it
         raise GeoappError(f"Version {what} invalide : rechargez la page.", 400)
     return version
+
+
+def wants_json() -> bool:
+    """A client asking for JSON gets the error as JSON, not a re-rendered page."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def conflict_context(experiment_id: int, since_version: int) -> dict:
+    """What changed in an experiment after ``since_version`` (the version a refused form
+    was loaded with): the history rows written since, oldest first, authors as the page
+    shows them (`public_history`), and the current ``version`` a person may choose to
+    overwrite explicitly. Every save after creation bumps the version by one and writes
+    one history row, so the last ``current - since`` rows are the other people's."""
+    store = get_store()
+    current = store.get_experiment(experiment_id)["version"]
+    history = store.history(experiment_id)
+    newer = min(max(current - since_version, 0), len(history))
+    rows = history[-newer:] if newer else []
+    return {
+        "version": current,
+        "since": since_version,
+        "changes": public_history(rows, with_accounts=is_admin()),
+    }
 
 
 # The request's filters ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from geoapp.spreadsheets import XLSX_MIMETYPE
 from geoapp.web.context import (
     account_only,
     clean_experiment,
+    conflict_context,
     district_page,
     expected_version,
     experiment_page,
@@ -41,6 +42,7 @@ from geoapp.web.context import (
     read_filters,
     require_editor,
     visible_experiment,
+    wants_json,
 )
 from geoapp.web.public import public_experiment, public_history
 from geoapp.web.registry_view import (
@@ -58,9 +60,47 @@ bp = Blueprint("experiments", __name__)
 IMPORT_NEEDS_ACCOUNT = "Connectez-vous pour importer des expérimentations."
 TEMPLATE_NAME = "Modèle d’import.xlsx"
 
+# After a conflict, the button « Appliquer mes valeurs sur la version actuelle » sends the
+# current version under this name (a plain save sends only the loaded ``version``).
+APPLY_FIELD = "version_actuelle"
+REFUSAL_TITLES = {
+    400: "Requête incomplète : rien n’a été enregistré",
+    401: "Connexion nécessaire : rien n’a été enregistré",
+    403: "Action non autorisée : rien n’a été enregistré",
+    409: "Quelqu’un a modifié cette expérimentation entre-temps : rien n’a été enregistré",
+    422: "Valeurs refusées : rien n’a été enregistré",
+}
+EDIT_CONFLICT = (
+    "Vos modifications n’ont pas été enregistrées : quelqu’un d’autre a enregistré cette "
+    "expérimentation depuis que vous avez ouvert la page. Vos valeurs sont conservées dans "
+    "le formulaire."
+)
+MOVE_CONFLICT = (
+    "La position n’a pas été enregistrée : l’expérimentation a été modifiée entre-temps."
+)
+WITHDRAW_CONFLICT = "Le retrait n’a pas été fait : l’expérimentation a été modifiée entre-temps."
+RESTORE_CONFLICT = (
+    "Le rétablissement n’a pas été fait : l’expérimentation a été modifiée entre-temps."
+)
+CONFLICT_NEXT = (
+    "Comparez avec ce qui a changé ci-dessous. Pour garder vos valeurs, appuyez sur "
+    "« Appliquer mes valeurs sur la version actuelle » : elles remplaceront la version "
+    "actuelle, champ par champ. Sinon, corrigez le formulaire ou quittez la page."
+)
+STALE_NEXT = (
+    "La fiche ci-dessous montre la version actuelle : vérifiez-la, puis recommencez "
+    "si c’est toujours nécessaire."
+)
+FIX_NEXT = "Corrigez la valeur signalée puis enregistrez à nouveau ; rien d’autre n’a changé."
+FORBIDDEN_NEXT = (
+    "Vous pouvez consulter cette fiche. Pour la modifier, demandez à un éditeur de la "
+    "commune du quartier ou à un administrateur de la Métropole."
+)
+LOGIN_NEXT = "Connectez-vous avec un compte qui peut modifier ce quartier, puis recommencez."
 
-def _version() -> int:
-    return expected_version("de l’expérimentation")
+
+def _version(field: str = "version") -> int:
+    return expected_version("de l’expérimentation", field)
 
 
 def _editable(experiment_id: int) -> tuple[dict, dict]:
@@ -91,10 +131,55 @@ def _typed() -> dict:
 
 
 def render_detail(
-    experiment_id: int, *, form: dict | None = None, errors: dict | None = None, status: int = 200
+    experiment_id: int,
+    *,
+    form: dict | None = None,
+    errors: dict | None = None,
+    status: int = 200,
+    notice: dict | None = None,
+    conflict: dict | None = None,
+    move: dict | None = None,
 ):
+    """The experiment page; after a refusal, ``notice`` (title, message, way forward) is
+    shown at its top, with ``conflict`` (what others changed) and the typed values kept."""
     page = experiment_page(experiment_id, form=form, errors=errors)
-    return render_template("experiments/detail.html", **page), status
+    extra = {"notice": notice, "conflict": conflict, "move": move or {}}
+    return render_template("experiments/detail.html", **page, **extra), status
+
+
+def _refusal(experiment_id: int, exc: GeoappError, *, since: int | None = None, **kept):
+    """A refused write on the experiment page, never a bare error page: the French reason,
+    what to do next, and for a stale version what changed since ``since``. A client that
+    asked for JSON keeps getting the JSON error."""
+    if wants_json():
+        raise exc
+    conflict = None
+    if isinstance(exc, ConflictError) and since is not None:
+        conflict = {**conflict_context(experiment_id, since), "apply": "form" in kept}
+    message = exc.message
+    if isinstance(exc, ValidationError):  # each field's reason, once
+        message = " ".join(dict.fromkeys(exc.errors.values()))
+    notice = {
+        "title": REFUSAL_TITLES.get(exc.status, REFUSAL_TITLES[400]),
+        "message": message,
+        "next": _way_forward(exc, conflict),
+    }
+    try:
+        return render_detail(
+            experiment_id, status=exc.status, notice=notice, conflict=conflict, **kept
+        )
+    except GeoappError:  # a page this person may not see (withdrawn): the refusal alone
+        raise exc from None
+
+
+def _way_forward(exc: GeoappError, conflict: dict | None) -> str:
+    if exc.status in (401, 403):
+        return FORBIDDEN_NEXT if exc.status == 403 else LOGIN_NEXT
+    if conflict is not None:
+        return CONFLICT_NEXT if conflict.get("apply") else STALE_NEXT
+    if isinstance(exc, ConflictError):
+        return STALE_NEXT
+    return FIX_NEXT
 
 
 @bp.get("/experimentations/<id:experiment_id>")
@@ -115,34 +200,59 @@ def detail_json(experiment_id: int):
 
 @bp.post("/experimentations/<id:experiment_id>")
 def update(experiment_id: int):
-    experiment, user = _editable(experiment_id)
+    """Save an edit. After a conflict the person may press « Appliquer mes valeurs sur la
+    version actuelle », whose value is the current version they were shown: only then is
+    the edit made on it; a plain save stays checked against the version loaded."""
+    typed = _typed()
+    version = None
     try:
+        experiment, user = _editable(experiment_id)
+        applied = APPLY_FIELD in request.form
+        version = _version(APPLY_FIELD if applied else "version")
+        typed["version"] = str(version)
         values = clean_experiment(request.form, experiment["district"], exclude=experiment_id)
         get_store().update_experiment(
-            experiment_id, values, expected_version=_version(), user=user["username"]
+            experiment_id, values, expected_version=version, user=user["username"]
         )
     except ValidationError as exc:
-        return render_detail(experiment_id, form=_typed(), errors=exc.errors, status=422)
+        return _refusal(experiment_id, exc, form=typed, errors=exc.errors)
     except ConflictError as exc:
-        return render_detail(experiment_id, form=_typed(), errors={"_": exc.message}, status=409)
+        refused = ConflictError(EDIT_CONFLICT, details=exc.details)
+        return _refusal(experiment_id, refused, since=version, form=typed, errors={})
+    except GeoappError as exc:
+        return _refusal(experiment_id, exc, form=typed)
     flash("Modifications enregistrées.", "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
 
 
 @bp.post("/experimentations/<id:experiment_id>/deplacer")
 def move(experiment_id: int):
-    experiment, user = _editable(experiment_id)
-    moved = {**experiment, "lon": request.form.get("lon"), "lat": request.form.get("lat")}
-    values = clean_experiment(moved, experiment["district"], exclude=experiment_id)
-    get_store().move_experiment(
-        experiment_id,
-        values["lon"],
-        values["lat"],
-        expected_version=_version(),
-        user=user["username"],
-    )
+    typed = {"lon": request.form.get("lon", ""), "lat": request.form.get("lat", "")}
+    version = None
+    try:
+        experiment, user = _editable(experiment_id)
+        version = _version()
+        moved = {**experiment, **typed}
+        values = clean_experiment(moved, experiment["district"], exclude=experiment_id)
+        get_store().move_experiment(
+            experiment_id,
+            values["lon"],
+            values["lat"],
+            expected_version=version,
+            user=user["username"],
+        )
+    except GeoappError as exc:
+        return _refusal(experiment_id, _stale(exc, MOVE_CONFLICT), since=version, move=typed)
     flash("Expérimentation déplacée.", "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
+
+
+def _stale(exc: GeoappError, message: str) -> GeoappError:
+    """A stale-version conflict (the store's 409 carries the current version) reworded for
+    the action refused; other refusals as they are."""
+    if isinstance(exc, ConflictError) and "version" in exc.details:
+        return ConflictError(message, details=exc.details)
+    return exc
 
 
 @bp.post("/experimentations/<id:experiment_id>/retirer")
@@ -159,10 +269,16 @@ def restore(experiment_id: int):
 
 def _set_withdrawn(experiment_id: int, withdrawn: bool, message: str):
     """Withdraw or restore (a flag, so always reversible), then back to its page."""
-    _, user = _editable(experiment_id)
-    store = get_store()
-    change = store.withdraw_experiment if withdrawn else store.restore_experiment
-    change(experiment_id, expected_version=_version(), user=user["username"])
+    version = None
+    try:
+        _, user = _editable(experiment_id)
+        version = _version()
+        store = get_store()
+        change = store.withdraw_experiment if withdrawn else store.restore_experiment
+        change(experiment_id, expected_version=version, user=user["username"])
+    except GeoappError as exc:
+        stale = WITHDRAW_CONFLICT if withdrawn else RESTORE_CONFLICT
+        return _refusal(experiment_id, _stale(exc, stale), since=version)
     flash(message, "info")
     return redirect(url_for(".detail", experiment_id=experiment_id))
 

@@ -40,10 +40,10 @@ def test_version_conflict_second_save_is_409_and_nothing_is_lost(app, sceaux, ad
     assert second.status_code == 409
     page = html.unescape(body(second))
     assert (
-        "Cette expérimentation a été modifiée par quelqu'un d'autre depuis que vous "
-        "l'avez ouverte (version 2). Rechargez la page : vos modifications n'ont pas été "
-        "enregistrées."
+        "Vos modifications n’ont pas été enregistrées : quelqu’un d’autre a enregistré cette "
+        "expérimentation depuis que vous avez ouvert la page."
     ) in page
+    assert "Rechargez" not in page  # reloading would lose the typing (tests/web/test_conflicts.py)
     assert 'value="Version B"' in body(second)  # the loser's typing is still on screen
     saved = store.get_experiment(e["id"])
     assert (saved["title"], saved["status"], saved["version"]) == ("Version A", "proposée", 2)
@@ -104,7 +104,7 @@ def test_move_inside_is_recorded_as_a_move(sceaux, store, atlas):
     [
         ("meudon", 422, "en dehors du quartier Les Blagis"),
         ("nan", 422, "La latitude doit être comprise entre 41 et 51,5"),
-        ("stale", 409, "modifiée par quelqu'un d'autre"),
+        ("stale", 409, "modifiée entre-temps"),
     ],
 )
 def test_refused_moves_change_nothing(sceaux, store, atlas, where, status, text):
