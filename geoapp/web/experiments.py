@@ -83,7 +83,7 @@ RESTORE_CONFLICT = (
     "Le rétablissement n’a pas été fait : l’expérimentation a été modifiée entre-temps."
 )
 CONFLICT_NEXT = (
-    "Comparez avec ce qui a changé ci-dessous. Pour garder vos valeurs, appuyez sur "
+    "Comparez avec ce qui a changé ci-dessus. Pour garder vos valeurs, appuyez sur "
     "« Appliquer mes valeurs sur la version actuelle » : elles remplaceront la version "
     "actuelle, champ par champ. Sinon, corrigez le formulaire ou quittez la page."
 )
