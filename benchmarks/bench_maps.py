@@ -149,6 +149,8 @@ def measure(n: int, atlas, browser, explore_up_to: int, rng) -> dict:
         row = {"n": store.count_experiments(), "seed_s": seed_ms / 1000}
         row["overview"] = server_figures(client, store, atlas, "/")
         row["district"] = server_figures(client, store, atlas, f"/quartiers/{DISTRICT}")
+        for url in ("/", f"/quartiers/{DISTRICT}"):  # the browser times drawing, not a rebuild
+            page_load(client, url)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
