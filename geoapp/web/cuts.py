@@ -6,7 +6,7 @@ The measured report and its cache live in `geoapp.web.context` (`cut_report`,
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from geoapp.analysis import RefusedInputError
 from geoapp.analysis.cut_report import detour_dict, what_if
@@ -17,13 +17,38 @@ from geoapp.web.context import (
     best_sites_context,
     crossing_on_corridor,
     cut_report,
+    district_page,
     expected_version,
     get_atlas,
     get_store,
     require_editor,
+    wants_json,
 )
 
 bp = Blueprint("cuts", __name__)
+
+REFUSED_TITLE = "Franchissement non enregistré : rien n’a changé"
+DELETE_UNCONFIRMED = (
+    "Le franchissement n’a pas été supprimé : cochez « Je confirme la suppression » à côté "
+    "de son nom, puis appuyez sur « Supprimer »."
+)
+WAYS_FORWARD = {
+    400: "Rouvrez la page du quartier, puis recommencez.",
+    401: "Connectez-vous avec un compte qui peut modifier ce quartier, puis recommencez.",
+    403: (
+        "Vous pouvez consulter ce quartier et tester des franchissements avec « Et si… ». "
+        "Pour en enregistrer, demandez à un éditeur de sa commune ou à un administrateur "
+        "de la Métropole."
+    ),
+    409: (
+        "La liste des franchissements ci-dessous est celle d’aujourd’hui : vérifiez-la, "
+        "puis recommencez si c’est toujours nécessaire."
+    ),
+    422: (
+        "Corrigez la valeur signalée : un franchissement se place sur une voie ferrée ou "
+        "une route de la carte (cliquez dessus), puis enregistrez."
+    ),
+}
 
 
 @bp.get("/api/quartiers/<slug>/what-if")
@@ -60,9 +85,13 @@ def best_sites_api(slug: str):
 
 @bp.post("/quartiers/<slug>/franchissements")
 def add_crossing(slug: str):
-    user = require_editor(get_atlas().district(slug))
-    values = validate_crossing(request.form)
-    crossing_on_corridor(slug, values["lon"], values["lat"])
+    typed = {k: request.form.get(k, "") for k in ("kind", "status", "name", "lat", "lon")}
+    try:
+        user = require_editor(get_atlas().district(slug))
+        values = validate_crossing(request.form)
+        crossing_on_corridor(slug, values["lon"], values["lat"])
+    except GeoappError as exc:
+        return _refused(slug, exc, typed=typed)
     get_store().add_crossing({**values, "district": slug}, user=user["username"])
     flash("Franchissement enregistré : les détours sont recalculés.", "info")
     return redirect(url_for("pages.district", slug=slug) + "#coupures")
@@ -75,21 +104,55 @@ def _editable_crossing(crossing_id: int) -> tuple[dict, dict]:
 
 @bp.post("/franchissements/<id:crossing_id>/deplacer")
 def move_crossing(crossing_id: int):
-    crossing, user = _editable_crossing(crossing_id)
-    lon, lat = validate_position(request.form.get("lon"), request.form.get("lat"))
-    crossing_on_corridor(crossing["district"], lon, lat)
-    version = expected_version("du franchissement")
-    get_store().move_crossing(
-        crossing_id, lon, lat, expected_version=version, user=user["username"]
-    )
+    crossing = get_store().get_crossing(crossing_id)
+    try:
+        _, user = _editable_crossing(crossing_id)
+        lon, lat = validate_position(request.form.get("lon"), request.form.get("lat"))
+        crossing_on_corridor(crossing["district"], lon, lat)
+        version = expected_version("du franchissement")
+        get_store().move_crossing(
+            crossing_id, lon, lat, expected_version=version, user=user["username"]
+        )
+    except GeoappError as exc:
+        return _refused(crossing["district"], exc)
     flash("Franchissement déplacé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
 
 
 @bp.post("/franchissements/<id:crossing_id>/supprimer")
 def delete_crossing(crossing_id: int):
-    crossing, user = _editable_crossing(crossing_id)
-    version = expected_version("du franchissement")
-    get_store().delete_crossing(crossing_id, expected_version=version, user=user["username"])
+    """Delete a stored crossing, only with the box « Je confirme la suppression » ticked
+    (the browser requires it; the server refuses without it, JS or not)."""
+    crossing = get_store().get_crossing(crossing_id)
+    try:
+        _, user = _editable_crossing(crossing_id)
+        version = expected_version("du franchissement")
+        if request.form.get("confirmer") != "oui":
+            raise GeoappError(DELETE_UNCONFIRMED, 422)
+        get_store().delete_crossing(crossing_id, expected_version=version, user=user["username"])
+    except GeoappError as exc:
+        return _refused(crossing["district"], exc)
     flash("Franchissement supprimé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
+
+
+def _refused(slug: str, exc: GeoappError, *, typed: dict | None = None):
+    """A refused crossing write on the district page it came from, never a bare error
+    page: the French reason and the way forward beside the crossings, focused, with what
+    was typed in the form. A client that asked for JSON keeps getting the JSON error."""
+    if wants_json():
+        raise exc
+    message = exc.message
+    if isinstance(exc, ValidationError):  # each field's reason, once
+        message = " ".join(dict.fromkeys(exc.errors.values()))
+    refusal = {
+        "title": REFUSED_TITLE,
+        "message": message,
+        "next": WAYS_FORWARD.get(exc.status, WAYS_FORWARD[400]),
+        "form": typed or {},
+    }
+    try:
+        page = district_page(slug)
+    except GeoappError:  # an unknown district: that 404 is the answer
+        raise exc from None
+    return render_template("pages/district.html", **page, crossing_refusal=refusal), exc.status

@@ -490,20 +490,71 @@ def test_move_a_crossing_with_its_version(sceaux_editor, store, atlas):
 def test_delete_a_crossing_with_its_version(app, sceaux_editor, store, atlas):
     crossing = add_crossing(sceaux_editor, store, *on_corridor(atlas, SCEAUX, 0.4))
     url = f"/franchissements/{crossing['id']}/supprimer"
+    confirmed = {"csrf_token": TOKEN, "version": "1", "confirmer": "oui"}
     before = snapshot(store)
     meudon = client_as(app, "editeur-meudon", "editeur", "92048")
-    with meudon.post(url, data={"csrf_token": TOKEN, "version": "1"}) as r:
+    with meudon.post(url, data=confirmed) as r:
         assert r.status_code == 403
-    with sceaux_editor.post(url, data={"csrf_token": TOKEN, "version": "7"}) as r:
+        assert "Vous pouvez consulter ce quartier" in refusal_of(r)
+    with sceaux_editor.post(url, data={**confirmed, "version": "7"}) as r:
         assert r.status_code == 409
+        assert "celle d’aujourd’hui" in refusal_of(r)
     assert snapshot(store) == before
 
-    with sceaux_editor.post(url, data={"csrf_token": TOKEN, "version": "1"}) as r:
+    with sceaux_editor.post(url, data=confirmed) as r:
         assert r.status_code == 302
     assert store.list_crossings(district=SCEAUX) == []
     assert crossings_of(get_json(sceaux_editor, f"/api/quartiers/{SCEAUX}/coupures")) == []
-    with sceaux_editor.post(url, data={"csrf_token": TOKEN, "version": "1"}) as r:
+    with sceaux_editor.post(url, data=confirmed) as r:
         assert r.status_code == 404
+
+
+def refusal_of(response) -> str:
+    """The refusal shown beside the crossings of a re-rendered district page."""
+    text = response.get_data(as_text=True)
+    assert 'id="crossing-refusal" role="alert" tabindex="-1" autofocus' in text
+    assert 'id="cut-headline"' in text  # the district page itself, not an error page
+    start = text.index('id="crossing-refusal"')
+    return html.unescape(text[start : text.index("</div>", start)])
+
+
+def test_deleting_a_crossing_needs_its_confirmation(sceaux_editor, store, atlas):
+    crossing = add_crossing(sceaux_editor, store, *on_corridor(atlas, SCEAUX, 0.4))
+    page = page_text(sceaux_editor, f"/quartiers/{SCEAUX}")
+    assert 'name="confirmer" value="oui" required> Je confirme la suppression' in page
+    before = snapshot(store)
+    url = f"/franchissements/{crossing['id']}/supprimer"
+    for unconfirmed in ({}, {"confirmer": "non"}):
+        with sceaux_editor.post(
+            url, data={"csrf_token": TOKEN, "version": "1", **unconfirmed}
+        ) as r:
+            assert r.status_code == 422
+            assert "cochez « Je confirme la suppression »" in refusal_of(r)
+    assert snapshot(store) == before
+    with sceaux_editor.post(url, data={"version": "1", "confirmer": "oui"}) as r:
+        assert r.status_code == 400  # the CSRF token is still required
+    assert snapshot(store) == before
+
+
+def test_a_refused_crossing_renders_the_district_page_with_the_typed_values(
+    sceaux_editor, store, atlas
+):
+    lon, lat, _ = far_from_corridors(atlas, SCEAUX)
+    before = snapshot(store)
+    form = crossing_form(lon, lat, kind="pont", status="projeté", name="Pont <b>&</b> {{ 7*7 }}")
+    with sceaux_editor.post(f"/quartiers/{SCEAUX}/franchissements", data=form) as r:
+        assert r.status_code == 422
+        message = refusal_of(r)
+        raw = r.get_data(as_text=True)
+    assert "m de la coupure la plus proche" in message and "cliquez dessus" in message
+    typed = raw[raw.index('id="crossing-add"') : raw.index('id="crossing-move-form"')]
+    assert 'id="crossing-add" open' in typed
+    assert 'value="Pont &lt;b&gt;&amp;&lt;/b&gt; {{ 7*7 }}"' in typed
+    assert f'value="{lat}"' in typed and f'value="{lon}"' in typed
+    assert (
+        "<option selected>pont</option>" in typed and "<option selected>projeté</option>" in typed
+    )
+    assert snapshot(store) == before
 
 
 # Overview and method ---------------------------------------------------------------
