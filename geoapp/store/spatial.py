@@ -127,9 +127,18 @@ MAP_COLUMNS = ("id", "lon", "lat", "theme", "status", "title")
 def map_points(conn: sa.Connection, **filters: Any) -> dict[str, list[Any]]:
     """What a map draws of each experiment matching ``filters``, as columns (one list per
     name of `MAP_COLUMNS`, in id order): read straight from the columns, no row dicts,
-    so 100 000 experiments cost one light query."""
+    so 100 000 experiments cost one light query.
+
+    The table is read in its own (id) order: "not withdrawn" alone would send SQLite
+    through an index starting with ``withdrawn`` in title order, then sort — 2 s at
+    100 000 instead of 0.1 s — so that test is kept out of the indexes (``+ 0``).
+    """
     c = experiments.c
-    query = sa.select(*(c[name] for name in MAP_COLUMNS)).where(*rows.filters(**filters))
+    include = filters.pop("include_withdrawn", False)
+    where = rows.filters(include_withdrawn=True, **filters)
+    if not include:
+        where.append(c.withdrawn + 0 == 0)
+    query = sa.select(*(c[name] for name in MAP_COLUMNS)).where(*where)
     found = conn.execute(query.order_by(c.id)).all()
     columns = list(zip(*found, strict=True)) if found else [() for _ in MAP_COLUMNS]
     return {name: list(values) for name, values in zip(MAP_COLUMNS, columns, strict=True)}
