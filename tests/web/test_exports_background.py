@@ -91,7 +91,9 @@ def test_api_clients_get_json_while_it_is_prepared(waitless):
 
 
 def test_two_concurrent_requests_for_one_cold_export_build_it_once(app_factory, monkeypatch):
-    app = app_factory(EXPORT_CACHE_DIR=None)  # waits until done (a test app)
+    # Two builders, so both requests may wait (a test app waits until done): the second
+    # still builds nothing, it waits for the first one's job.
+    app = app_factory(EXPORT_CACHE_DIR=None, EXPORT_JOBS=2)
     held = HeldBuilds(monkeypatch, keys=("csv",))
     answers = []
 
