@@ -230,6 +230,11 @@ def db_restore(file: Path, url: str | None) -> None:
 )
 @click.option("--taille", help="diapo (16:9, 1920×1080) ou a4 (A4 paysage, 300 dpi).")
 @click.option("--crs", help="GeoPackage : 2154 (Lambert-93, défaut) ou 4326 (WGS84).")
+@click.option(
+    "--vue",
+    help="Cartes (png, svg, pdf) : experimentations (défaut) ou coupure (côtés, "
+    "franchissements, meilleurs sites).",
+)
 @click.option("--theme", help="Seulement les expérimentations de ce thème.")
 @click.option("--statut", help="Seulement les expérimentations de ce statut.")
 @click.option(
@@ -245,7 +250,7 @@ def db_restore(file: Path, url: str | None) -> None:
     help="Fichier à écrire (ou dossier : nom automatique ; avec --tout : dossier).",
 )
 @clean_errors
-def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
+def export(target, fmt, taille, crs, vue, theme, statut, tout, out) -> None:
     """Exporter cartes, fiches et données (mêmes fichiers que le menu « Exporter »)."""
 
     from geoapp.exports import ExportCache, batch_jobs, make_export, write_export
@@ -257,7 +262,15 @@ def export(target, fmt, taille, crs, theme, statut, tout, out) -> None:
         if not target or not fmt:
             raise GeoappError("Indiquez --quartier et --format (ou --tout).", 400)
         made = make_export(
-            atlas, _store(), target=target, fmt=fmt, size=taille, crs=crs, cache=cache, **filters
+            atlas,
+            _store(),
+            target=target,
+            fmt=fmt,
+            size=taille,
+            crs=crs,
+            view=vue,
+            cache=cache,
+            **filters,
         )
         path = write_export(made, Path(out))
         click.echo(f"Export écrit : {path} ({len(made.data) // 1024 + 1} Kio)")

@@ -21,21 +21,28 @@ from pathlib import Path
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.cache import ExportCache
-from geoapp.exports.scene import ALL, Scene, check_filters, make_scene
+from geoapp.exports.scene import ALL, Scene, check_filters, make_scene, stored_crossings
 from geoapp.exports.style import SIZES
 from geoapp.layers import experiments_frame
 
 # Bump when a builder's output changes, so cached files of the old look are not served.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CRS_CODES = (2154, 4326)
+# What a map (png, svg, pdf) shows: the experiments, or the district's urban cut (numbered
+# sides, crossings, best sites; `geoapp.exports.cut_page`).
+EXPERIMENTS_VIEW = "experimentations"
+CUT_VIEW = "coupure"
+VIEWS = (EXPERIMENTS_VIEW, CUT_VIEW)
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """Page size (``diapo`` 16:9 or ``a4`` landscape) and CRS (EPSG code) of an export."""
+    """Page size (``diapo`` 16:9 or ``a4`` landscape), CRS (EPSG code) and, for maps,
+    the view (``experimentations`` or ``coupure``) of an export."""
 
     size: str = "diapo"
     crs: int = 2154
+    view: str = EXPERIMENTS_VIEW
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ def _static(fmt: str) -> Callable[[Scene, ExportOptions], bytes]:
     def build(scene: Scene, options: ExportOptions) -> bytes:
         from geoapp.exports.static_maps import render_map
 
-        return render_map(scene, fmt=fmt, size=options.size)
+        return render_map(scene, fmt=fmt, size=options.size, view=options.view)
 
     return build
 
@@ -164,9 +171,14 @@ def get_format(key: str) -> ExportFormat:
 
 
 def parse_options(
-    fmt: ExportFormat, *, size: str | None = None, crs: str | int | None = None
+    fmt: ExportFormat,
+    *,
+    size: str | None = None,
+    crs: str | int | None = None,
+    view: str | None = None,
 ) -> ExportOptions:
-    """Check ``size`` and ``crs`` (as typed by a user) -> options; French 400 if wrong."""
+    """Check ``size``, ``crs`` and ``view`` (as typed by a user) -> options; French 400
+    if wrong. ``view`` applies to maps (sized formats) only."""
     size = size or fmt.default_size
     if size not in SIZES:
         raise GeoappError(
@@ -184,7 +196,18 @@ def parse_options(
             "2154 (Lambert-93) ou 4326 (WGS84).",
             400,
         )
-    return ExportOptions(size=size if fmt.sized else fmt.default_size, crs=code)
+    view = view or EXPERIMENTS_VIEW
+    if view not in VIEWS:
+        raise GeoappError(
+            f"Vue inconnue : « {view} ». Vues possibles : experimentations (les "
+            "expérimentations) ou coupure (côtés, franchissements, meilleurs sites).",
+            400,
+        )
+    return ExportOptions(
+        size=size if fmt.sized else fmt.default_size,
+        crs=code,
+        view=view if fmt.sized else EXPERIMENTS_VIEW,
+    )
 
 
 def export_filename(scene: Scene, fmt: ExportFormat, options: ExportOptions) -> str:
@@ -201,6 +224,7 @@ def export_filename(scene: Scene, fmt: ExportFormat, options: ExportOptions) -> 
         }.get(fmt.key, "fiche" if fmt.key == "fiche" else "donnees")
     )
     if fmt.sized:
+        parts += ["coupure"] if options.view == CUT_VIEW else []
         parts.append(options.size)
     if fmt.projected:
         parts.append("lambert93" if options.crs == 2154 else "wgs84")
@@ -256,17 +280,26 @@ def plan_export(
     district: str | None = None,
     cache: ExportCache | None = None,
     today: date | None = None,
+    view: str | None = None,
 ) -> ExportPlan:
     """Check the parameters and say how to build one export, without building it.
 
     ``target`` is a district slug or ``"all"``; ``store`` gives ``list_experiments`` and
     ``data_version`` (withdrawn experiments are never exported). Raises ``GeoappError``
-    (French): 404 for an unknown district or format, 400 for a bad size, CRS or filter.
+    (French): 404 for an unknown district or format, 400 for a bad size, CRS, view or
+    filter (the cut view is a district's). The stored crossings (``list_crossings``) enter
+    every export's cut analysis.
     """
     format_ = get_format(fmt)
-    options = parse_options(format_, size=size, crs=crs)
+    options = parse_options(format_, size=size, crs=crs, view=view)
     if target != ALL:
         atlas.district(target)
+    elif options.view == CUT_VIEW:
+        raise GeoappError(
+            "La vue coupure montre un quartier : choisissez-en un (la fiche programme "
+            "compare les quatre).",
+            400,
+        )
     check_filters(theme, status)
     today = today or date.today()
     theme, status, district = theme or None, status or None, district or None
@@ -281,6 +314,7 @@ def plan_export(
             status=status,
             district=district,
             today=today,
+            crossings=stored_crossings(store.list_crossings()),
         )
         return format_.build(scene, options)
 
@@ -291,6 +325,7 @@ def plan_export(
         "fmt": format_.key,
         "size": options.size,
         "crs": options.crs,
+        "view": options.view,
         "theme": theme,
         "status": status,
         "district": district,
@@ -331,6 +366,8 @@ def make_export(atlas: Atlas, store, **request) -> Export:
 BATCH = [
     ("png", {"size": "diapo"}),
     ("png", {"size": "a4"}),
+    ("png", {"size": "diapo", "view": CUT_VIEW}),
+    ("pdf", {"size": "a4", "view": CUT_VIEW}),
     ("svg", {"size": "diapo"}),
     ("pdf", {"size": "a4"}),
     ("fiche", {}),
@@ -353,7 +390,12 @@ def batch_jobs(
     if fmt:
         get_format(fmt)
     targets = [target] if target else [*atlas.slugs, ALL]
-    return [(t, f, options) for t in targets for f, options in BATCH if not fmt or f == fmt]
+    return [
+        (t, f, options)
+        for t in targets
+        for f, options in BATCH
+        if (not fmt or f == fmt) and not (t == ALL and options.get("view") == CUT_VIEW)
+    ]
 
 
 def write_export(export: Export, out: Path, *, directory: bool = False) -> Path:
@@ -401,13 +443,16 @@ def atlas_fingerprint(atlas: Atlas) -> str:
 __all__ = [
     "ALL",
     "BATCH",
+    "CUT_VIEW",
     "FORMATS",
     "Export",
     "ExportCache",
     "ExportFormat",
     "ExportOptions",
     "ExportPlan",
+    "EXPERIMENTS_VIEW",
     "Scene",
+    "VIEWS",
     "batch_jobs",
     "export_filename",
     "get_format",

@@ -1,12 +1,18 @@
 """Data exports: GeoPackage, GeoJSON, CSV for Excel and KML for Google Earth.
 
-Every format carries the same four layers of a scene, with French layer names:
+Every format carries the same layers of a scene, with French layer names:
 
-* ``quartiers`` — the district(s): facts and computed figures (polygons);
-* ``coupures`` — the rail and tram features near them (IDFM line name, kind, colour);
+* ``quartiers`` — the district(s): facts and computed figures, and the cut's headline
+  (``titre_coupure``, ``part_allongee_50``, ``coupures_absentes``) (polygons);
+* ``coupures`` — the rail, tram and road features near them (line name, kind, colour);
 * ``gares`` — stations near them (name, lines);
 * ``experimentations`` — the experiments shown (registry fields; points). The registry
-  ``id`` is named ``id_experimentation``: GDAL and KML reserve ``id`` for feature ids.
+  ``id`` is named ``id_experimentation``: GDAL and KML reserve ``id`` for feature ids;
+* the cut analysis (`geoapp.exports.cut_page.cut_layers`): ``corridors`` (lines within
+  30 m merged, lengths), ``cotes`` (the study area's sides, numbered, slivers merged),
+  ``franchissements`` (stations, street-network bridges, planner-entered crossings and
+  projects, by ``categorie``) and ``meilleurs_sites`` (the best three places for a new
+  crossing, with the share of long detours and the median before and after).
 
 GeoPackage: one table per layer, in Lambert-93 (EPSG:2154, the default) or WGS84
 (EPSG:4326) as asked. GeoJSON: one RFC 7946 FeatureCollection in WGS84 whose features say
@@ -33,6 +39,7 @@ import simplekml
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.atlas import CONTEXT_RADIUS_M
+from geoapp.exports.cut_page import cut_layers, cut_views
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import BRAND
 from geoapp.registry_files import write_csv
@@ -49,7 +56,7 @@ CRS_CHOICES = {2154: ANALYSIS_CRS, 4326: DISPLAY_CRS}
 
 
 def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
-    """The four layers of ``scene`` in EPSG:2154, in a fixed field order.
+    """The layers of ``scene`` in EPSG:2154, in a fixed field order.
 
     Cuts and stations are those within the atlas context radius (1.5 km) of the
     districts shown. Experiments keep the registry columns plus their map ``numero``.
@@ -60,13 +67,21 @@ def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
     cuts = atlas.cuts[atlas.cuts.intersects(near)]
     stations = atlas.stations[atlas.stations.intersects(near)]
     exps = scene.experiments
+    cut = cut_layers(scene)
+    views = cut_views(scene)
+    districts = districts[DISTRICT_FIELDS + ["geometry"]].assign(
+        titre_coupure=[v.headline for v in views],
+        part_allongee_50=[round(v.report.detour.share_over_1_5, 4) for v in views],
+        coupures_absentes=[", ".join(c["nom"] for c in v.missing) or None for v in views],
+    )
     return {
-        "quartiers": districts[DISTRICT_FIELDS + ["geometry"]].reset_index(drop=True),
+        "quartiers": districts.reset_index(drop=True),
         "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
         "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
         "experimentations": exps[["numero"] + EXPERIMENT_FIELDS + ["geometry"]].rename(
             columns={"id": "id_experimentation"}
         ),
+        **cut,
     }
 
 
@@ -111,7 +126,12 @@ def write_geopackage(scene: Scene, *, crs: int = 2154) -> bytes:
 
 
 def _geometry_type(layer: str) -> str:
-    return {"quartiers": "MultiPolygon", "coupures": "MultiLineString"}.get(layer, "Point")
+    return {
+        "quartiers": "MultiPolygon",
+        "coupures": "MultiLineString",
+        "corridors": "MultiLineString",
+        "cotes": "MultiPolygon",
+    }.get(layer, "Point")
 
 
 def write_geojson(scene: Scene) -> bytes:
@@ -202,11 +222,40 @@ def write_kml(scene: Scene) -> bytes:
         )
         point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
         _extended(point, row, list(layers["experimentations"].columns.drop("geometry")))
+    _kml_cut_folders(kml, layers)
     with _KML_LOCK:
         # Not pretty-printed: simplekml's formatter re-parses with minidom (patched
         # globally) and would write a CR back raw.
         body = kml.kml(format=False)
     return (_XML_DECLARATION + body).encode("utf-8")
+
+
+def _kml_cut_folders(kml, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """The cut analysis as four folders: corridors, numbered sides, crossings, best sites."""
+    folder = kml.newfolder(name="corridors")
+    for row in layers["corridors"].itertuples():
+        multi = folder.newmultigeometry(name=_xml_text(row.noms))
+        for part in shapely.get_parts(row.geometry):
+            multi.newlinestring(coords=list(part.coords))
+        multi.style.linestyle.color = _kml_colour("#37474f")
+        multi.style.linestyle.width = 6
+        _extended(multi, row, list(layers["corridors"].columns.drop("geometry")))
+    folder = kml.newfolder(name="cotes")
+    for row in layers["cotes"].itertuples():
+        side = _new_area(folder, _xml_text(f"Côté {row.cote} ({row.quartier})"), row.geometry)
+        side.style.polystyle.color = _kml_colour("#90caf9", 0.35)
+        side.style.linestyle.width = 1
+        _extended(side, row, list(layers["cotes"].columns.drop("geometry")))
+    for name, title in (("franchissements", "nom"), ("meilleurs_sites", "rang")):
+        folder = kml.newfolder(name=name)
+        for row in layers[name].itertuples():
+            label = getattr(row, title)
+            label = f"Site n° {label} : {row.noms}" if title == "rang" else label
+            point = folder.newpoint(
+                name=_xml_text(label if isinstance(label, str) else row.categorie),
+                coords=[(row.geometry.x, row.geometry.y)],
+            )
+            _extended(point, row, list(layers[name].columns.drop("geometry")))
 
 
 def _new_area(folder, name: str, geometry):
@@ -236,7 +285,11 @@ def _extended(feature, row, fields: list[str]) -> None:
     """Fields as KML ExtendedData (the description is already the KML one)."""
     for name in fields:
         value = getattr(row, name)
-        if name == "description" or value is None or (isinstance(value, float) and pd.isna(value)):
+        if (
+            name == "description"
+            or value is None
+            or (pd.api.types.is_scalar(value) and pd.isna(value))
+        ):
             continue
         feature.extendeddata.newdata(name=name, value=_xml_text(value))
 

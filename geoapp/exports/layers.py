@@ -1,7 +1,8 @@
 """Draw the atlas layers of a :class:`~geoapp.exports.scene.Scene` on a matplotlib axes.
 
 Shared by the static maps and the district sheets. Order, bottom to top: communes, the
-district(s), rail/tram lines (white casing + IDFM line colour, trams dashed), stations,
+district(s), the cuts (rail/tram lines, white casing + IDFM line colour, trams dashed;
+roads such as the N118 in their layer colour), stations,
 experiments (coloured by theme, numbered), then labels placed by priority: line badges,
 station names, commune names. Returns what was drawn so the legend lists exactly that.
 """
@@ -82,8 +83,12 @@ def draw_scene_map(
     pad_m: float,
     detail: str = "full",
     furniture: bool = True,
+    keep_clear: list[tuple[float, float]] | None = None,
 ) -> Drawn:
     """Draw ``scene`` on ``ax`` around ``bounds`` (L93 metres) and return what is shown.
+
+    ``keep_clear``: points (L93) that markers drawn afterwards will cover (the cut view's
+    best sites); no label is placed over them.
 
     ``detail`` is ``"full"`` (every label), ``"compact"`` (inset panels: line badges and
     the district's stations only) or ``"overview"`` (whole Métropole: no stations, small
@@ -133,6 +138,7 @@ def draw_scene_map(
         lines=lines,
         stations=stations,
         experiments=experiments,
+        keep_clear=keep_clear or [],
     )
     return drawn
 
@@ -148,9 +154,11 @@ def _labels(
     lines,
     stations,
     experiments,
+    keep_clear: list[tuple[float, float]],
 ) -> None:
     """Names by priority, none over another: line badges, stations, then communes."""
     placer = LabelPlacer(ax, pad_px=2 * scale)
+    placer.block_points(keep_clear, 22 * scale)
     if furniture:  # the scale bar (lower left) and the north arrow (upper right)
         placer.block_axes_box(0.0, 0.0, 0.32, 0.14)
         placer.block_axes_box(0.92, 0.80, 1.0, 0.96)
@@ -183,15 +191,18 @@ def _communes(ax: Axes, scene: Scene, view, scale: float) -> None:
 
 
 def _lines(ax: Axes, scene: Scene, view, scale: float, *, overview: bool) -> gpd.GeoDataFrame:
-    """Surface rail and tram lines (the cuts), cased in white, trams dashed."""
-    rail = scene.atlas.layers["rail"]
-    rail = in_view(rail[rail["mode"].isin(KIND_BY_MODE)], view, clip=True)
-    rail = rail.assign(kind=rail["mode"].map(KIND_BY_MODE), nom=rail["ligne"])
+    """The cuts: surface rail and tram lines and the declared roads (`Atlas.cuts`), cased
+    in white, trams dashed."""
     if overview:
         # At the Métropole's scale lines are context, thin and grey: their colours and
-        # names are in the district panels, where each cut is readable.
+        # names are in the district panels, where each cut is readable. All surface rail
+        # of the view, not only the cuts near the districts.
+        rail = scene.atlas.layers["rail"]
+        rail = in_view(rail[rail["mode"].isin(KIND_BY_MODE)], view, clip=True)
+        rail = rail.assign(kind=rail["mode"].map(KIND_BY_MODE), nom=rail["ligne"])
         add_lines(ax, rail.geometry, colors=RAIL_CONTEXT, linewidths=1.0 * scale, zorder=8)
         return rail.iloc[:0]
+    rail = in_view(scene.atlas.cuts, view, clip=True)
     width = 3.6 * scale
     trams = rail["kind"] == "tramway"
     add_lines(ax, rail.geometry, colors="white", linewidths=width + 2.4 * scale, zorder=9)

@@ -18,9 +18,18 @@ from geoapp.analysis import ANALYSIS_CRS
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.style import filter_caption
+from geoapp.layers import points_frame
 from geoapp.vocabulary import STATUSES, THEMES
 
 ALL = "all"
+# The stored crossing fields the cut analysis reads (`Atlas.cut_report`).
+CROSSING_COLUMNS = ["id", "district", "kind", "status", "name", "version", "lon", "lat"]
+
+
+def stored_crossings(rows: list[dict]) -> gpd.GeoDataFrame:
+    """The store's crossing rows (`Store.list_crossings`) as points in Lambert-93."""
+    frame = points_frame(rows, columns=CROSSING_COLUMNS)
+    return frame[[c for c in CROSSING_COLUMNS if c in frame] + ["geometry"]]
 
 
 def check_filters(theme: str | None, status: str | None) -> None:
@@ -46,6 +55,9 @@ class Scene:
     status: str | None = None
     today: date = field(default_factory=date.today)
     district: str | None = None  # programme only: experiments of this district alone
+    # The planners' stored crossings (all districts, Lambert-93, with ``district``): the
+    # cut analysis of every export (`geoapp.exports.cut_page`). None: stations only.
+    crossings: gpd.GeoDataFrame | None = None
 
     @property
     def is_programme(self) -> bool:
@@ -73,7 +85,9 @@ class Scene:
     def sub(self, slug: str) -> Scene:
         """One district of a programme scene, its experiments keeping their numbers."""
         exps = self.experiments[self.experiments["district"] == slug]
-        return Scene(self.atlas, slug, exps, self.theme, self.status, self.today)
+        return Scene(
+            self.atlas, slug, exps, self.theme, self.status, self.today, crossings=self.crossings
+        )
 
     @property
     def label(self) -> str:
@@ -96,6 +110,7 @@ def make_scene(
     status: str | None = None,
     district: str | None = None,
     today: date | None = None,
+    crossings: gpd.GeoDataFrame | None = None,
 ) -> Scene:
     """Select ``target`` (a district slug or ``"all"``) and its filtered experiments.
 
@@ -105,7 +120,8 @@ def make_scene(
     ``experiments`` must be in EPSG:2154 (see :func:`experiments_frame`); it is not
     modified. Experiments get a ``numero`` (1, 2, …) in district then title order (accents
     and case ignored): the
-    number printed on the map marker and in the sheet's table. Raises ``GeoappError``
+    number printed on the map marker and in the sheet's table. ``crossings``: the stored
+    crossings (`Scene.crossings`). Raises ``GeoappError``
     404 for an unknown slug, 400 for an unknown theme or status.
     """
     if target != ALL:
@@ -136,4 +152,5 @@ def make_scene(
         status,
         today or date.today(),
         district if target == ALL else None,
+        crossings,
     )

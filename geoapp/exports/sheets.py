@@ -1,12 +1,15 @@
 """District sheets ("fiche quartier"): A4 landscape PDF, vector, with searchable text.
 
 A district sheet has the district map (with legend, scale bar, north arrow), the commune
-facts, the computed figures, the objectives, the context, the cuts the programme names,
+facts, the computed figures, the objectives, a page on the urban cut
+(`geoapp.exports.cut_page`: numbered sides, crossings, best sites, the headline measure,
+detours, exposure and what the model does not see), the context, the cuts the programme names,
 the experiments counted by theme and status, and a table of at most
 :data:`~geoapp.vocabulary.SHEET_TABLE_MAX` experiments (deployed first, then the most
 recent) followed by "… et N autres : voir l'annexe", the registry's CSV/Excel export that
 lists them all. The programme sheet opens with the Métropole map, the published and
-computed figures and the four districts compared, then gives one page per district (its
+computed figures and the four districts compared (their cuts ranked by the headline
+measure, rows missing a named cut marked « incomplètes »), then gives one page per district (its
 map, facts, figures and objectives) and the programme's experiments summarised the same
 way. Both stay a document a person reads, whatever the size of the registry: a few pages,
 whose drawing cost does not grow with the number of experiments.
@@ -24,6 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from geoapp.exports import FORMATS, ExportOptions, export_filename
+from geoapp.exports.cut_page import cut_comparison, cut_sheet_page
 from geoapp.exports.density import draw_map
 from geoapp.exports.layers import line_label
 from geoapp.exports.legend import draw_legend
@@ -72,6 +76,7 @@ def render_sheet(scene: Scene) -> bytes:
     flow = Flow(lambda: _new_page(scene, flow))
     if scene.is_programme:
         _programme_cover(flow, scene)
+        cut_comparison(flow, scene)
         for slug in scene.atlas.slugs:
             _district_first_page(flow, scene.sub(slug))
         flow.title, flow.kicker = scene.title, "Programme QMI"
@@ -79,6 +84,7 @@ def render_sheet(scene: Scene) -> bytes:
         _experiment_section(flow, scene)
     else:
         _district_first_page(flow, scene)
+        cut_sheet_page(flow, scene, scale=SHEET_SCALE)
         _district_details(flow, scene)
     for number, fig in enumerate(flow.pages, 1):
         fig.text(

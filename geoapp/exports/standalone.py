@@ -21,6 +21,7 @@ import numpy as np
 
 from geoapp.assets import MAP_CSS, MAP_JS, asset_file
 from geoapp.config import PROJECT_ROOT
+from geoapp.exports.cut_page import cut_view
 from geoapp.exports.layers import line_label
 from geoapp.exports.scene import Scene
 from geoapp.exports.style import NO_EXPERIMENT, PERIMETER_NOTE, SUBTITLE, french_date
@@ -53,18 +54,28 @@ def render_standalone(scene: Scene) -> bytes:
     """One self-contained HTML file (UTF-8) with the interactive map of ``scene``.
 
     Built with ``link=None``: links into the app would lead nowhere from ``file://``, so
-    popups carry none and districts do not navigate.
+    popups carry none and districts do not navigate. A district's map carries its cut as
+    the district page draws it: the numbered sides, the crossings and the best sites.
     """
     options = {"asset_url": None, "tiles": False, "link": None}
     if scene.is_programme:
         view = build_overview_map(scene.atlas, scene.experiments, **options)
     else:
-        view = build_district_map(scene.atlas, scene.target, scene.experiments, **options)
+        cut = cut_view(scene, scene.target)
+        view = build_district_map(
+            scene.atlas,
+            scene.target,
+            scene.experiments,
+            report=cut.report,
+            best_sites=cut.sites,
+            **options,
+        )
     html = _ENV.get_template("exports/standalone.html").render(
         title=scene.title,
         subtitle=SUBTITLE,
         date=french_date(scene.today),
         caption=scene.caption,
+        headline=None if scene.is_programme else cut_view(scene, scene.target).headline,
         legend=_legend(scene),
         note=PERIMETER_NOTE,
         map=map_parts(view),
@@ -123,11 +134,21 @@ def _legend(scene: Scene) -> list[dict[str, str | None]]:
             }
         )
     items.append({"kind": "g", "colour": None, "label": "Gare ou station"})
+    if not scene.is_programme:
+        items += _CUT_ITEMS
     items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": THEME_LABELS[t]} for t in themes]
     if not themes:
         items.append({"kind": "none", "colour": None, "label": NO_EXPERIMENT})
     return items
 
+
+# The cut layers of a district map (`geoapp.maps.add_sides`, `add_crossings`,
+# `add_best_sites`): what each is, the map's popups say the rest.
+_CUT_ITEMS = [
+    {"kind": "s", "colour": None, "label": "Côtés de la coupure (numérotés)"},
+    {"kind": "x", "colour": None, "label": "Franchissement existant ou en projet"},
+    {"kind": "b", "colour": None, "label": "Meilleurs sites pour un nouveau franchissement"},
+]
 
 _PANEL_CSS = """
 html,body{width:100%;height:100%;margin:0;padding:0}
@@ -146,4 +167,10 @@ html,body{width:100%;height:100%;margin:0;padding:0}
 .sw-l{height:0;border-top:4px solid}
 .sw-g{width:10px;height:10px;border-radius:50%;border:2px solid #263238;background:#fff}
 .sw-e{width:12px;height:12px;border-radius:50%}
+.sw-s{background:rgba(120,160,200,.35);border:1px dashed #23415f}
+.sw-x{width:10px;height:10px;background:#2e7d32;border:2px solid #fff;outline:1px solid #2e7d32}
+.sw-b{width:14px;height:14px;border-radius:50%;background:#fbc02d;border:2px solid #1f2430}
+.qmi-sa .h{color:#1f2430;font-weight:600;margin:6px 0}
+.qmi-sa details summary{cursor:pointer;font-weight:600;margin-top:4px}
+.qmi-sa{max-height:calc(100% - 40px);overflow:auto;box-sizing:border-box}
 """

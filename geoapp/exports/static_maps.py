@@ -93,15 +93,22 @@ def save_figure(fig: Figure, fmt: str, *, title: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def render_map(scene: Scene, *, fmt: str, size: str) -> bytes:
+def render_map(scene: Scene, *, fmt: str, size: str, view: str = "experimentations") -> bytes:
     """The static map of ``scene`` as ``fmt`` bytes at ``size`` (``diapo`` or ``a4``).
+
+    ``view`` ``coupure`` draws a district's cut instead of its experiments: numbered
+    sides, crossings, the best sites and the headline (`geoapp.exports.cut_page`).
 
     PNG: 1920×1080 px (diapo) or 3508×2480 px (A4 landscape, 300 dpi). SVG and PDF are
     vector at the same physical size (19.2×10.8 in, or 297×210 mm).
     """
     fig, scale = new_figure(size)
     draw_page_frame(fig, scene, scale)
-    if scene.is_programme:
+    if view == "coupure":
+        from geoapp.exports.cut_page import draw_cut_layout
+
+        draw_cut_layout(fig, scene, scale)
+    elif scene.is_programme:
         _programme_layout(fig, scene, scale)
     else:
         _district_layout(fig, scene, scale)

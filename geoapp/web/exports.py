@@ -39,6 +39,8 @@ MENU = [
     ("png", {"taille": "diapo"}, "Image pour diapositive (PNG 1920×1080)"),
     ("png", {"taille": "a4"}, "Image A4 paysage (PNG 300 dpi)"),
     ("pdf", {"taille": "a4"}, "Carte A4 vectorielle (PDF)"),
+    ("png", {"taille": "diapo", "vue": "coupure"}, "La coupure pour diapositive (PNG 1920×1080)"),
+    ("pdf", {"taille": "a4", "vue": "coupure"}, "La coupure, carte A4 vectorielle (PDF)"),
     ("svg", {"taille": "diapo"}, "Carte vectorielle (SVG)"),
     ("fiche", {}, "Fiche quartier (PDF A4)"),
     ("html", {}, "Carte interactive hors ligne (HTML)"),
@@ -127,6 +129,7 @@ def _plan(name: str) -> ExportPlan:
         fmt=fmt.key,
         size=args.get("taille"),
         crs=args.get("crs"),
+        view=args.get("vue") or None,
         theme=args.get("theme") or None,
         status=args.get("statut") or None,
         district=(args.get("quartier") or None) if target == ALL else None,
@@ -261,6 +264,8 @@ def export_links(target: str, filters: dict | None = None) -> list[dict]:
     links = []
     for key, extra, label in MENU:
         fmt = FORMATS[key]
+        if extra.get("vue") == "coupure" and target == ALL:
+            continue  # the cut view is a district's; the programme sheet compares them
         if key == "fiche" and target == ALL:
             label = "Fiche programme : les quatre quartiers (PDF A4)"
         url = url_for("exports.download", name=f"{target}.{fmt.suffix}", **extra, **kept)

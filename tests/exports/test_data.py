@@ -26,7 +26,16 @@ from geoapp.registry_files import HEADERS, read_csv
 from geoapp.vocabulary import CUT_FIELDS, DISTRICT_FIELDS, STATION_FIELDS
 from tests.exports.conftest import TODAY
 
-LAYERS = ["quartiers", "coupures", "gares", "experimentations"]
+LAYERS = [
+    "quartiers",
+    "coupures",
+    "gares",
+    "experimentations",
+    "corridors",
+    "cotes",
+    "franchissements",
+    "meilleurs_sites",
+]
 
 
 def _saved(tmp_path, name: str, data: bytes):
@@ -36,7 +45,7 @@ def _saved(tmp_path, name: str, data: bytes):
 
 
 @pytest.mark.parametrize("crs", [2154, 4326])
-def test_geopackage_has_four_layers_in_the_chosen_crs(tmp_path, scene_of, crs):
+def test_geopackage_has_every_layer_in_the_chosen_crs(tmp_path, scene_of, crs):
     scene = scene_of("sceaux-les-blagis")
     path = _saved(tmp_path, "qmi.gpkg", write_geopackage(scene, crs=crs))
     assert [name for name, _ in pyogrio.list_layers(path)] == LAYERS

@@ -113,7 +113,16 @@ def test_kml_keeps_hostile_district_cut_and_station_names_literal(hostile_atlas,
     root = _kml_tree(write_kml(scene))
     assert root.findtext("k:Document/k:name", namespaces=KML_NS) == f"QMI Atlas — {scene.title}"
     folders = _folders(root)
-    assert list(folders) == ["quartiers", "coupures", "gares", "experimentations"]
+    assert list(folders) == [
+        "quartiers",
+        "coupures",
+        "gares",
+        "experimentations",
+        "corridors",
+        "cotes",
+        "franchissements",
+        "meilleurs_sites",
+    ]
     districts = folders["quartiers"].findall("k:Placemark", KML_NS)
     names = [p.findtext("k:name", namespaces=KML_NS) for p in districts]
     assert names == hostile_atlas.districts["nom"].tolist()

@@ -145,7 +145,9 @@ def test_disabled_or_unwritable_cache_still_exports(atlas, tmp_path, store):
 
 def test_batch_covers_every_district_and_the_programme(atlas):
     jobs = batch_jobs(atlas)
-    assert len(jobs) == 5 * 11
+    # 11 exports per target, and two cut-view maps per district (not the programme's)
+    assert len(jobs) == 5 * 11 + 4 * 2
+    assert not [j for j in jobs if j[0] == "all" and j[2].get("view") == "coupure"]
     assert {t for t, _, _ in jobs} == {*atlas.slugs, "all"}
     assert len(batch_jobs(atlas, fmt="gpkg")) == 10
     with pytest.raises(GeoappError):

@@ -30,7 +30,7 @@ def sceaux_sheet(scene_of):
 
 def test_every_page_is_a4_landscape(sceaux_sheet):
     reader = PdfReader(io.BytesIO(sceaux_sheet))
-    assert len(reader.pages) == 2
+    assert len(reader.pages) == 3  # map and facts, the cut, the details
     for page in reader.pages:
         assert abs(float(page.mediabox.width) - 842) <= 1
         assert abs(float(page.mediabox.height) - 595) <= 1
@@ -95,7 +95,8 @@ def test_long_tables_wrap_and_continue_on_new_pages(atlas, scene_of):
     text = pdf_text(pdf)
     for i in range(1, 31):
         assert f"Projet numéro {i:02d}" in text
-    assert text.count("Description") >= len(reader.pages) - 2  # header repeated
+    # header repeated on every page but the map, the cut and the details' opening
+    assert text.count("Description") >= len(reader.pages) - 3
     # A description is cut at a word (the annex has it whole), so 40 rows stay few pages.
     assert flat(long) not in text
     assert flat(textwrap.shorten(long, DESCRIPTION_MAX, placeholder=" […]")) in text
@@ -112,7 +113,8 @@ def test_programme_sheet_has_the_programme_and_every_district(atlas, scene_of):
         assert f"{d.nom} — {d.commune}" in text
         assert flat(d.objectifs[0]) in text
     # The comparison, one page per district, the programme's experiments.
-    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 + 4 + 1
+    # cover, the cuts compared, one page per district, the experiments
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1 + 1 + 4 + 1
     assert "Îlot de fraîcheur" in text and "Marché nocturne" in text
 
 
