@@ -16,6 +16,7 @@ import textwrap
 import threading
 
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -360,6 +361,8 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
             furniture=False,
         )
         draw_scale_bar(ax, scale=scale * 0.8, fraction=0.3)
+        if part_cells is None:
+            _panel_key(ax, sub, scale * 0.8)
         drawn.lines.update(part.lines)
         drawn.stations += part.stations
         drawn.themes = [t for t in THEMES if t in set(drawn.themes) | set(part.themes)]
@@ -375,6 +378,51 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         )
     drawn.lines = dict(sorted(drawn.lines.items()))
     draw_legend(legend_ax, drawn, scale, fontsize=9.5, across=True, max_rows=8, cells=cells)
+
+
+def _panel_key(ax, scene: Scene, scale: float, *, limit: int = 6) -> None:
+    """The key of a programme panel's numbered markers: the first ``limit`` named, the
+    rest counted, in the corner of the panel that hides the fewest markers."""
+    exps = scene.experiments
+    if exps.empty:
+        return
+    rows = [f"{r.numero}. {_shorten(r.title, 30)}" for r in exps.head(limit).itertuples()]
+    if len(exps) > limit:
+        rows.append(f"… et {len(exps) - limit} autres (fiche quartier)")
+    xy = ax.transAxes.inverted().transform(
+        ax.transData.transform(np.column_stack([exps.geometry.x, exps.geometry.y]))
+    )
+    height = 0.06 + 0.065 * len(rows)
+    corners = [(0.015, 0.985, "left", "top"), (0.985, 0.985, "right", "top")]
+    corners.append((0.985, 0.015, "right", "bottom"))
+
+    def hidden(corner) -> int:
+        x, y, ha, va = corner
+        in_x = xy[:, 0] < 0.45 if ha == "left" else xy[:, 0] > 0.55
+        in_y = xy[:, 1] > 1 - height if va == "top" else xy[:, 1] < height
+        return int((in_x & in_y).sum())
+
+    x, y, ha, va = min(corners, key=hidden)
+    ax.text(
+        x,
+        y,
+        "\n".join(rows),
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        fontsize=8 * scale,
+        color=INK,
+        family=FONT,
+        linespacing=1.3,
+        zorder=60,
+        bbox={
+            "boxstyle": "round,pad=0.35",
+            "facecolor": "white",
+            "alpha": 0.88,
+            "edgecolor": MUTED,
+            "linewidth": 0.6,
+        },
+    )
 
 
 def number_districts(ax, scene: Scene, scale: float) -> None:
