@@ -114,7 +114,9 @@ def draw_scene_map(
     )
     lines = _lines(ax, scene, view, scale, overview=detail == "overview")
     stations = gpd.GeoDataFrame() if detail == "overview" else _stations(ax, scene, view, scale)
-    experiments = _experiments(ax, scene, view, scale, numbered=detail != "overview")
+    experiments = _experiments(
+        ax, scene, view, _marker_scale(scene, view, scale, detail), numbered=detail != "overview"
+    )
     drawn.lines = {
         n: (c, k)
         for n, c, k in lines[["nom", "couleur", "kind"]]
@@ -238,6 +240,20 @@ def _stations(ax: Axes, scene: Scene, view, scale: float) -> gpd.GeoDataFrame:
         zorder=20,
     )
     return stations
+
+
+# A compact panel (the programme's insets) showing more numbered markers than this draws
+# them smaller, so neighbours overlap less and every number stays readable.
+CROWDED_PANEL = 15
+CROWDED_FACTOR = 0.78
+
+
+def _marker_scale(scene: Scene, view, scale: float, detail: str) -> float:
+    """``scale`` for the experiment markers: smaller in a crowded compact panel."""
+    if detail != "compact" or len(scene.experiments) <= CROWDED_PANEL:
+        return scale
+    shown = in_view(scene.experiments, view, margin=-0.01)
+    return scale * CROWDED_FACTOR if len(shown) > CROWDED_PANEL else scale
 
 
 def _experiments(ax: Axes, scene: Scene, view, scale: float, *, numbered: bool) -> gpd.GeoDataFrame:
