@@ -1,6 +1,6 @@
 """Two editors in headless Chromium edit the same experiment: the second sees the conflict
 at the top of the page, with the first one's change, and resolves it by applying their
-typed values on the current version.
+typed values on the current version; deleting a crossing needs its box ticked.
 
 The live server is shared with the other browser tests: accounts and titles are unique.
 """
@@ -131,3 +131,35 @@ def test_two_editors_resolve_a_conflict_by_applying_typed_values(
     errors = [m for m in page.watch.errors if "status of 409 (CONFLICT)" not in m]
     assert errors == [] and page.watch.dialogs == []
     first.context.close()
+
+
+def test_deleting_a_crossing_asks_for_confirmation_without_js_help(
+    page, live_server, live_app, atlas
+):
+    from geoapp.registry import validate_crossing
+    from tests.web.test_cuts_web import on_corridor  # the point-on-the-corridor helper
+
+    store = live_app.extensions["qmi_store"]
+    lon, lat = on_corridor(atlas, SCEAUX, 0.3)
+    name = f"Passerelle {unique()}"
+    crossing = store.add_crossing(
+        {
+            **validate_crossing(
+                {"kind": "passerelle", "status": "projeté", "name": name, "lon": lon, "lat": lat}
+            ),
+            "district": SCEAUX,
+        },
+        user="test-navigateur",
+    )
+    login(page, live_server, live_app)
+    page.goto(f"{live_server}/quartiers/{SCEAUX}")
+    item = page.locator("#crossings-list li", has_text=name)
+    item.locator("button", has_text="Supprimer").click()
+    # The unticked box stops the form in the browser: the page stays, nothing is deleted.
+    assert item.locator("input[name=confirmer]").evaluate("(box) => !box.validity.valid")
+    assert store.get_crossing(crossing["id"])["version"] == crossing["version"]
+    item.locator("input[name=confirmer]").check()
+    item.locator("button", has_text="Supprimer").click()
+    page.wait_for_selector(".flash-info")
+    assert name not in page.locator("#crossings-list").inner_text()
+    assert [c for c in store.list_crossings(district=SCEAUX) if c["name"] == name] == []
