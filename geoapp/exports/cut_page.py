@@ -42,13 +42,13 @@ from geoapp.exports.layers import Drawn, draw_scene_map, line_label
 from geoapp.exports.scene import Scene, stored_crossings
 from geoapp.exports.style import FONT, INK, MUTED, STATION_EDGE
 from geoapp.exports.typeset import MARGIN_IN, Column, Flow, wrap_lines
-from geoapp.vocabulary import fr_num
+from geoapp.vocabulary import CROSSING_COLOURS, fr_num
 
 # Pale fills that tell the sides apart (ColorBrewer Pastel1), then the side numbers.
 SIDE_FILLS = ("#b3cde3", "#ccebc5", "#fed9a6", "#decbe4", "#fbb4ae", "#ffffcc", "#e5d8bd")
 SIDE_INK = "#23415f"
-ENTERED_COLOUR = "#2e7d32"  # a footbridge or underpass the planners entered
-PROJECT_COLOUR = "#ef6c00"  # a proposed one
+ENTERED_COLOUR = CROSSING_COLOURS["existant"]  # a footbridge or underpass entered
+PROJECT_COLOUR = CROSSING_COLOURS["projeté"]  # a proposed one
 NETWORK_COLOUR = "#546e7a"  # a bridge or tunnel of the street network
 SITE_COLOUR = "#fbc02d"  # the best places for a new crossing
 CUT_PAD_M = 120.0

@@ -168,8 +168,8 @@ html,body{width:100%;height:100%;margin:0;padding:0}
 .sw-g{width:10px;height:10px;border-radius:50%;border:2px solid #263238;background:#fff}
 .sw-e{width:12px;height:12px;border-radius:50%}
 .sw-s{background:rgba(120,160,200,.35);border:1px dashed #23415f}
-.sw-x{width:10px;height:10px;background:#2e7d32;border:2px solid #fff;outline:1px solid #2e7d32}
-.sw-b{width:14px;height:14px;border-radius:50%;background:#fbc02d;border:2px solid #1f2430}
+.sw-x{width:10px;height:10px;border-radius:50%;background:#2e7d32;border:2px solid #ef6c00}
+.sw-b{width:14px;height:14px;border-radius:50%;background:#f8bbd0;border:3px solid #ad1457}
 .qmi-sa .h{color:#1f2430;font-weight:600;margin:6px 0}
 .qmi-sa details summary{cursor:pointer;font-weight:600;margin-top:4px}
 .qmi-sa{max-height:calc(100% - 40px);overflow:auto;box-sizing:border-box}
