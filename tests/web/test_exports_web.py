@@ -187,16 +187,19 @@ def test_menu_lists_every_format_and_keeps_the_filters(app):
             '{% with export_target="sceaux-les-blagis" %}'
             '{% include "exports/_menu.html" %}{% endwith %}'
         )
-    assert html.count("<li>") == 11
+    # 11 exports, and the cut view as a slide and an A4 map (a district's only)
+    assert html.count("<li>") == 13
+    assert html.count("vue=coupure") == 2
     assert '<details class="export-menu">' in html and "Exporter" in html
     for suffix in EXPECTED:
         assert (
             f"/exports/sceaux-les-blagis.{suffix}?" in html
             or f'/exports/sceaux-les-blagis.{suffix}"' in html
         )
-    assert html.count("theme=mobilit%C3%A9") == 11 and html.count("statut=propos%C3%A9e") == 11
+    assert html.count("theme=mobilit%C3%A9") == 13 and html.count("statut=propos%C3%A9e") == 13
     with app.test_request_context("/?quartier=meudon-la-foret"):
         html = render_template_string(
             '{% with export_target="all" %}{% include "exports/_menu.html" %}{% endwith %}'
         )
     assert "Fiche programme" in html and html.count("quartier=meudon-la-foret") == 11
+    assert "vue=coupure" not in html
