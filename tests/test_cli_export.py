@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from geoapp.cli import main
-from geoapp.exports import BATCH
+from geoapp.exports import BATCH, batch_jobs
 
 
 def run(runner, *args):
@@ -79,14 +79,16 @@ def test_options_and_explicit_file_name(runner, tmp_path):
         ).exit_code
         == 0
     )
-    text = " ".join(PdfReader(io.BytesIO(pdf.read_bytes())).pages[1].extract_text().split())
+    pages = PdfReader(io.BytesIO(pdf.read_bytes())).pages
+    text = " ".join(pages[-1].extract_text().split())  # the experiments, after the cut page
     assert "Purple Alternative Surface" in text and "Istya" not in text  # seed, filtered
 
 
 def test_batch_writes_every_export_with_progress(runner, tmp_path, atlas):
     result = run(runner, "--tout", "--out", str(tmp_path / "tout"))
     assert result.exit_code == 0, result.output
-    count = len(BATCH) * (len(atlas.slugs) + 1)
+    count = len(batch_jobs(atlas))  # every format of each target, the cut view per district
+    assert count == len(BATCH) * (len(atlas.slugs) + 1) - 2
     assert f"{count} exports" in result.output  # the progress bar's label
     assert f"{count} fichiers écrits dans {tmp_path / 'tout'}" in result.output
     files = sorted(p.name for p in (tmp_path / "tout").iterdir())
@@ -145,3 +147,16 @@ def test_read_only_folder_is_a_clean_error(runner):
     assert result.exit_code == 1
     assert "Impossible d’écrire « /sys/qmi.csv » : permission refusée." in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_cut_view_of_a_district_and_a_french_refusal_for_the_programme(runner, tmp_path):
+    args = ["--format", "png", "--vue", "coupure", "--out", str(tmp_path)]
+    result = run(runner, "--quartier", "aulnay-centre-gare", *args)
+    assert result.exit_code == 0, result.output
+    made = tmp_path / "qmi-aulnay-centre-gare-carte-coupure-diapo.png"
+    with Image.open(made) as image:
+        assert image.size == (1920, 1080)
+    refused = run(runner, "--quartier", "all", *args)
+    assert refused.exit_code == 1
+    assert "La vue coupure montre un quartier" in refused.output
+    assert "Traceback" not in refused.output
