@@ -34,7 +34,7 @@ _SETTINGS = {
     # before answering "en préparation" (None: 5, see web.exports).
     "EXPORT_JOBS": (1, int),
     "EXPORT_QUEUE": (8, int),
-    "EXPORT_WAIT": (None, float),
+    "EXPORT_WAIT": (5.0, float),
     "SESSION_HOURS": (8.0, float),
     "SECURE_COOKIES": (False, _flag),
     "FRAME_ANCESTORS": ("'self'", lambda v: " ".join(v.split())),

@@ -31,6 +31,9 @@ SAMPLES = {
     ),
     "TRUSTED_PROXIES": ("1", 1),
     "IMPORT_MAX_ROWS": ("2000", 2000),
+    "EXPORT_JOBS": ("2", 2),
+    "EXPORT_QUEUE": ("16", 16),
+    "EXPORT_WAIT": ("2.5", 2.5),
     "EMBED_ORIGINS": (
         "'self'   https://www.aulnay-sous-bois.fr",
         "'self' https://www.aulnay-sous-bois.fr",

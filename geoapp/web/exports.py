@@ -31,7 +31,6 @@ from geoapp.web.context import get_atlas, get_store
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 _JOBS_LOCK = threading.Lock()
-DEFAULT_WAIT_S = 5.0
 
 FILTER_PARAMS = ("theme", "statut", "quartier")
 # Menu entries: (format key, extra query parameters, French label).
@@ -138,13 +137,10 @@ def _plan(name: str) -> ExportPlan:
 
 
 def _wait_s() -> float | None:
-    """Seconds a download waits for its job: ``EXPORT_WAIT`` (5 s by default). Test apps
-    (``TESTING``) wait until done unless they set it, so a slow machine running the suite
-    never turns a download into a 202; the tests of that page set it."""
-    wait = current_app.config.get("EXPORT_WAIT")
-    if wait is None:
-        return None if current_app.testing else DEFAULT_WAIT_S
-    return wait
+    """Seconds a download waits for its job: ``EXPORT_WAIT`` (5 s by default). ``None``
+    waits until it is done: the test apps' setting (tests/conftest.py), so a slow machine
+    running the suite never turns a download into a 202; the tests of that page set it."""
+    return current_app.config["EXPORT_WAIT"]
 
 
 def _settle(job: Job, wait: float | None):
