@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -376,6 +377,17 @@ def points_frame(rows: list[dict], *, columns: list[str] | None = None) -> gpd.G
         frame = pd.DataFrame(columns=columns)
     geometry = gpd.points_from_xy(frame.get("lon", []), frame.get("lat", []), crs="EPSG:4326")
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326").to_crs(ANALYSIS_CRS)
+
+
+@cache
+def _to_lambert93() -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs("EPSG:4326", ANALYSIS_CRS, always_xy=True)
+
+
+def lambert93_point(lon: float, lat: float) -> shapely.Point:
+    """One WGS84 position as a Lambert-93 point, with the same transformation as
+    `points_frame` but no frame around it (a map click is checked on every request)."""
+    return shapely.Point(*_to_lambert93().transform(lon, lat))
 
 
 def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:

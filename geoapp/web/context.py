@@ -45,7 +45,7 @@ from geoapp.analysis.placement import (
 from geoapp.atlas import Atlas
 from geoapp.cache import VersionedCache
 from geoapp.errors import GeoappError
-from geoapp.layers import experiments_frame, feature_collection, points_frame
+from geoapp.layers import experiments_frame, feature_collection, lambert93_point, points_frame
 from geoapp.maps import (
     build_district_map,
     build_overview_map,
@@ -338,7 +338,7 @@ def best_sites_frame(slug: str) -> gpd.GeoDataFrame:
 
 def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
     """A stored crossing sits on a corridor like a what-if one, else a field error."""
-    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    point = lambert93_point(lon, lat)
     try:
         nearest_corridor(cut_report(slug).corridors, point)
     except RefusedInputError as exc:
@@ -361,7 +361,7 @@ def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = No
         lon, lat, DUPLICATE_RADIUS_M, NEARBY_LIMIT, district=slug, exclude=exclude
     )
     others = experiments_frame(near)
-    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    point = lambert93_point(lon, lat)
     return assess_placement(
         point,
         district.geometry,

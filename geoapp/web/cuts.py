@@ -11,7 +11,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from geoapp.analysis import RefusedInputError
 from geoapp.analysis.cut_report import detour_dict, what_if
 from geoapp.errors import GeoappError
-from geoapp.layers import lonlat, points_frame
+from geoapp.layers import lambert93_point, lonlat
 from geoapp.registry import ValidationError, validate_crossing, validate_position
 from geoapp.web.context import (
     best_sites_context,
@@ -58,7 +58,7 @@ def what_if_api(slug: str):
         lon, lat = validate_position(request.args.get("lon"), request.args.get("lat"))
     except ValidationError as exc:
         raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) from exc
-    point = points_frame([{"lon": lon, "lat": lat}]).geometry.iloc[0]
+    point = lambert93_point(lon, lat)
     try:
         result = what_if(cut_report(slug), get_atlas().study_area(slug), point)
     except RefusedInputError as exc:  # the planner's point: a French 422
