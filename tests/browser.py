@@ -96,7 +96,11 @@ def feature_point(
         " found = QMI.experimentMarker(value);"  # clustered: not on the map itself
         " return found; }"
     )
-    if zoom is not None:
+    if zoom is not None and couche == "experimentation" and key == "id":
+        # clustered experiments: the map zooms until this one is drawn alone
+        page.evaluate("(id) => { QMI.revealExperiment(id); }", value)
+        page.wait_for_function(MAP_SETTLED)
+    elif zoom is not None:
         page.evaluate(
             f"(args) => {{ const l = ({find})(args);"
             " const c = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();"

@@ -209,6 +209,18 @@
       var i = points.id.indexOf(id);
       return i < 0 ? null : marker(i);
     };
+    /* Centre the map on experiment ``id`` at the first zoom (17 or deeper) where it is
+     * drawn alone, not inside a bubble; its marker, or null. */
+    QMI.revealExperiment = function (id) {
+      var i = points.id.indexOf(id);
+      if (i < 0) { return null; }
+      var lon = points.lon[i], lat = points.lat[i], d = 1e-6;
+      var zoom = Math.max(Math.round(map.getZoom()), 17);
+      while (zoom < map.getMaxZoom() && !index.getClusters([lon - d, lat - d, lon + d, lat + d], zoom)
+        .some(function (f) { return !f.properties.cluster && f.properties.i === i; })) { zoom += 1; }
+      map.setView([lat, lon], zoom, {animate: false});
+      return marker(i);
+    };
     QMI.experimentTotal = n;
     /* Every experiment as a feature-like item (properties, position), drawn or not:
      * the keyboard list of the map's features reads them (qmi-access.js). */
