@@ -30,7 +30,6 @@ import re
 import resource
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -38,23 +37,15 @@ import folium
 import folium.plugins
 import numpy as np
 from pyproj import Transformer
-from werkzeug.serving import make_server
 
 from benchmarks.seed_experiments import points_inside, seed
 from geoapp import create_app
 from geoapp.atlas import build_atlas
 from geoapp.config import PROJECT_ROOT
 from geoapp.layers import experiments_frame
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, served  # the browser tests' Chromium
 
 DISTRICT = "sceaux-les-blagis"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 BROWSER_HEADERS = {"Accept-Encoding": "br, gzip"}
 TO_LONLAT = Transformer.from_crs("EPSG:2154", "EPSG:4326", always_xy=True)
 
@@ -151,14 +142,9 @@ def measure(n: int, atlas, browser, explore_up_to: int, rng) -> dict:
         row["district"] = server_figures(client, store, atlas, f"/quartiers/{DISTRICT}")
         for url in ("/", f"/quartiers/{DISTRICT}"):  # the browser times drawing, not a rebuild
             page_load(client, url)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_port}"
-        try:
+        with served(app) as base:
             row["drawn_overview"] = drawn_ms(base, "/", browser)
             row["drawn_district"] = drawn_ms(base, f"/quartiers/{DISTRICT}", browser)
-        finally:
-            server.shutdown()
         row["placement_p95"] = placement_p95(client, atlas, rng)
         row["registry"] = statistics.median(
             ms(lambda: client.get("/experimentations"))[0] for _ in range(5)
@@ -222,7 +208,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     rows = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for n in (int(s) for s in args.sizes.split(",")):
             rows.append(measure(n, atlas, browser, args.explore_up_to, rng))
             print(f"N = {rows[-1]['n']} measuré", flush=True)
