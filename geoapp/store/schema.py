@@ -12,7 +12,7 @@ matter on PostgreSQL, where the driver casts each parameter to its column's type
   ignores case on both without ``lower()`` around every comparison.
 
 The PostGIS ``geom`` columns of experiments and crossings (computed by the server from
-lon/lat, revision 0005) are left out: rows carry lon/lat, and spatial queries name the
+lon/lat, revision 0005) and ``footprint`` of experiments (from the shape, 0008) are left out: rows carry lon/lat, and spatial queries name the
 column in SQL (`geoapp.store.spatial`).
 """
 
@@ -66,6 +66,25 @@ experiments = sa.Table(
     *_stamps(),
     sa.Column("location_note", sa.Text),
     sa.Column("source", sa.Text),
+    # revision 0008: a line or an area as GeoJSON (WGS84), NULL for a point; links by line
+    sa.Column("shape", sa.Text),
+    sa.Column("links", sa.Text),
+)
+
+# Photos of an experiment (revision 0009): the files live in GEOAPP_PHOTOS.
+experiment_photos = sa.Table(
+    "experiment_photos",
+    metadata,
+    sa.Column("id", BIGINT, primary_key=True),
+    sa.Column("experiment_id", BIGINT, nullable=False),
+    sa.Column("file", sa.Text, nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("caption", sa.Text),
+    sa.Column("created_at", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
 )
 
 experiment_history = sa.Table(

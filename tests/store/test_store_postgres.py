@@ -68,6 +68,7 @@ def test_the_postgis_point_follows_lon_lat(pg_store, make_values):
         assert list(gist.scalars()) == [
             "crossings_geog",
             "crossings_geom",
+            "experiments_footprint",
             "experiments_geog",
             "experiments_geom",
         ]

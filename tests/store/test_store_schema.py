@@ -24,7 +24,7 @@ from geoapp.store.migrations import (
 )
 from tests.store.legacy_schema import legacy_database
 
-HEAD = "0007_place_index"
+HEAD = "0009_experiment_photos"
 TABLES = {
     "meta",
     "experiments",
@@ -294,5 +294,5 @@ def test_the_revisions_ship_with_the_package():
         for path in ALEMBIC_DIR.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     ]
-    assert len(files) == 9  # env.py, script.py.mako, 0001 … 0007
+    assert len(files) == 11  # env.py, script.py.mako, 0001 … 0009
     assert all(any(fnmatch(f, p) for p in patterns) for f in files), files
