@@ -38,6 +38,7 @@ _TEXT_FIELDS = (
     "description",
     "location_note",
     "evaluation_outcome",
+    "links",  # one URL per line; a GeoJSON list stays a list (the validator reads both)
 )
 
 
@@ -113,6 +114,10 @@ class CellReader:
             return _scale_up(value)
         if field in ("lon", "lat"):
             return _number_text(value)
+        if field == "links" and isinstance(value, list):
+            return value
+        if field == "shape":  # GeoJSON from a file's geometry, or a WKT cell
+            return value if isinstance(value, dict) else text_of(value) or None
         return text_of(value) if field in _TEXT_FIELDS else value
 
     def district(self, value: Any) -> str:

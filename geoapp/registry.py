@@ -15,12 +15,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from geoapp.errors import GeoappError
+from geoapp.shapes import ShapeError, anchor_of, parse_shape, shape_json
 from geoapp.vocabulary import (
     ADMIN,
     CROSSING_KINDS,
     CROSSING_STATUSES,
+    FRANCE_LAT,
+    FRANCE_LON,
     ORG_KINDS,
     PRECISIONS,
     STATUSES,
@@ -28,14 +32,13 @@ from geoapp.vocabulary import (
     fr_num,
 )
 
-# Metropolitan France, Corsica included (degrees, EPSG:4326). A point outside is a typo
-# (swapped lon/lat, a missing minus sign), never a real QMI site.
-FRANCE_LON = (-5.5, 10.0)
-FRANCE_LAT = (41.0, 51.5)
-
 MAX_SHORT = 120
 MAX_LONG = 2000
 MAX_NOTE = 500
+# Web links of an experiment: one per line of a textarea (one cell line in files).
+MAX_LINKS = 10
+MAX_LINK = 500
+LINK_SCHEMES = ("http", "https")
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SCALE_UP = {"": None, "oui": True, "non": False}
@@ -185,6 +188,88 @@ def _number(check: _Checker, field: str, label: str, bounds: tuple[float, float]
     return number
 
 
+def _place(check: _Checker) -> dict[str, Any]:
+    """``shape`` (a line or area, or ``None``) and lon/lat: for a shape, its anchor,
+    whatever was posted beside it (the browser's estimate)."""
+    try:
+        shape = parse_shape(check.form.get("shape"))
+    except ShapeError as exc:
+        check.fail("shape", str(exc))
+        return {"shape": None, "lon": None, "lat": None}
+    if shape is None:
+        return {
+            "shape": None,
+            "lon": _number(check, "lon", "La longitude", FRANCE_LON),
+            "lat": _number(check, "lat", "La latitude", FRANCE_LAT),
+        }
+    lon, lat = anchor_of(shape)
+    return {"shape": shape_json(shape), "lon": lon, "lat": lat}
+
+
+def _link_lines(value: Any) -> list[str]:
+    """The lines of a links field: a textarea's text (CRLF or LF) or a list (stored
+    values, a GeoJSON property)."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _link_problem(url: str) -> str | None:
+    """Why ``url`` is not an acceptable web link (French), or ``None``.
+
+    Only ``http``/``https`` with a host: ``javascript:``, ``data:``, ``ftp:``… never reach
+    a page; no spaces, controls or invisible characters (they hide what a link is); no
+    credentials or backslash (``https://mairie.fr@autre.site``, ``https:\\autre.site``
+    lead elsewhere than they read)."""
+    if len(url) > MAX_LINK:
+        return f"le lien dépasse {MAX_LINK} caractères"
+    if any(_invisible(c) or unicodedata.category(c) == "Cc" for c in url):
+        return "le lien contient des espaces ou des caractères invisibles"
+    if not _BIDI_CONTROLS.isdisjoint(url) or "\\" in url:
+        return "le lien contient des caractères interdits"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
+    except ValueError:
+        return "ce n’est pas une adresse web valide"
+    if parts.scheme.lower() not in LINK_SCHEMES:
+        return "seules les adresses web en http:// ou https:// sont acceptées"
+    if not url[len(parts.scheme) :].startswith("://") or not parts.hostname:
+        return "l’adresse doit commencer par http:// ou https:// suivi du nom du site"
+    if "@" in parts.netloc:
+        return "l’adresse ne doit pas contenir d’identifiant ni de mot de passe (@)"
+    return None
+
+
+def _links(check: _Checker) -> list[str]:
+    """Web links, one per line, blank lines skipped, duplicates once; the scheme is
+    written in lower case (``HTTPS://`` -> ``https://``) so every display reads it."""
+    links: list[str] = []
+    for number, line in enumerate(_link_lines(check.form.get("links")), start=1):
+        url = line.strip()
+        if not url:
+            continue
+        problem = _link_problem(url)
+        if problem:
+            check.fail("links", f"Lien de la ligne {number} (« {_shorten(url)} ») : {problem}.")
+            return []
+        scheme = urlsplit(url).scheme
+        links.append(scheme.lower() + url[len(scheme) :])
+    links = list(dict.fromkeys(links))
+    if len(links) > MAX_LINKS:
+        check.fail("links", f"{len(links)} liens : {MAX_LINKS} au plus par expérimentation.")
+    return links
+
+
+def link_label(url: str) -> str:
+    """How a link reads on pages and sheets: its host and path (``mairie.fr/projet``),
+    without the scheme, the query or a trailing slash."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") + parts.path.rstrip("/")
+
+
 def _scale_up(check: _Checker) -> bool | None:
     value = check.form.get("evaluation_scale_up")
     if value is None or isinstance(value, bool):
@@ -203,7 +288,8 @@ def validate_experiment(form: Mapping[str, Any], *, objectives: list[str]) -> di
     plain dict (seed, import), whose numbers and booleans are accepted as such.
     ``objectives`` is the district's own list: an experiment serves its district's goals.
     Dates are optional (a proposal has none yet) but, when both are given, the end may not
-    precede the start. Coordinates are WGS84 decimal degrees inside metropolitan France.
+    precede the start. Coordinates are WGS84 decimal degrees inside metropolitan France; a ``shape``
+    (a GeoJSON line or area, `geoapp.shapes`) makes lon/lat its anchor.
     """
     check = _Checker(form)
     values: dict[str, Any] = {
@@ -218,8 +304,7 @@ def validate_experiment(form: Mapping[str, Any], *, objectives: list[str]) -> di
         "status": check.choice("status", STATUSES, "Statut inconnu", "Le statut est obligatoire."),
         "start_date": _date(check, "start_date", "La date de début"),
         "end_date": _date(check, "end_date", "La date de fin"),
-        "lon": _number(check, "lon", "La longitude", FRANCE_LON),
-        "lat": _number(check, "lat", "La latitude", FRANCE_LAT),
+        **_place(check),
         "precision": check.choice(
             "precision", PRECISIONS, "Précision inconnue", "La précision du point est obligatoire."
         ),
@@ -230,6 +315,7 @@ def validate_experiment(form: Mapping[str, Any], *, objectives: list[str]) -> di
             "evaluation_outcome", "Le bilan", MAX_LONG, required=False, multiline=True
         ),
         "evaluation_scale_up": _scale_up(check),
+        "links": _links(check),
     }
     start, end = values["start_date"], values["end_date"]
     if start and end and end < start:
@@ -237,6 +323,16 @@ def validate_experiment(form: Mapping[str, Any], *, objectives: list[str]) -> di
     if check.errors:
         raise ValidationError(check.errors)
     return values
+
+
+def validate_place(form: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean only the place fields (``shape``, lon/lat) with the rules of the form:
+    ``{"shape", "lon", "lat"}`` or `ValidationError`."""
+    check = _Checker(form)
+    place = _place(check)
+    if check.errors:
+        raise ValidationError(check.errors)
+    return place
 
 
 def validate_position(lon: Any, lat: Any) -> tuple[float, float]:
@@ -247,6 +343,15 @@ def validate_position(lon: Any, lat: Any) -> tuple[float, float]:
     if clean_lon is None or clean_lat is None:
         raise ValidationError(check.errors)
     return clean_lon, clean_lat
+
+
+def validate_caption(value: Any, limit: int) -> str | None:
+    """Clean a photo's optional caption (one line of at most ``limit`` characters)."""
+    check = _Checker({"caption": value})
+    caption = check.text("caption", "La légende", limit, required=False)
+    if check.errors:
+        raise ValidationError(check.errors)
+    return caption
 
 
 def validate_crossing(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -284,12 +389,19 @@ def forbidden_message(district_name: str, commune: str) -> str:
     )
 
 
-def outside_message(distance_m: float, tolerance_m: float, district_name: str) -> str:
-    """Why a point outside its district is refused (form, move and import alike)."""
+def outside_message(
+    distance_m: float, tolerance_m: float, district_name: str, *, shaped: bool = False
+) -> str:
+    """Why a place outside its district is refused (form, move and import alike);
+    ``shaped`` for a line or an area, whose farthest part is measured."""
+    where = (
+        f"Le tracé ou la zone sort du quartier {district_name} de {distance_m:.0f} m"
+        if shaped
+        else f"Le point est à {distance_m:.0f} m en dehors du quartier {district_name}"
+    )
     return (
-        f"Le point est à {distance_m:.0f} m en dehors du quartier {district_name} "
-        f"(tolérance : {tolerance_m:.0f} m). Placez l’expérimentation dans le périmètre "
-        "du quartier."
+        f"{where} (tolérance : {tolerance_m:.0f} m). Placez l’expérimentation dans le "
+        "périmètre du quartier."
     )
 
 

@@ -1,4 +1,5 @@
-"""The experiment registry as files: CSV and .xlsx for French Excel, GeoJSON, both ways.
+"""The experiment registry as files: CSV and .xlsx for French Excel, GeoJSON, both ways;
+GeoPackage and KML in.
 
 One column list serves export and import, so an exported file imports back unchanged.
 Headers are French (`geoapp.vocabulary.COLUMN_HEADERS`); the import also takes the
@@ -8,20 +9,27 @@ separator and the encoding (`geoapp.spreadsheets`).
 
 What this module reads is *raw*: cells keyed by field, as typed (text, numbers, Excel
 dates). `geoapp.imports` interprets them (dates, vocabulary, district, objectives).
-Geometry is handled in one place, `point_of` / `geometry_of`: a point today.
+Geometry is handled in one place, `place_of` / `geometry_of`: a point, or a line or area
+(``shape``, `geoapp.shapes`), which spreadsheets carry as WKT in one column.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pyogrio
+
+from geoapp.analysis import DISPLAY_CRS
 from geoapp.errors import DEEP_JSON, GeoappError
+from geoapp.shapes import shape_wkt
 from geoapp.spreadsheets import (
     Table,
     delimiter_name,
@@ -50,6 +58,7 @@ _TEXT_COLUMNS = {
     "description",
     "location_note",
     "evaluation_outcome",
+    "links",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _GUARDED_START = ("'", *_FORMULA_START)
@@ -99,17 +108,29 @@ class RawRows:
         return self.first + index
 
 
+_KINDS = {
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".kml": "kml",
+}
+# A file's layers of experiments: the export's own name first, else its only layer.
+EXPERIMENT_LAYER = "experimentations"
+
+
 def kind_of(filename: str) -> str:
-    """``csv``, ``xlsx`` or ``geojson`` from an upload's name; 400 in French otherwise."""
+    """``csv``, ``xlsx``, ``geojson``, ``gpkg`` or ``kml`` from an upload's name; 400 in
+    French otherwise."""
     name = (filename or "").lower()
-    for suffix, kind in ((".xlsx", "xlsx"), (".csv", "csv"), (".txt", "csv")):
+    for suffix, kind in _KINDS.items():
         if name.endswith(suffix):
             return kind
-    if name.endswith((".geojson", ".json")):
-        return "geojson"
     raise GeoappError(
         "Type de fichier non pris en charge : importez un classeur Excel (.xlsx), un CSV "
-        "(.csv) ou un GeoJSON (.geojson).",
+        "(.csv), un GeoJSON (.geojson), un GeoPackage (.gpkg) ou un KML (.kml).",
         400,
     )
 
@@ -119,6 +140,8 @@ def read_rows(filename: str, data: bytes, *, max_rows: int) -> RawRows:
     kind = kind_of(filename)
     if kind == "geojson":
         return read_geojson_rows(data, max_rows=max_rows)
+    if kind in ("gpkg", "kml"):
+        return read_geofile_rows(data, kind, max_rows=max_rows)
     reader = read_xlsx_table if kind == "xlsx" else read_csv_table
     table = reader(data, max_rows=max_rows)
     raw = _from_table(table, unguard=kind == "csv")
@@ -167,8 +190,12 @@ def _cell(field: str, value, names: dict[str, str]) -> Any:
     """A stored value as a spreadsheet shows it (typed: dates and numbers stay so)."""
     if field == "objectives":
         return LIST_SEPARATOR.join(value or [])
+    if field == "links":  # one URL per line of the cell (Alt+Entrée in Excel)
+        return "\n".join(value or [])
     if field == "evaluation_scale_up":
         return _SCALE_UP_TEXT[value]
+    if field == "shape":
+        return shape_wkt(value)
     if field == "district":
         return names.get(value, value)
     return "" if value is None else value
@@ -247,24 +274,29 @@ def _split_objectives(row: dict) -> dict:
 # GeoJSON and geometry ------------------------------------------------------------------
 
 
-def point_of(geometry: Any) -> dict[str, Any]:
-    """The place columns of a GeoJSON geometry: ``{"lon", "lat"}`` for a Point.
+def place_of(geometry: Any) -> dict[str, Any]:
+    """The place columns of a GeoJSON geometry: ``{"lon", "lat", "shape": None}`` for a
+    Point, ``{"shape": geometry}`` for a line or an area (its anchor is computed when
+    the row is validated).
 
-    The one place a file's geometry becomes row values (lines and areas will join here);
-    `ValueError` for anything else.
+    The one place a file's geometry becomes row values; `ValueError` for anything else
+    (the validator names what a shape may be).
     """
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        raise ValueError("geometry: a GeoJSON Point is expected")
+    if not isinstance(geometry, dict) or not isinstance(geometry.get("coordinates"), list):
+        raise ValueError("geometry: a GeoJSON geometry is expected")
+    if geometry.get("type") != "Point":
+        return {"shape": geometry}
     lon, lat = geometry["coordinates"][:2]
     if not all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in (lon, lat)):
         raise ValueError("geometry: a Point's coordinates are two numbers")  # the validator
         # reads numbers written as text too; nested lists never reach it
-    return {"lon": lon, "lat": lat}
+    return {"lon": lon, "lat": lat, "shape": None}
 
 
 def geometry_of(row: dict) -> dict[str, Any]:
-    """The GeoJSON geometry of a stored experiment (WGS84): the inverse of `point_of`."""
-    return {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+    """The GeoJSON geometry of a stored experiment (WGS84): its line or area, or its
+    point; the inverse of `place_of`."""
+    return row.get("shape") or {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
 
 
 def write_geojson(rows: list[dict]) -> str:
@@ -274,7 +306,7 @@ def write_geojson(rows: list[dict]) -> str:
         {
             "type": "Feature",
             "geometry": geometry_of(row),
-            "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat")},
+            "properties": {c: row.get(c) for c in COLUMNS if c not in ("lon", "lat", "shape")},
         }
         for row in rows
     ]
@@ -294,12 +326,12 @@ def read_geojson_rows(data: bytes, *, max_rows: int) -> RawRows:
             _check_flat(properties, number)
             row = {_FIELD_BY_HEADER.get(loose(k)): v for k, v in properties.items()}
             row.pop(None, None)
-            rows.append({**row, **point_of(feature["geometry"])})
+            rows.append({**row, **place_of(feature["geometry"])})
     except RecursionError as exc:
         raise GeoappError(f"GeoJSON illisible : {DEEP_JSON}.", 400) from exc
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise GeoappError(
-            "GeoJSON illisible : une FeatureCollection de points avec leurs "
+            "GeoJSON illisible : une FeatureCollection de points, lignes ou polygones avec leurs "
             "propriétés est attendue.",
             400,
         ) from exc
@@ -307,6 +339,55 @@ def read_geojson_rows(data: bytes, *, max_rows: int) -> RawRows:
     if rows:
         _require_columns(columns)
     return RawRows(rows, columns, unit="Entité", first=1)
+
+
+def read_geofile_rows(data: bytes, kind: str, *, max_rows: int) -> RawRows:
+    """The experiments of a GeoPackage or KML (GDAL through pyogrio) as raw rows: the
+    layer (KML: folder) named « experimentations », or the file's only layer, in WGS84,
+    then read as a GeoJSON upload is (`read_geojson_rows`)."""
+    label = {"gpkg": "GeoPackage", "kml": "KML"}[kind]
+    source = io.BytesIO(data)
+    try:
+        with warnings.catch_warnings():  # GDAL notes that an upload has no file name
+            warnings.filterwarnings("ignore", "File /vsimem/", RuntimeWarning)
+            layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+            layer = _experiment_layer(layers, label)
+            frame = pyogrio.read_dataframe(source, layer=layer, max_features=max_rows + 1)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise GeoappError(
+            f"{label} illisible : le fichier est abîmé ou d’un autre type.", 400
+        ) from exc
+    if len(frame) > max_rows:
+        raise too_many_rows(len(frame), max_rows)
+    if frame.crs is None and kind == "gpkg":
+        raise GeoappError(
+            f"{label} : la couche « {layer} » n’a pas de système de coordonnées.", 400
+        )
+    frame = frame[frame.geometry.notna()]
+    if frame.crs is not None:
+        frame = frame.to_crs(DISPLAY_CRS)
+    if kind == "kml":  # a placemark's id is the file's, not the registry's (that one is
+        # in its ExtendedData); its name is its title when the data holds none
+        frame = frame.drop(columns=["id"], errors="ignore")
+        if "Name" in frame and not {"title", "Titre"} & set(frame.columns):
+            frame = frame.rename(columns={"Name": "title"})
+    collection = frame.to_json(na="drop", drop_id=True, to_wgs84=False)
+    raw = read_geojson_rows(collection.encode("utf-8"), max_rows=max_rows)
+    raw.detected = f"{label}, couche « {layer} »"
+    return raw
+
+
+def _experiment_layer(layers: list[str], label: str) -> str:
+    if EXPERIMENT_LAYER in layers:
+        return EXPERIMENT_LAYER
+    if len(layers) == 1:
+        return layers[0]
+    shown = ", ".join(f"« {n} »" for n in layers[:8]) or "aucune"
+    raise GeoappError(
+        f"{label} : aucune couche « {EXPERIMENT_LAYER} » et plusieurs couches ({shown}) : "
+        "gardez une seule couche ou nommez celle des expérimentations « experimentations ».",
+        400,
+    )
 
 
 def read_geojson(data: bytes) -> list[dict]:

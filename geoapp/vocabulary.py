@@ -52,6 +52,11 @@ PRECISIONS = ["exacte", "indicative"]
 PRECISION_LABELS = {"exacte": "exacte", "indicative": "indicative (site exact non publié)"}
 
 # The fields of an experiment, in the order of the registry's files and frames.
+# Metropolitan France, Corsica included (degrees, EPSG:4326). A point outside is a typo
+# (swapped lon/lat, a missing minus sign), never a real QMI site.
+FRANCE_LON = (-5.5, 10.0)
+FRANCE_LAT = (41.0, 51.5)
+
 EXPERIMENT_FIELDS = [
     "id",
     "district",
@@ -66,11 +71,13 @@ EXPERIMENT_FIELDS = [
     "end_date",
     "lon",
     "lat",
+    "shape",
     "precision",
     "location_note",
     "evaluation_outcome",
     "evaluation_scale_up",
     "source",
+    "links",
 ]
 # French names of the fields, for the history shown on an experiment's page.
 FIELD_LABELS = {
@@ -86,12 +93,15 @@ FIELD_LABELS = {
     "end_date": "fin",
     "lon": "longitude",
     "lat": "latitude",
+    "shape": "tracé ou zone",
     "precision": "précision",
     "location_note": "note de localisation",
     "evaluation_outcome": "bilan",
     "evaluation_scale_up": "passage à l’échelle",
     "withdrawn": "retirée",
     "source": "source",
+    "links": "liens",
+    "photo": "photo",
 }
 # Column headers of the registry's files (CSV, .xlsx, GeoJSON properties), as French Excel
 # users read them; the import also accepts the field names themselves. ``version`` is the
@@ -110,10 +120,12 @@ COLUMN_HEADERS = {
     "end_date": "Date de fin",
     "lon": "Longitude",
     "lat": "Latitude",
+    "shape": "Tracé ou zone (WKT)",
     "precision": "Précision",
     "location_note": "Note de localisation",
     "evaluation_outcome": "Bilan",
     "evaluation_scale_up": "Passage à l’échelle",
+    "links": "Liens",
     "version": "Version",
 }
 # What an empty value reads as in the history and the import preview.

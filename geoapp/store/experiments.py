@@ -28,17 +28,23 @@ CONFLICT = (
 
 
 def _to_sql(field: str, value: Any) -> Any:
-    if field == "objectives":
+    if field in ("objectives", "links"):
         return json.dumps(list(value or []), ensure_ascii=False)
+    if field == "shape":  # a GeoJSON line or area (geoapp.shapes), NULL for a point
+        return json.dumps(value, separators=(",", ":")) if value else None
     if field in ("evaluation_scale_up", "withdrawn") and value is not None:
         return int(value)
     return value
 
 
 def from_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored row as the store hands it out: objectives a list, flags booleans."""
+    """A stored row as the store hands it out: objectives a list, the shape a GeoJSON
+    dict, flags booleans."""
     item = dict(row)
     item["objectives"] = json.loads(item["objectives"])
+    item["links"] = json.loads(item["links"]) if item.get("links") else []
+    if item.get("shape") is not None:
+        item["shape"] = json.loads(item["shape"])
     item["withdrawn"] = bool(item["withdrawn"])
     if item["evaluation_scale_up"] is not None:
         item["evaluation_scale_up"] = bool(item["evaluation_scale_up"])
@@ -107,7 +113,8 @@ def insert(
     _check_fields(values)
     columns = {"district": district, **{f: _to_sql(f, values.get(f)) for f in EDITABLE}}
     created = get(conn, history.insert(conn, "experiments", columns, user=user, at=at))
-    changes = {f: [None, created[f]] for f in ("district", *EDITABLE) if created[f] is not None}
+    stored = ("district", *EDITABLE)
+    changes = {f: [None, created[f]] for f in stored if created[f] not in (None, [])}
     history.record(
         conn, "experiments", created["id"], user=user, at=at, action=action, changes=changes
     )
@@ -261,7 +268,7 @@ def _stored_values(district: str, values: Mapping[str, Any]) -> dict[str, Any]:
     """What a new row holds, as the store hands it out (its first history row)."""
     return {
         "district": district,
-        **{f: values.get(f) for f in EDITABLE if values.get(f) is not None},
+        **{f: values.get(f) for f in EDITABLE if values.get(f) not in (None, [])},
     }
 
 

@@ -39,6 +39,7 @@ from geoapp.analysis.detour import nearest_corridor
 from geoapp.analysis.placement import (
     DUPLICATE_RADIUS_M,
     NEARBY_LIMIT,
+    SHAPE_NEARBY_LIMIT,
     Placement,
     assess_placement,
 )
@@ -53,15 +54,18 @@ from geoapp.maps import (
     map_parts,
 )
 from geoapp.maps import experiment_points as experiment_map_payload
+from geoapp.photos import thumbnail_name
 from geoapp.registry import (
     ValidationError,
     forbidden_message,
+    link_label,
     may_edit,
     outside_message,
     validate_experiment,
-    validate_position,
+    validate_place,
 )
 from geoapp.search import search_entries
+from geoapp.shapes import place_geometry, reach_m, to_lambert93
 from geoapp.store import Store
 from geoapp.vocabulary import ADMIN, DISTRICT_FIELDS, FIELD_LABELS, STATUSES, THEMES
 from geoapp.web.public import public_history
@@ -348,29 +352,42 @@ def crossing_on_corridor(slug: str, lon: float, lat: float) -> None:
 # Placing an experiment -----------------------------------------------------------------------
 
 
-def placement_for(slug: str, lon: float, lat: float, *, exclude: int | None = None) -> Placement:
-    """What the geometry says about (lon, lat) in district ``slug``.
+def placement_for(
+    slug: str,
+    lon: float,
+    lat: float,
+    *,
+    shape: dict | None = None,
+    exclude: int | None = None,
+) -> Placement:
+    """What the geometry says about a place in district ``slug``: the point (lon, lat),
+    or the line or area ``shape`` (GeoJSON, WGS84) whose anchor is (lon, lat).
 
     The possible duplicates are asked of the store (a spatial query: PostGIS, or SQLite's
-    indexed lon/lat): the nearest few and how many there are, not every experiment of
-    the district; the analysis then measures the few as it would all of them.
+    indexed lon/lat): for a point the nearest few and how many there are, not every
+    experiment of the district; for a shape, those around its anchor as far as the shape
+    reaches, measured from the whole shape by the analysis.
     """
     atlas = get_atlas()
     district = atlas.district(slug)
+    place = lambert93_point(lon, lat)
+    radius, limit = DUPLICATE_RADIUS_M, NEARBY_LIMIT
+    if shape:
+        place = to_lambert93(place_geometry({"shape": shape}))
+        radius += reach_m(place)
+        limit = SHAPE_NEARBY_LIMIT
     near, count = get_store().experiments_nearest(
-        lon, lat, DUPLICATE_RADIUS_M, NEARBY_LIMIT, district=slug, exclude=exclude
+        lon, lat, radius, limit, district=slug, exclude=exclude
     )
-    others = experiments_frame(near)
-    point = lambert93_point(lon, lat)
     return assess_placement(
-        point,
+        place,
         district.geometry,
         tolerance_m=float(district["tolerance_m"]),
         corridors=atlas.corridors[slug],
         stations=atlas.stations,
-        experiments=others,
+        experiments=experiments_frame(near),
         sides=cut_report(slug).study_sides,
-        nearby_count=count,
+        nearby_count=None if shape else count,
     )
 
 
@@ -383,14 +400,18 @@ def clean_experiment(form, slug: str, *, exclude: int | None = None) -> dict:
         values = validate_experiment(form, objectives=list(district["objectifs"]))
     except ValidationError as exc:
         errors.update(exc.errors)
-    if "lon" not in errors and "lat" not in errors:
-        # Valid coordinates are checked against the district even when other fields
-        # failed, so the planner sees every problem in one round trip.
-        lon, lat = validate_position(form.get("lon"), form.get("lat"))
-        placement = placement_for(slug, lon, lat, exclude=exclude)
+    if not {"lon", "lat", "shape"} & errors.keys():
+        # A valid place is checked against the district even when other fields failed,
+        # so the planner sees every problem in one round trip.
+        place = validate_place(form)
+        placement = placement_for(slug, **place, exclude=exclude)
         if not placement.accepted:
-            errors["lat"] = outside_message(
-                placement.distance_outside_m, placement.tolerance_m, district["nom"]
+            field = "shape" if place["shape"] else "lat"
+            errors[field] = outside_message(
+                placement.distance_outside_m,
+                placement.tolerance_m,
+                district["nom"],
+                shaped=bool(place["shape"]),
             )
     if errors:
         raise ValidationError(errors)
@@ -475,10 +496,28 @@ def experiment_points(filters: dict) -> tuple[str, Callable[[], bytes]]:
 
 def experiment_popup_data(experiment_id: int) -> dict:
     """The popup of one experiment on the map; withdrawn ones are not on the map (404)."""
-    experiment = get_store().get_experiment(experiment_id)
+    store = get_store()
+    experiment = store.get_experiment(experiment_id)
     if experiment["withdrawn"]:
         raise GeoappError("Cette expérimentation a été retirée.", 404)
-    return experiment_popup(experiment, url_for)
+    photos = store.list_photos(experiment_id)
+    return {
+        **experiment_popup(experiment, url_for),
+        "liens": [{"url": u, "texte": link_label(u)} for u in experiment["links"]],
+        "photo": photo_links(photos[0], experiment["title"], 1) if photos else None,
+    }
+
+
+def photo_links(photo: dict, title: str, number: int) -> dict:
+    """Where a photo and its thumbnail are served, and its alternative text (the caption,
+    else « Photo n de <titre> »)."""
+    return {
+        "url": url_for("photos.serve", file=photo["file"]),
+        "vignette": url_for("photos.serve", file=thumbnail_name(photo["file"])),
+        "alt": photo["caption"] or f"Photo {number} de {title}",
+        "largeur": photo["width"],
+        "hauteur": photo["height"],
+    }
 
 
 # Page contexts ---------------------------------------------------------------------------------
@@ -561,6 +600,10 @@ def experiment_page(
         "e": experiment,
         "d": district_facts(atlas.district(slug)),
         "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
+        "photos": [
+            {**p, **photo_links(p, experiment["title"], n)}
+            for n, p in enumerate(store.list_photos(experiment_id), start=1)
+        ],
         "map": {**map_shell(slug), **map_source({"district": slug})},
         "form": form or experiment,
         "errors": errors or {},

@@ -26,8 +26,9 @@ from flask import (
 from geoapp.errors import ConflictError, GeoappError
 from geoapp.french import fr_date, fr_datetime, human_value
 from geoapp.imports import CREATE, ERROR, SAME, UPDATE, apply_plan, import_template
-from geoapp.registry import ValidationError, validate_position
+from geoapp.registry import ValidationError, validate_place, validate_position
 from geoapp.registry_files import write_csv, write_geojson, write_xlsx
+from geoapp.shapes import measures, place_geometry
 from geoapp.spreadsheets import XLSX_MIMETYPE
 from geoapp.web.context import (
     account_only,
@@ -290,16 +291,51 @@ def registry():
 
 @bp.get("/api/placement")
 def placement_api():
-    slug = request.args.get("quartier", "")
-    if not slug:
-        raise GeoappError("Indiquez le quartier (paramètre « quartier »).", 400)
-    get_atlas().district(slug)
+    """What the geometry says about a clicked point (lon, lat)."""
+    slug = _placement_district(request.args)
     try:
         values = validate_position(request.args.get("lon"), request.args.get("lat"))
     except ValidationError as exc:
         raise GeoappError("Coordonnées invalides.", 400, details={"errors": exc.errors}) from exc
     exclude = request.args.get("exclure", type=int)
     return jsonify(placement_for(slug, *values, exclude=exclude).to_dict())
+
+
+@bp.post("/api/placement")
+def shape_placement_api():
+    """The same answer for a drawn line or area (too long for a query string), posted
+    as JSON or a form: ``quartier``, ``shape`` (GeoJSON), ``exclure``; plus ``forme``."""
+    posted = request.get_json(silent=True) if request.is_json else request.form
+    if not isinstance(posted, dict) and not hasattr(posted, "getlist"):
+        raise GeoappError("Envoyez un objet JSON avec « quartier » et « shape ».", 400)
+    slug = _placement_district(posted)
+    if not posted.get("shape"):
+        raise GeoappError("Indiquez le tracé ou la zone (champ « shape »).", 400)
+    try:
+        place = validate_place({"shape": posted.get("shape")})
+    except ValidationError as exc:
+        raise GeoappError("Tracé ou zone invalide.", 400, details={"errors": exc.errors}) from exc
+    exclude = _exclude(posted.get("exclure"))
+    found = placement_for(slug, **place, exclude=exclude).to_dict()
+    return jsonify({**found, "forme": measures(place_geometry(place))})
+
+
+def _placement_district(params) -> str:
+    slug = params.get("quartier", "")
+    if not slug or not isinstance(slug, str):
+        raise GeoappError("Indiquez le quartier (paramètre « quartier »).", 400)
+    get_atlas().district(slug)
+    return slug
+
+
+def _exclude(value) -> int | None:
+    """The experiment being edited, left out of its own possible duplicates."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise GeoappError("« exclure » attend un identifiant numérique.", 400) from exc
 
 
 @bp.get("/api/experimentations.geojson")

@@ -9,7 +9,7 @@ import json
 import geopandas as gpd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
-from shapely.geometry import LineString, MultiPolygon, Point, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.analysis.placement import DUPLICATE_RADIUS_M, NEARBY_LIMIT, Placement, assess_placement
@@ -78,6 +78,7 @@ def test_point_inside_the_district(assess):
         tolerance_m=50.0,
         nearest_cut={"names": "RER Z", "kind": "voie ferrée", "distance_m": 50.0},
         side_id=2,
+        side_ids=[2],
         nearest_station={"nom": "Gare Nord", "ligne": "RER Z", "distance_m": 602.1},
         nearby_experiments=[
             {"id": 12, "title": "Collée", "distance_m": 30.0},
@@ -246,3 +247,51 @@ def test_a_crowded_spot_names_the_nearest_few_and_counts_the_rest(assess):
         nearby_count=40,
     )
     assert len(told.nearby_experiments) == 2 and told.nearby_count == 40
+
+
+# Lines and areas --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def assess_place(corridors, stations, experiments, sides):
+    def run(place, *, tolerance_m=50.0):
+        return assess_placement(
+            place,
+            SQUARE,
+            tolerance_m=tolerance_m,
+            corridors=corridors,
+            stations=stations,
+            experiments=experiments,
+            sides=sides,
+        )
+
+    return run
+
+
+def test_a_path_across_the_cut_touches_both_sides(assess_place):
+    path = LineString([(300, 400), (800, 400)])  # crosses the rail at x = 500
+    p = assess_place(path)
+    assert (p.inside, p.distance_outside_m, p.accepted) == (True, 0.0, True)
+    assert p.side_ids == [1, 2]
+    assert p.side_id == 2  # its middle (550, 400), where the registry keeps its anchor
+    assert p.nearest_cut == {"names": "RER Z", "kind": "voie ferrée", "distance_m": 0.0}
+    # duplicates are measured from the whole line: "Voisine" (680, 500) is 100 m off it
+    assert {e["title"]: e["distance_m"] for e in p.nearby_experiments} == {
+        "Collée": 130.0,
+        "Voisine": 100.0,
+    }
+
+
+def test_a_line_is_as_far_outside_as_its_farthest_part(assess_place):
+    p = assess_place(LineString([(800, 500), (1100, 500)]))
+    assert (p.inside, p.distance_outside_m, p.accepted) == (False, 100.0, False)
+    assert assess_place(LineString([(800, 500), (1040, 500)])).accepted is True
+
+
+def test_an_area_is_as_far_outside_as_its_farthest_point(assess_place):
+    # the east tip (1090, 500) is 90 m beyond the square's east edge
+    area = Polygon([(900, 100), (960, 100), (1090, 500), (960, 900), (900, 900)])
+    p = assess_place(area)
+    assert p.inside is False and p.distance_outside_m == pytest.approx(90.0, abs=0.1)
+    inside = assess_place(Polygon([(600, 100), (900, 100), (900, 300), (600, 300)]))
+    assert (inside.inside, inside.side_ids, inside.side_id) == (True, [2], 2)
