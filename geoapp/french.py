@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from geoapp.shapes import describe
 from geoapp.vocabulary import EMPTY_VALUE, MONTHS
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,7 +47,10 @@ def fr_datetime(value: str | None) -> str:
 
 
 def human_value(value: Any, field: str | None = None) -> str:
-    """A stored value as text: « (vide) », oui/non, a list joined by « ; », French dates."""
+    """A stored value as text: « (vide) », oui/non, a list joined by « ; », French dates,
+    a place's shape in words (`geoapp.shapes.describe`)."""
+    if field == "shape":
+        return describe(value)
     if value is None or value == "" or value == []:
         return EMPTY_VALUE
     if value is True or value is False:

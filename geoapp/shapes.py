@@ -165,9 +165,7 @@ def shape_wkt(shape: Mapping[str, Any] | None) -> str:
 
 def shape_json(geometry: BaseGeometry) -> dict[str, Any]:
     """A line or area as the GeoJSON dict the registry stores (6 decimals)."""
-    return json.loads(
-        shapely.to_geojson(_rounded(geometry))
-    )
+    return json.loads(shapely.to_geojson(_rounded(geometry)))
 
 
 def anchor_point(metric: BaseGeometry) -> BaseGeometry:
@@ -202,6 +200,19 @@ def measures(geometry: BaseGeometry) -> dict[str, Any]:
     elif kind == "zone":
         found["surface_ha"] = round(float(metric.area) / 10_000, 3)
     return found
+
+
+def describe(shape: Mapping[str, Any] | None) -> str:
+    """A place in French words: « point », « tracé de 420 m (12 sommets) », « zone de
+    0,52 ha (5 sommets) » (history, import preview, sheets)."""
+    if not shape:
+        return KIND_LABELS["point"]
+    found = measures(shapely.from_geojson(json.dumps(shape)))
+    if found["type"] == "ligne":
+        size = f"{fr_num(found['longueur_m'], 0)} m"
+    else:
+        size = f"{fr_num(found['surface_ha'], 2)} ha"
+    return f"{KIND_LABELS[found['type']]} de {size} ({found['sommets']} sommets)"
 
 
 def place_kind(row: Mapping[str, Any]) -> str:

@@ -183,6 +183,9 @@ def test_editing_turns_a_point_into_an_area_and_back(sceaux, store, atlas):
     area = store.get_experiment(point["id"])
     assert area["shape"] == SQUARE and area["version"] == 2
     assert shapely.from_geojson(json.dumps(SQUARE)).contains(Point(area["lon"], area["lat"]))
+    page = html.unescape(body(sceaux.get(url)))
+    history = page[page.index('id="history"') :]
+    assert "tracé ou zone" in history and "point" in history and "zone de 0," in history
     back = form_for(atlas, SCEAUX, title="Parvis", shape="", version="2")
     assert sceaux.post(url, data=back).status_code == 302
     again = store.get_experiment(point["id"])
