@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 from geoapp import create_app, server
 from geoapp.errors import GeoappError
 from geoapp.store import migrations, transfer
-from geoapp.vocabulary import ROLES
+from geoapp.vocabulary import ROLE_LABELS, ROLES
 
 
 class Refusal(click.ClickException):
@@ -117,7 +117,8 @@ def users_add(username: str, role: str, commune: str | None, password: str) -> N
             422,
         )
     _store().add_user(username, password, role=role, commune=commune)
-    click.echo(f"Compte « {username} » créé ({role}{' de ' + commune if commune else ''}).")
+    where = f" de {commune}" if commune else ""
+    click.echo(f"Compte « {username} » créé ({ROLE_LABELS[role]}{where}).")
 
 
 @users.command("list")
@@ -125,7 +126,8 @@ def users_add(username: str, role: str, commune: str | None, password: str) -> N
 def users_list() -> None:
     """Lister les comptes."""
     for user in _store().list_users():
-        click.echo(f"{user['username']}\t{user['role']}\t{user.get('commune') or '—'}")
+        role = ROLE_LABELS[user["role"]]
+        click.echo(f"{user['username']}\t{role}\t{user.get('commune') or '—'}")
 
 
 @users.command("passwd")

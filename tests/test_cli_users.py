@@ -40,7 +40,7 @@ def test_add_editor_with_password_option(users, store):
         "add", "editeur-sceaux", "--role", "editeur", "--commune", "92071", "--password", PASSWORD
     )
     assert result.exit_code == 0, result.output
-    assert "Compte « editeur-sceaux » créé (editeur de 92071)." in result.output
+    assert "Compte « editeur-sceaux » créé (éditeur de 92071)." in result.output
     assert store.get_user("editeur-sceaux")["commune"] == "92071"
     assert store.authenticate("editeur-sceaux", PASSWORD, ip="cli") is not None
 
@@ -165,7 +165,7 @@ def test_users_list(users):
     assert result.exit_code == 0
     assert result.output.splitlines() == [
         "admin-mgp\tadministrateur\t—",
-        "editeur-sceaux\tediteur\t92071",
+        "editeur-sceaux\téditeur\t92071",
     ]
     assert "scrypt" not in result.output and PASSWORD not in result.output
 
