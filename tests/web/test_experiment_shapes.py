@@ -276,8 +276,12 @@ def _frame_file(atlas, driver: str, suffix: str, tmp_path) -> bytes:
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("driver, suffix", [("GPKG", ".gpkg"), ("LIBKML", ".kml")])
-def test_geopackage_and_kml_shapes_are_imported(sceaux, store, atlas, tmp_path, driver, suffix):
+@pytest.mark.parametrize(
+    "driver, suffix", [("GeoJSON", ".geojson"), ("GPKG", ".gpkg"), ("LIBKML", ".kml")]
+)
+def test_a_line_and_an_area_are_imported_then_reimport_changes_nothing(
+    sceaux, store, atlas, tmp_path, driver, suffix
+):
     data = _frame_file(atlas, driver, suffix, tmp_path)
     preview = upload(sceaux, data, f"lot{suffix}")
     assert preview.status_code == 200, body(preview)[:3000]
@@ -288,6 +292,12 @@ def test_geopackage_and_kml_shapes_are_imported(sceaux, store, atlas, tmp_path, 
     assert shapes["Cour oasis"]["type"] == "Polygon"
     coords = shapes["Parcours des écoles"]["coordinates"]
     np.testing.assert_allclose(coords, PATH["coordinates"], atol=1e-6)
+    before = snapshot(store)
+    again = upload(sceaux, data, f"lot{suffix}")
+    counts = html.unescape(body(again))
+    assert "<strong>0</strong> à créer, <strong>0</strong> à modifier" in counts
+    assert "<strong>2</strong> inchangée" in counts
+    assert confirm_token(again) is None and snapshot(store) == before
 
 
 def test_unreadable_geopackage_and_kml_are_400_in_french(sceaux, store):
