@@ -3,7 +3,9 @@
 Leaflet (the exact 1.9.3 folium targets) comes from its XStatic package on PyPI, so pip
 pins and installs it like any dependency. Leaflet.fullscreen and Supercluster (the
 browser-side clustering of the experiments) have no XStatic package; their files are
-vendored from npm under ``geoapp/static/vendor`` with their licences.
+vendored from npm under ``geoapp/static/vendor`` with their licences, and so is
+Leaflet-Geoman (free edition), the drawing plugin pages load only where an editor draws
+an experiment's line or area (``templates/pages/_map_head.html``; not offline files).
 jQuery, Bootstrap and Font Awesome, which folium loads by default, are not needed: our
 maps use no folium popups or icons (qmi-map.js builds popups from the layers' JSON data).
 """
@@ -22,6 +24,7 @@ LIBRARIES: dict[str, Path] = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
     "supercluster": STATIC_DIR / "vendor" / "supercluster",
     "fullscreen": STATIC_DIR / "vendor" / "leaflet.fullscreen",
+    "geoman": STATIC_DIR / "vendor" / "geoman",
     "qmi": STATIC_DIR,
 }
 

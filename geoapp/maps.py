@@ -13,6 +13,7 @@ tooltips and labels with ``textContent``, so user text is never markup either.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -437,10 +438,34 @@ def experiment_points(columns: Mapping[str, Sequence], popups: list[dict] | None
         "theme": pd.Categorical(columns["theme"], categories=THEMES).codes.tolist(),
         "status": pd.Categorical(columns["status"], categories=STATUSES).codes.tolist(),
         "title": [str(t) for t in columns["title"]],
+        "shape": map_shapes(columns.get("shape", [None] * len(columns["id"]))),
     }
     if popups is not None:
         payload["popups"] = popups
     return payload
+
+
+SHAPE_DECIMALS = 6  # degrees: about 0.1 m, finer than any vertex drawn on a map
+
+
+def map_shapes(values: Sequence) -> list[dict | None]:
+    """The lines and areas of experiments as a map draws them: GeoJSON geometries (WGS84)
+    with coordinates rounded to `SHAPE_DECIMALS`, None for a point.
+
+    ``values`` hold GeoJSON text (the store's column), geometry dicts or None, aligned
+    with the experiments' ids. Points are the rule: only the shapes are parsed, rounded
+    in one vectorised pass and written back.
+    """
+    values = np.asarray(list(values), dtype=object)
+    present = np.flatnonzero(pd.notna(values) & (values != ""))
+    shapes: list[dict | None] = [None] * len(values)
+    if present.size:
+        texts = [v if isinstance(v, str) else json.dumps(v) for v in values[present]]
+        geoms = shapely.from_geojson(np.asarray(texts, dtype=object))
+        rounded = shapely.transform(geoms, lambda xy: np.round(xy, SHAPE_DECIMALS))
+        for i, text in zip(present, shapely.to_geojson(rounded), strict=True):
+            shapes[i] = json.loads(text)
+    return shapes
 
 
 def frame_points(experiments: gpd.GeoDataFrame, link: Link | None) -> dict:
@@ -455,6 +480,8 @@ def frame_points(experiments: gpd.GeoDataFrame, link: Link | None) -> dict:
         "status": experiments["status"],
         "title": experiments["title"],
     }
+    if "shape" in experiments:
+        columns["shape"] = experiments["shape"]
     return experiment_points(columns, [experiment_popup(r, link) for r in records])
 
 

@@ -366,7 +366,8 @@ class Store:
 
     def experiment_map_points(self, **filters: Any) -> dict[str, list[Any]]:
         """The map's view of the experiments matching the filters of `list_experiments`:
-        columns id, lon, lat, theme, status, title (`geoapp.store.spatial.map_points`)."""
+        columns id, lon, lat, theme, status, title, shape (the GeoJSON text of a line or
+        area, None for a point; `geoapp.store.spatial.map_points`)."""
         with self._read() as conn:
             return spatial.map_points(conn, **filters)
 

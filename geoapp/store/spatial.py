@@ -155,7 +155,7 @@ def in_bbox(
     return [rows.from_row(row) for row in conn.execute(query).mappings()]
 
 
-MAP_COLUMNS = ("id", "lon", "lat", "theme", "status", "title")
+MAP_COLUMNS = ("id", "lon", "lat", "theme", "status", "title", "shape")
 
 
 def map_points(conn: sa.Connection, **filters: Any) -> dict[str, list[Any]]:

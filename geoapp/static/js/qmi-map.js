@@ -165,6 +165,57 @@
         var m = L.circleMarker([points.lat[i], points.lon[i]], options(points.theme[i], points.status[i]));
         m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i,
                                   title: points.title[i]}};
+  var SHAPE_MIN_ZOOM = 14;  // below it a line or area is a few pixels: its anchor says enough
+
+  /* The lines and areas of the experiments (``points.shape``, aligned with ``id``, null
+   * for a point), in their marker's colour and status style (areas filled lightly so the
+   * map shows through), drawn on the canvas (never in the tab order: the keyboard list
+   * names each experiment once) from SHAPE_MIN_ZOOM on, only those near the view. Their
+   * anchors stay in the clusters, so every count is one per experiment. ``open(i, latlng)``
+   * opens experiment ``i``'s popup, as a click on its marker does. */
+  function shapeLayer(map, points, options, open) {
+    var shapes = points.shape || [];
+    var found = [];  // [index, latlngs, bounds] of each line or area
+    shapes.forEach(function (g, i) {
+      if (!g) { return; }
+      var latlngs = L.GeoJSON.coordsToLatLngs(g.coordinates, g.type === "Polygon" ? 1 : 0);
+      found.push([i, latlngs, L.latLngBounds(g.type === "Polygon" ? latlngs[0] : latlngs)]);
+    });
+    var drawn = {};
+    var group = L.featureGroup();
+    var tip = L.tooltip({sticky: true, direction: "top"});
+
+    function build(entry) {
+      var i = entry[0], base = options(points.theme[i], points.status[i]);
+      var layer = shapes[i].type === "Polygon" ?
+        L.polygon(entry[1], L.Util.extend({}, base, {fillOpacity: base.fillOpacity * 0.4})) :
+        L.polyline(entry[1], L.Util.extend({}, base, {weight: base.weight + 2, opacity: 0.9}));
+      layer.feature = {properties: {couche: "experimentation-trace", id: points.id[i], index: i,
+                                    title: points.title[i]}};
+      return layer;
+    }
+    group.on("click", function (e) {
+      if (QMI.onMapClick) { QMI.onMapClick(e); return; }
+      open(e.layer.feature.properties.index, e.latlng);
+    });
+    group.on("mouseover", function (e) {
+      var i = e.layer.feature.properties.index;
+      tip.setLatLng(e.latlng).setContent(textNode("span", points.title[i] + " — " + points.statuses[points.status[i]]));
+      map.openTooltip(tip);
+    });
+    group.on("mouseout", function () { map.closeTooltip(tip); });
+    /* Draw what the view (and a margin) holds at this zoom, drop the rest. */
+    group.update = function () {
+      var b = map.getZoom() >= SHAPE_MIN_ZOOM ? map.getBounds().pad(0.25) : null;
+      found.forEach(function (entry) {
+        var i = entry[0], show = !!b && b.intersects(entry[2]);
+        if (show && !drawn[i]) { drawn[i] = build(entry); group.addLayer(drawn[i]); }
+        if (!show && drawn[i]) { group.removeLayer(drawn[i]); delete drawn[i]; }
+      });
+    };
+    return group;
+  }
+
         markers[i] = m;
       }
       return markers[i];
@@ -188,6 +239,9 @@
     }
     group.on("mouseover", function (e) {
       if (!e.layer.feature) { return; }
+    var shapes = shapeLayer(map, points, options, function (i, latlng) {
+      showDetails(map, points, i, latlng);
+    });
       var i = e.layer.feature.properties.index;
       tip.setLatLng(e.layer.getLatLng())
         .setContent(textNode("span", points.title[i] + " — " + points.statuses[points.status[i]]));
@@ -210,6 +264,7 @@
       return i < 0 ? null : marker(i);
     };
     /* Centre the map on experiment ``id`` at the first zoom (17 or deeper) where it is
+      shapes.update();  // first: the markers, drawn again after them, stay on top
      * drawn alone, not inside a bubble; its marker, or null. */
     QMI.revealExperiment = function (id) {
       var i = points.id.indexOf(id);
@@ -230,7 +285,7 @@
                 getLatLng: function () { return L.latLng(points.lat[i], points.lon[i]); }};
       });
     };
-    return group;
+    return L.layerGroup([shapes, group]);
   }
 
   function loaded(n) {
@@ -251,6 +306,11 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
   }
 
+    QMI.experimentShape = function (id) {  // the drawn line or area of ``id``, or null
+      var found = null;
+      shapes.eachLayer(function (l) { if (l.feature.properties.id === id) { found = l; } });
+      return found;
+    };
   /* Draw the experiments into ``holder`` (a layer group already in the layer control). */
   function drawExperiments(map, spec, holder, request) {
     function draw(points) {
@@ -382,7 +442,8 @@
     var counts = {};
     QMI.map.eachLayer(function (layer) {
       var c = layer.feature && layer.feature.properties && layer.feature.properties.couche;
-      if (c && c !== "experimentation" && (layer instanceof L.Path || layer instanceof L.Marker)) {
+      var experiment = c === "experimentation" || c === "experimentation-trace";  // counted below
+      if (c && !experiment && (layer instanceof L.Path || layer instanceof L.Marker)) {
         counts[c] = (counts[c] || 0) + 1;
       }
     });
