@@ -136,35 +136,6 @@
     openPopup(map, latlng, box);
   }
 
-  /* A cluster's bubble: its count as text, sized by it. */
-  function clusterIcon(count) {
-    var size = count < 10 ? 26 : count < 100 ? 30 : count < 1000 ? 36 : 40;
-    var el = textNode("span", count >= 10000 ? Math.round(count / 1000) + " k" : String(count));
-    return L.divIcon({html: el, className: "qmi-cluster", iconSize: [size, size]});
-  }
-
-  /* The experiments' layer: clustered in the browser by Supercluster (a k-d tree built
-   * once, ~0.5 s for 100 000 points), and only what the view shows is drawn, on the map's
-   * canvas: a few hundred marks whatever the registry's size. */
-  function experimentLayer(map, spec, points) {
-    var n = points.id.length;
-    var features = new Array(n);
-    for (var i = 0; i < n; i++) {
-      features[i] = {type: "Feature", properties: {i: i},
-                     geometry: {type: "Point", coordinates: [points.lon[i], points.lat[i]]}};
-    }
-    var index = new Supercluster({radius: CLUSTER_RADIUS_PX, maxZoom: map.getMaxZoom()});
-    index.load(features);
-    var options = markerOptions(spec, points);
-    var markers = {};
-    var group = L.featureGroup();
-    var tip = L.tooltip({direction: "top", offset: [0, -8]});
-
-    function marker(i) {
-      if (!markers[i]) {
-        var m = L.circleMarker([points.lat[i], points.lon[i]], options(points.theme[i], points.status[i]));
-        m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i,
-                                  title: points.title[i]}};
   var SHAPE_MIN_ZOOM = 14;  // below it a line or area is a few pixels: its anchor says enough
 
   /* The lines and areas of the experiments (``points.shape``, aligned with ``id``, null
@@ -216,6 +187,38 @@
     return group;
   }
 
+  /* A cluster's bubble: its count as text, sized by it. */
+  function clusterIcon(count) {
+    var size = count < 10 ? 26 : count < 100 ? 30 : count < 1000 ? 36 : 40;
+    var el = textNode("span", count >= 10000 ? Math.round(count / 1000) + " k" : String(count));
+    return L.divIcon({html: el, className: "qmi-cluster", iconSize: [size, size]});
+  }
+
+  /* The experiments' layer: clustered in the browser by Supercluster (a k-d tree built
+   * once, ~0.5 s for 100 000 points), and only what the view shows is drawn, on the map's
+   * canvas: a few hundred marks whatever the registry's size. */
+  function experimentLayer(map, spec, points) {
+    var n = points.id.length;
+    var features = new Array(n);
+    for (var i = 0; i < n; i++) {
+      features[i] = {type: "Feature", properties: {i: i},
+                     geometry: {type: "Point", coordinates: [points.lon[i], points.lat[i]]}};
+    }
+    var index = new Supercluster({radius: CLUSTER_RADIUS_PX, maxZoom: map.getMaxZoom()});
+    index.load(features);
+    var options = markerOptions(spec, points);
+    var markers = {};
+    var group = L.featureGroup();
+    var tip = L.tooltip({direction: "top", offset: [0, -8]});
+    var shapes = shapeLayer(map, points, options, function (i, latlng) {
+      showDetails(map, points, i, latlng);
+    });
+
+    function marker(i) {
+      if (!markers[i]) {
+        var m = L.circleMarker([points.lat[i], points.lon[i]], options(points.theme[i], points.status[i]));
+        m.feature = {properties: {couche: "experimentation", id: points.id[i], index: i,
+                                  title: points.title[i]}};
         markers[i] = m;
       }
       return markers[i];
@@ -232,6 +235,7 @@
       var b = map.getBounds().pad(0.25);
       var found = index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()],
                                     Math.round(map.getZoom()));
+      shapes.update();  // first: the markers, drawn again after them, stay on top
       group.clearLayers();
       found.forEach(function (f) {
         group.addLayer(f.properties.cluster ? cluster(f) : marker(f.properties.i));
@@ -239,9 +243,6 @@
     }
     group.on("mouseover", function (e) {
       if (!e.layer.feature) { return; }
-    var shapes = shapeLayer(map, points, options, function (i, latlng) {
-      showDetails(map, points, i, latlng);
-    });
       var i = e.layer.feature.properties.index;
       tip.setLatLng(e.layer.getLatLng())
         .setContent(textNode("span", points.title[i] + " — " + points.statuses[points.status[i]]));
@@ -264,7 +265,6 @@
       return i < 0 ? null : marker(i);
     };
     /* Centre the map on experiment ``id`` at the first zoom (17 or deeper) where it is
-      shapes.update();  // first: the markers, drawn again after them, stay on top
      * drawn alone, not inside a bubble; its marker, or null. */
     QMI.revealExperiment = function (id) {
       var i = points.id.indexOf(id);
@@ -277,6 +277,11 @@
       return marker(i);
     };
     QMI.experimentTotal = n;
+    QMI.experimentShape = function (id) {  // the drawn line or area of ``id``, or null
+      var found = null;
+      shapes.eachLayer(function (l) { if (l.feature.properties.id === id) { found = l; } });
+      return found;
+    };
     /* Every experiment as a feature-like item (properties, position), drawn or not:
      * the keyboard list of the map's features reads them (qmi-access.js). */
     QMI.experimentFeatures = function () {
@@ -306,11 +311,6 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
   }
 
-    QMI.experimentShape = function (id) {  // the drawn line or area of ``id``, or null
-      var found = null;
-      shapes.eachLayer(function (l) { if (l.feature.properties.id === id) { found = l; } });
-      return found;
-    };
   /* Draw the experiments into ``holder`` (a layer group already in the layer control). */
   function drawExperiments(map, spec, holder, request) {
     function draw(points) {
