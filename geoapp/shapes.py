@@ -83,7 +83,7 @@ def parse_shape(value: Any) -> BaseGeometry | None:
         raise ShapeError(f"{_WHAT} doit être une ligne (LineString) ou un polygone (Polygon).")
     if geometry.is_empty:
         raise ShapeError(f"{_WHAT} est vide.")
-    vertices = int(shapely.get_num_coordinates(geometry))
+    vertices = vertex_count(geometry)
     if vertices > MAX_VERTICES:
         raise ShapeError(f"{_WHAT} compte {vertices} sommets : {MAX_VERTICES} au plus.")
     coords = shapely.get_coordinates(geometry)
@@ -190,10 +190,17 @@ def anchor_of(geometry: BaseGeometry) -> tuple[float, float]:
     return round(lon, DECIMALS), round(lat, DECIMALS)
 
 
+def vertex_count(geometry: BaseGeometry) -> int:
+    """The vertices a person drew: an area's rings repeat their first point to close,
+    which is not counted again (a rectangle has 4)."""
+    rings = 1 + len(geometry.interiors) if geometry.geom_type == "Polygon" else 0
+    return int(shapely.get_num_coordinates(geometry)) - rings
+
+
 def measures(geometry: BaseGeometry) -> dict[str, Any]:
     """What the planner reads about a place: its kind, length (m) or area (ha), vertices."""
     kind = PLACE_KINDS[geometry.geom_type]
-    found: dict[str, Any] = {"type": kind, "sommets": int(shapely.get_num_coordinates(geometry))}
+    found: dict[str, Any] = {"type": kind, "sommets": vertex_count(geometry)}
     metric = to_lambert93(geometry)
     if kind == "ligne":
         found["longueur_m"] = round(float(metric.length), 1)

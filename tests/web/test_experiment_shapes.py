@@ -89,7 +89,7 @@ def test_a_drawn_path_gets_the_point_answer_plus_its_measures(sceaux):
     assert p["forme"] == {"type": "ligne", "sommets": 2, "longueur_m": round(metric.length, 1)}
     assert set(p["side_ids"]) >= {p["side_id"]}
     area = post_place(sceaux, SCEAUX, SQUARE).get_json()["forme"]
-    assert area["type"] == "zone" and area["sommets"] == 5 and 0.4 < area["surface_ha"] < 0.6
+    assert area["type"] == "zone" and area["sommets"] == 4 and 0.4 < area["surface_ha"] < 0.6
 
 
 def test_a_path_leaving_the_district_is_measured_from_its_far_end(sceaux, atlas):
