@@ -32,7 +32,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     atlas = app.config.get("ATLAS") or build_atlas(app.config["DATA_DIR"])
     # Tests pass a "CLOCK" (returns an aware datetime) to move time by hand.
     clock = app.config.get("CLOCK")
-    store = Store(app.config["DATABASE"], now=clock) if clock else Store(app.config["DATABASE"])
+    store = Store(
+        app.config["DATABASE"], photos=app.config["PHOTOS"], **({"now": clock} if clock else {})
+    )
     store.seed_if_empty(
         Path(app.config["DATA_DIR"]) / "experiments_seed.json",
         anchors=atlas.centres_lonlat(),

@@ -29,6 +29,7 @@ _SETTINGS = {
     "MAX_CONTENT_LENGTH": (2 * 1024 * 1024, int),
     "TILES": (True, _flag),
     "EXPORT_CACHE_DIR": (None, str),
+    "PHOTOS": (None, str),  # the experiments' photo files (geoapp.store.photos)
     # Background exports (geoapp.exports.jobs): builds at once per process (one: builds
     # share the interpreter lock with the pages), more queued, seconds a request waits
     # before answering "en préparation" (None: 5, see web.exports).
@@ -54,6 +55,7 @@ def settings_from_env(instance_path: str, environ: dict[str, str] | None = None)
     instance = Path(instance_path)
     config["DATABASE"] = config["DATABASE"] or str(instance / "qmi.sqlite3")
     config["EXPORT_CACHE_DIR"] = config["EXPORT_CACHE_DIR"] or str(instance / "exports")
+    config["PHOTOS"] = config["PHOTOS"] or str(instance / "photos")
     config["SECRET_KEY"] = config["SECRET_KEY"] or _instance_secret(instance)
     # The session cookie is never readable by scripts nor sent by cross-site posts, and
     # only over HTTPS when the site is served behind TLS. A login lasts SESSION_HOURS at

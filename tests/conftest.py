@@ -86,6 +86,7 @@ def _app_maker(tmp_path_factory, atlas, new_database):
                 "ATLAS": atlas,
                 "DATABASE": new_database(),
                 "EXPORT_CACHE_DIR": str(instance / "exports"),
+                "PHOTOS": str(instance / "photos"),
                 "EXPORT_WAIT": None,  # downloads wait for their build (geoapp.web.exports)
                 "SECRET_KEY": "test-secret",
                 **config,

@@ -23,6 +23,7 @@ SAMPLES = {
     "MAX_CONTENT_LENGTH": ("1048576", 1048576),
     "TILES": ("0", False),
     "EXPORT_CACHE_DIR": ("/var/cache/qmi", "/var/cache/qmi"),
+    "PHOTOS": ("/srv/qmi/photos", "/srv/qmi/photos"),
     "SESSION_HOURS": ("1.5", 1.5),
     "SECURE_COOKIES": ("1", True),
     "FRAME_ANCESTORS": (

@@ -117,7 +117,8 @@ def test_lists_are_unique_and_every_value_has_its_colour_style_and_label():
     assert list(CROSSING_COLOURS) == CROSSING_STATUSES
     assert list(ROLE_LABELS) == list(ROLES)
     assert set(CUT_STYLES) == {*KIND_BY_MODE.values(), ROAD_KIND}
-    assert set(FIELD_LABELS) == (set(EXPERIMENT_FIELDS) - {"id"}) | {"withdrawn"}
+    # history also names the photos added and removed (`geoapp.store.photos`)
+    assert set(FIELD_LABELS) == (set(EXPERIMENT_FIELDS) - {"id"}) | {"withdrawn", "photo"}
     assert THEME_LABELS["mobilité"] == "Mobilité" and STATUS_LABELS["déployée"] == "Déployée"
 
 

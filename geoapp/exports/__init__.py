@@ -306,6 +306,10 @@ def plan_export(
 
     def build() -> bytes:
         rows = store.list_experiments(theme=theme, status=status)
+        if format_.key == "fiche":  # the district sheet shows photos
+            from geoapp.exports.sheets import with_photos
+
+            rows = with_photos(store, rows)
         scene = make_scene(
             atlas,
             experiments_frame(rows),

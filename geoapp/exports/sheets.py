@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import io
 import textwrap
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.image import imread
 from matplotlib.lines import Line2D
 
 from geoapp.exports import FORMATS, ExportOptions, export_filename
@@ -54,7 +56,8 @@ from geoapp.exports.style import (
     french_date,
 )
 from geoapp.exports.typeset import MARGIN_IN, Column, Flow, wrap_lines
-from geoapp.registry import deployment_rate
+from geoapp.photos import thumbnail_name
+from geoapp.registry import deployment_rate, link_label
 from geoapp.vocabulary import SHEET_TABLE_MAX, STATUS_LABELS, STATUSES, THEMES, fr_num
 
 SHEET_SCALE = 0.72  # map type and line sizes relative to the slide
@@ -69,6 +72,10 @@ DESCRIPTION_MAX = 140
 # places labels while pages are laid out. At the A4 maps' 300 dpi each page kept a 35 MB
 # buffer until the document was saved (300 MB for the programme); at 100 dpi, 4 MB.
 SHEET_DPI = 100
+# The photo block of a district sheet: the first photo of at most this many deployed
+# experiments, side by side, this tall (inches).
+SHEET_PHOTOS = 3
+PHOTO_HEIGHT_IN = 2.0
 
 
 def render_sheet(scene: Scene) -> bytes:
@@ -252,6 +259,54 @@ def _experiment_section(flow: Flow, scene: Scene) -> None:
     )
     if rest:
         flow.paragraph(annex_note(scene, rest), size=9, colour=INK)
+    if not programme:
+        _photo_block(flow, shown)
+
+
+def with_photos(store, rows: list[dict]) -> list[dict]:
+    """``rows`` with ``photos``: the thumbnail files of each experiment's first
+    `SHEET_PHOTOS` photos that are on disk (the sheet reads nothing else)."""
+    found = store.photos_of([r["id"] for r in rows])
+    out = []
+    for row in rows:
+        paths = [store.photo_path(thumbnail_name(p["file"])) for p in found.get(row["id"], [])]
+        row = {**row, "photos": [p for p in paths if p is not None and p.is_file()]}
+        out.append(row)
+    return out
+
+
+def _photo_block(flow: Flow, shown: pd.DataFrame) -> None:
+    """Up to `SHEET_PHOTOS` deployed experiments' first photos, side by side, each
+    captioned with its number and title."""
+    if "photos" not in shown:
+        return
+    deployed = shown[(shown["status"] == "déployée") & shown["photos"].map(bool)]
+    picked = list(deployed.head(SHEET_PHOTOS).itertuples())
+    if not picked:
+        return
+    flow.ensure(PHOTO_HEIGHT_IN + 1.0)  # the heading stays with its photos
+    flow.heading("En photos : expérimentations déployées")
+    fig = flow.fig
+    w, h = fig.get_size_inches()
+    slot = flow.column.width / SHEET_PHOTOS
+    for n, e in enumerate(picked):
+        x = flow.column.x + n * slot
+        ax = fig.add_axes(
+            (x / w, 1 - (flow.y + PHOTO_HEIGHT_IN) / h, (slot - 0.2) / w, PHOTO_HEIGHT_IN / h)
+        )
+        ax.imshow(imread(Path(e.photos[0]), format="jpeg"), interpolation="none")
+        ax.set_anchor("W")
+        ax.set_axis_off()
+        caption = textwrap.shorten(f"N° {e.numero} — {e.title}", 60, placeholder="…")
+        fig.text(
+            x / w,
+            1 - (flow.y + PHOTO_HEIGHT_IN + 0.2) / h,
+            caption,
+            fontsize=8,
+            color=MUTED,
+            family=FONT,
+        )
+    flow.space(PHOTO_HEIGHT_IN + 0.4)
 
 
 def summary(experiments: pd.DataFrame, limit: int = SHEET_TABLE_MAX):
@@ -303,6 +358,9 @@ def _experiment_rows(exps: pd.DataFrame, scene: Scene, *, programme: bool) -> li
         description = str(e.description or "")
         if len(description) > DESCRIPTION_MAX:
             description = textwrap.shorten(description, DESCRIPTION_MAX, placeholder=" […]")
+        links = getattr(e, "links", None)
+        if isinstance(links, list) and links:
+            description += "\nLiens : " + " · ".join(link_label(u) for u in links)
         middle = [names.get(e.district, str(e.district))] if programme else []
         period = [] if programme else [_period(e.start_date, e.end_date)]
         rows.append(

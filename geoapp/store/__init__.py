@@ -24,8 +24,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from geoapp.errors import GeoappError
+from geoapp.photos import Photo
 from geoapp.registry import validate_position
-from geoapp.store import crossings, experiments, imports, spatial, users
+from geoapp.store import crossings, experiments, imports, photos, spatial, users
 from geoapp.store.db import (
     data_version,
     database_url,
@@ -55,11 +56,19 @@ class Store:
     latest schema revision on first use (a SQLite file and its folder are created).
 
     ``now`` returns an aware datetime; it stamps history rows and drives the login
-    rate limit, so tests can inject a fake clock.
+    rate limit, so tests can inject a fake clock. ``photos`` is the folder of the
+    experiments' photo files (``GEOAPP_PHOTOS``; `geoapp.store.photos`).
     """
 
-    def __init__(self, url_or_path: str | Path, *, now: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        url_or_path: str | Path,
+        *,
+        now: Callable[[], datetime] = utc_now,
+        photos: str | Path | None = None,
+    ):
         self.url = database_url(url_or_path)
+        self.photo_folder = Path(photos) if photos else None
         self.backend = self.url.get_backend_name()  # "sqlite" or "postgresql"
         self._now = now
         self._local = threading.local()
@@ -375,6 +384,72 @@ class Store:
         """How many experiments match the filters of `list_experiments`."""
         with self._read() as conn:
             return spatial.count(conn, **filters)
+
+    # Photos ------------------------------------------------------------------------
+
+    def list_photos(self, experiment_id: int) -> list[Row]:
+        """The photos of one experiment, in order (`geoapp.store.photos`)."""
+        with self._read() as conn:
+            return photos.list_for(conn, experiment_id)
+
+    def photos_of(self, ids: list[int]) -> dict[int, list[Row]]:
+        """The photos of several experiments, by id (those with none are absent)."""
+        with self._read() as conn:
+            return photos.list_for_many(conn, list(ids))
+
+    def photo_rows(self, file: str) -> list[Row]:
+        """The rows naming a photo file, with their experiment's district and withdrawn."""
+        with self._read() as conn:
+            return photos.by_file(conn, file)
+
+    def add_photo(
+        self,
+        experiment_id: int,
+        sent: list[Photo],
+        *,
+        caption: str | None,
+        user: str,
+    ) -> list[Row]:
+        """Add prepared photos (`geoapp.photos.prepare`), all or none: their files into
+        the photo folder, then in one transaction their rows, one history row and one version
+        per photo; 404, 409 (already there), 422 beyond five. A refused upload leaves
+        no file behind."""
+        folder = self._photos()
+        for photo in sent:
+            photos.write_files(folder, photo)
+        try:
+            with self._write() as conn:
+                at = self._stamp()
+                return [
+                    photos.add(conn, experiment_id, photo, caption=caption, user=user, at=at)
+                    for photo in sent
+                ]
+        except BaseException:
+            for photo in sent:
+                if not self.photo_rows(photo.file):
+                    photos.delete_files(folder, photo.file)
+            raise
+
+    def remove_photo(self, experiment_id: int, photo_id: int, *, user: str) -> Row:
+        """Remove one photo of an experiment (history kept); its files go once no other
+        experiment shows the same picture; 404."""
+        with self._write() as conn:
+            row, still_used = photos.remove(
+                conn, experiment_id, photo_id, user=user, at=self._stamp()
+            )
+        if not still_used:
+            photos.delete_files(self._photos(), row["file"])
+        return row
+
+    def photo_path(self, file: str) -> Path | None:
+        """Where a photo or thumbnail file of that name lives (``None``: not such a name,
+        or no photo folder); the file itself may be missing."""
+        return photos.path_of(self.photo_folder, file) if self.photo_folder else None
+
+    def _photos(self) -> Path:
+        if self.photo_folder is None:
+            raise GeoappError("Aucun dossier de photos n’est configuré (GEOAPP_PHOTOS).", 503)
+        return self.photo_folder
 
     # Crossings ---------------------------------------------------------------------
 

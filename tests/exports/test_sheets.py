@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from geoapp.exports.sheets import DESCRIPTION_MAX, render_sheet
 from geoapp.layers import experiments_frame
-from tests.exports.conftest import experiment_row
+from tests.exports.conftest import TODAY, experiment_row
 
 
 def flat(text: str) -> str:
@@ -122,3 +122,51 @@ def test_filtered_sheet_names_its_filter(scene_of):
     text = pdf_text(render_sheet(scene_of("sceaux-les-blagis", status="proposée")))
     assert "statut « proposée »" in text
     assert "Aucune expérimentation enregistrée pour ce filtre." in text
+
+
+def _photo(colour: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 800), colour).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_district_sheet_lists_links_and_shows_deployed_photos(atlas, tmp_path):
+    """Links on the experiment's table line; the first photo of the deployed experiments
+    that have one (at most three) in a block; a proposal's photo stays out."""
+    from geoapp.exports import make_export
+    from geoapp.photos import prepare
+    from geoapp.store import Store
+
+    store = Store(tmp_path / "store.sqlite3", photos=tmp_path / "photos")
+    slug = "sceaux-les-blagis"
+    rows = [
+        experiment_row(
+            atlas, slug, 1, title="Bancs déployés", links=["https://www.sceaux.fr/bancs"]
+        ),
+        experiment_row(atlas, slug, 2, title="Projet proposé", status="proposée"),
+    ]
+    store.import_experiments([{k: v for k, v in r.items() if k != "id"} for r in rows], user="t")
+    ids = {e["title"]: e["id"] for e in store.list_experiments()}
+    store.add_photo(ids["Bancs déployés"], [prepare(_photo("navy"))], caption=None, user="t")
+    store.add_photo(ids["Projet proposé"], [prepare(_photo("orange"))], caption=None, user="t")
+    pdf = make_export(atlas, store, target=slug, fmt="fiche", today=TODAY).data
+    text = pdf_text(pdf)
+    assert "Liens : www.sceaux.fr/bancs" in text
+    assert "En photos : expérimentations déployées" in text
+    assert "Bancs déployés" in text.split("En photos")[1]
+    assert "Projet proposé" not in text.split("En photos")[1]
+    # pages share one resource dictionary: each image once by name
+    images = {i.name: i.image for page in PdfReader(io.BytesIO(pdf)).pages for i in page.images}
+    photos = [i for i in images.values() if i.size == (400, 267)]
+    assert len(photos) == 1  # the deployed one's thumbnail alone, embedded as it is
+    r, g, b = photos[0].convert("RGB").getpixel((200, 130))
+    assert b > 100 and r < 40  # navy, not the proposal's orange
+    (tmp_path / "fiche.pdf").write_bytes(pdf)
+    last = len(PdfReader(io.BytesIO(pdf)).pages)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", str(last - 1), "-l", str(last),
+         str(tmp_path / "fiche.pdf"), "test-artifacts/fiche-photos"],
+        check=True,
+    )  # fmt: skip

@@ -25,6 +25,7 @@
   function popupContent(data) {
     var box = textNode("div", "", "qmi-popup");
     box.appendChild(textNode("strong", data.title));
+    if (data.photo) { box.appendChild(popupPhoto(data.photo)); }
     if (data.rows && data.rows.length) {
       var dl = document.createElement("dl");
       data.rows.forEach(function (row) {
@@ -34,12 +35,40 @@
       box.appendChild(dl);
     }
     if (data.note) { box.appendChild(textNode("p", data.note, "qmi-note")); }
+    if (data.liens && data.liens.length) { box.appendChild(popupLinks(data.liens)); }
     if (data.link) {
       var a = textNode("a", data.link.label);
       a.href = data.link.href;
       box.appendChild(a);
     }
     return box;
+  }
+
+  /* The experiment's first photo: its thumbnail, sized before it loads (the popup keeps
+   * its place), alt text from the server, every value set as a property. */
+  function popupPhoto(photo) {
+    var img = document.createElement("img");
+    img.className = "qmi-popup-photo";
+    img.alt = photo.alt;
+    img.width = 280;
+    img.height = Math.round(280 * photo.hauteur / photo.largeur);
+    img.src = photo.vignette;
+    return img;
+  }
+
+  /* Web links: text is the host and path, an href only for http(s) addresses. */
+  function popupLinks(links) {
+    var list = textNode("ul", "", "qmi-popup-links");
+    links.forEach(function (link) {
+      var a = textNode("a", link.texte);
+      if (/^https?:\/\//.test(link.url)) { a.href = link.url; }
+      a.rel = "noopener noreferrer nofollow";
+      a.target = "_blank";
+      var item = document.createElement("li");
+      item.appendChild(a);
+      list.appendChild(item);
+    });
+    return list;
   }
 
   function openPopup(map, latlng, content) {
