@@ -6,8 +6,11 @@ Every format carries the same layers of a scene, with French layer names:
   (``titre_coupure``, ``part_allongee_50``, ``coupures_absentes``) (polygons);
 * ``coupures`` — the rail, tram and road features near them (line name, kind, colour);
 * ``gares`` — stations near them (name, lines);
-* ``experimentations`` — the experiments shown (registry fields; points). The registry
-  ``id`` is named ``id_experimentation``: GDAL and KML reserve ``id`` for feature ids;
+* ``experimentations`` — the experiments shown (registry fields), each at its real
+  place: a point, a line (« tracé ») or an area (« zone ») in one layer (GeoPackage
+  geometry type "Geometry"), with ``forme`` and, for lines and areas, ``longueur_m`` /
+  ``surface_ha`` (Lambert-93). ``lon``/``lat`` keep the anchor. The registry ``id`` is
+  named ``id_experimentation``: GDAL and KML reserve ``id`` for feature ids;
 * the cut analysis (`geoapp.exports.cut_page.cut_layers`): ``corridors`` (lines within
   30 m merged, lengths), ``cotes`` (the study area's sides, numbered, slivers merged),
   ``franchissements`` (stations, street-network bridges, planner-entered crossings and
@@ -40,7 +43,7 @@ import simplekml
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.atlas import CONTEXT_RADIUS_M
 from geoapp.exports.cut_page import cut_layers, cut_views
-from geoapp.exports.scene import Scene
+from geoapp.exports.scene import Scene, place_sizes, places
 from geoapp.exports.style import BRAND
 from geoapp.registry_files import write_csv
 from geoapp.vocabulary import (
@@ -55,8 +58,8 @@ from geoapp.vocabulary import (
 CRS_CHOICES = {2154: ANALYSIS_CRS, 4326: DISPLAY_CRS}
 
 
-def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
-    """The layers of ``scene`` in EPSG:2154, in a fixed field order.
+def export_layers(scene: Scene, crs: str = ANALYSIS_CRS) -> dict[str, gpd.GeoDataFrame]:
+    """The layers of ``scene`` in ``crs`` (Lambert-93 by default), in a fixed field order.
 
     Cuts and stations are those within the atlas context radius (1.5 km) of the
     districts shown. Experiments keep the registry columns plus their map ``numero``.
@@ -74,15 +77,44 @@ def export_layers(scene: Scene) -> dict[str, gpd.GeoDataFrame]:
         part_allongee_50=[round(v.report.detour.share_over_1_5, 4) for v in views],
         coupures_absentes=[", ".join(c["nom"] for c in v.missing) or None for v in views],
     )
-    return {
+    layers = {
         "quartiers": districts.reset_index(drop=True),
         "coupures": cuts[CUT_FIELDS + ["geometry"]].reset_index(drop=True),
         "gares": stations[STATION_FIELDS + ["geometry"]].reset_index(drop=True),
-        "experimentations": exps[["numero"] + EXPERIMENT_FIELDS + ["geometry"]].rename(
-            columns={"id": "id_experimentation"}
-        ),
         **cut,
     }
+    layers = {name: layer.to_crs(crs) for name, layer in layers.items()}
+    layers["experimentations"] = experiment_layer(exps, crs)
+    return {name: layers[name] for name in LAYER_ORDER}
+
+
+LAYER_ORDER = [
+    "quartiers",
+    "coupures",
+    "gares",
+    "experimentations",
+    "corridors",
+    "cotes",
+    "franchissements",
+    "meilleurs_sites",
+]
+
+
+def experiment_layer(exps: gpd.GeoDataFrame, crs: str = ANALYSIS_CRS) -> gpd.GeoDataFrame:
+    """The experiments at their real places in ``crs``, registry fields then the place's
+    kind and size (measured in Lambert-93). The stored ``shape`` is the geometry itself,
+    so it is no column.
+
+    In WGS84 the places are the stored degrees themselves (`places`), not a Lambert-93
+    round trip: a file written in WGS84 imports back unchanged.
+    """
+    fields = ["numero"] + [f for f in EXPERIMENT_FIELDS if f != "shape"]
+    wgs84 = CRS_CHOICES[4326] == crs
+    geometry = places(exps, wgs84=wgs84) if wgs84 else places(exps).to_crs(crs)
+    layer = gpd.GeoDataFrame(
+        pd.concat([exps[fields], place_sizes(exps)], axis=1), geometry=geometry, crs=crs
+    )
+    return layer.rename(columns={"id": "id_experimentation"}).reset_index(drop=True)
 
 
 def _flat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -113,8 +145,8 @@ def write_geopackage(scene: Scene, *, crs: int = 2154) -> bytes:
     target = CRS_CHOICES[crs]
     with tempfile.TemporaryDirectory(prefix="qmi-gpkg-") as tmp:
         path = Path(tmp) / "qmi.gpkg"
-        for name, layer in export_layers(scene).items():
-            flat = _flat(layer).to_crs(target)
+        for name, layer in export_layers(scene, target).items():
+            flat = _flat(layer)
             flat.to_file(
                 path,
                 layer=name,
@@ -131,16 +163,15 @@ def _geometry_type(layer: str) -> str:
         "coupures": "MultiLineString",
         "corridors": "MultiLineString",
         "cotes": "MultiPolygon",
+        "experimentations": "Unknown",  # points, lines and areas in one table
     }.get(layer, "Point")
 
 
 def write_geojson(scene: Scene) -> bytes:
     """One WGS84 FeatureCollection; each feature's ``couche`` names its layer."""
     features = []
-    for name, layer in export_layers(scene).items():
-        data = json.loads(
-            layer.to_crs(DISPLAY_CRS).to_json(drop_id=True, ensure_ascii=False, na="null")
-        )
+    for name, layer in export_layers(scene, DISPLAY_CRS).items():
+        data = json.loads(layer.to_json(drop_id=True, ensure_ascii=False, na="null"))
         for feature in data["features"]:
             feature["properties"] = {"couche": name, **feature["properties"]}
             features.append(feature)
@@ -195,7 +226,7 @@ def write_kml(scene: Scene) -> bytes:
     """
     kml = simplekml.Kml(name=_xml_text(f"QMI Atlas — {scene.title}"))
     kml.parsetext(False)
-    layers = {k: v.to_crs(DISPLAY_CRS) for k, v in export_layers(scene).items()}
+    layers = export_layers(scene, DISPLAY_CRS)
     folder = kml.newfolder(name="quartiers")
     for row in _flat(layers["quartiers"]).itertuples():
         polygon = _new_area(folder, _xml_text(row.nom), row.geometry)
@@ -214,20 +245,39 @@ def write_kml(scene: Scene) -> bytes:
         point = folder.newpoint(name=_xml_text(row.nom), coords=[(row.geometry.x, row.geometry.y)])
         _extended(point, row, STATION_FIELDS)
     folder = kml.newfolder(name="experimentations")
+    fields = list(layers["experimentations"].columns.drop("geometry"))
     for row in _flat(layers["experimentations"]).itertuples():
-        point = folder.newpoint(
-            name=_xml_text(f"{row.numero}. {row.title}"),
-            coords=[(row.geometry.x, row.geometry.y)],
-            description=_xml_text(row.description or ""),
-        )
-        point.style.iconstyle.color = _kml_colour(THEME_COLOURS.get(row.theme, "#5b6270"))
-        _extended(point, row, list(layers["experimentations"].columns.drop("geometry")))
+        _experiment_placemark(folder, row, fields)
     _kml_cut_folders(kml, layers)
     with _KML_LOCK:
         # Not pretty-printed: simplekml's formatter re-parses with minidom (patched
         # globally) and would write a CR back raw.
         body = kml.kml(format=False)
     return (_XML_DECLARATION + body).encode("utf-8")
+
+
+def _experiment_placemark(folder, row, fields: list[str]) -> None:
+    """One experiment at its place (WGS84): a Point, a LineString or a Polygon placemark
+    in its theme colour, named with its map number and title."""
+    colour = THEME_COLOURS.get(row.theme, "#5b6270")
+    options = {
+        "name": _xml_text(f"{row.numero}. {row.title}"),
+        "description": _xml_text(row.description or ""),
+    }
+    geometry = row.geometry
+    if geometry.geom_type == "LineString":
+        placemark = folder.newlinestring(coords=list(geometry.coords), **options)
+        placemark.style.linestyle.color = _kml_colour(colour)
+        placemark.style.linestyle.width = 4
+    elif geometry.geom_type == "Polygon":
+        placemark = _new_polygon(folder, geometry, **options)
+        placemark.style.linestyle.color = _kml_colour(colour)
+        placemark.style.linestyle.width = 2
+        placemark.style.polystyle.color = _kml_colour(colour, 0.35)
+    else:
+        placemark = folder.newpoint(coords=[(geometry.x, geometry.y)], **options)
+        placemark.style.iconstyle.color = _kml_colour(colour)
+    _extended(placemark, row, fields)
 
 
 def _kml_cut_folders(kml, layers: dict[str, gpd.GeoDataFrame]) -> None:

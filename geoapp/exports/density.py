@@ -8,6 +8,14 @@ coordinates, ``np.unique``), and each occupied cell is filled by count class wit
 count written inside where the text fits and crosses no name already placed. The work
 grows with the number of cells on the page, which is bounded, not with the experiments.
 
+Cells count anchors: one per experiment, whatever its place, so a 400 m path counts once
+and not in every cell it crosses. Lines and areas are still drawn, as thin outlines in
+their theme colour over the cells and without fill (a fill would hide the cells' class
+colours and counts): their extent stays readable where a count alone would not show it. At
+most :data:`~geoapp.vocabulary.MAP_POINTS_MAX` of them are drawn, the largest first (a
+small one lies within its cell anyway), so the page stays as readable as below the
+threshold.
+
 :func:`draw_map` is what the slides, print maps and sheets call instead of
 :func:`~geoapp.exports.layers.draw_scene_map`: below the threshold it is that function.
 """
@@ -24,9 +32,10 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 
 from geoapp.exports.cartography import add_polygons, in_view, points_per_metre, set_view
-from geoapp.exports.layers import Drawn, draw_scene_map
-from geoapp.exports.scene import Scene
+from geoapp.exports.layers import Drawn, draw_places, draw_scene_map
+from geoapp.exports.scene import Scene, places
 from geoapp.exports.style import BRAND, FONT, text_colour_on
+from geoapp.shapes import PLACE_KINDS
 from geoapp.vocabulary import MAP_POINTS_MAX, fr_num
 
 HEX_RADIUS_PT = 15.0  # centre-to-corner, at type scale 1: a 4-digit count fits across
@@ -138,7 +147,22 @@ def draw_map(
     centres, counts = hex_bin(np.column_stack([shown.geometry.x, shown.geometry.y]), radius_m)
     cells = Cells(centres, counts, radius_m)
     _draw_cells(ax, scene, cells, scale)
+    drawn.kinds = _draw_outlines(ax, shown, scale)
     return drawn, cells
+
+
+def _draw_outlines(ax: Axes, shown, scale: float) -> set[str]:
+    """The largest `MAP_POINTS_MAX` lines and areas of ``shown`` as outlines over the
+    cells; returns their kinds (``"ligne"``, ``"zone"``) for the legend."""
+    geometries = places(shown)
+    shaped = geometries.geom_type.isin(["LineString", "Polygon"]).to_numpy()
+    if not shaped.any():
+        return set()
+    x0, y0, x1, y1 = geometries[shaped].bounds.to_numpy().T
+    largest = np.argsort(-np.hypot(x1 - x0, y1 - y0), kind="stable")[:MAP_POINTS_MAX]
+    chosen = shown[shaped].iloc[largest]
+    draw_places(ax, chosen, scale, outline=True)
+    return set(places(chosen).geom_type.map(PLACE_KINDS))
 
 
 def hexagons(centres: np.ndarray, radius_m: float) -> np.ndarray:

@@ -3,7 +3,8 @@
 Shared by the static maps and the district sheets. Order, bottom to top: communes, the
 district(s), the cuts (rail/tram lines, white casing + IDFM line colour, trams dashed;
 roads such as the N118 in their layer colour), stations,
-experiments (coloured by theme, numbered), then labels placed by priority: line badges,
+experiments (coloured by theme, numbered; a line or an area is drawn at its real place
+under its numbered marker, which stays at the anchor), then labels placed by priority: line badges,
 station names, commune names. Returns what was drawn so the legend lists exactly that.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 
 from geoapp.analysis.cuts import KIND_BY_MODE
 from geoapp.exports.cartography import (
@@ -30,7 +32,7 @@ from geoapp.exports.cartography import (
     points_per_metre,
     set_view,
 )
-from geoapp.exports.scene import Scene
+from geoapp.exports.scene import Scene, places
 from geoapp.exports.style import (
     BRAND,
     COMMUNE_EDGE,
@@ -45,6 +47,7 @@ from geoapp.exports.style import (
     STATION_EDGE,
     text_colour_on,
 )
+from geoapp.shapes import PLACE_KINDS
 from geoapp.vocabulary import THEME_COLOURS, THEMES
 
 _REGIONS = {"HAUTS-DE-FRANCE": "Hauts-de-France", "GRAND-EST": "Grand Est"}
@@ -59,6 +62,8 @@ class Drawn:
     stations: int = 0
     experiments: int = 0
     context_rail: bool = False
+    # The place kinds drawn beyond points: "ligne" and/or "zone" (the legend explains them).
+    kinds: set[str] = field(default_factory=set)
 
 
 def line_label(name: str) -> str:
@@ -125,6 +130,7 @@ def draw_scene_map(
         .itertuples(index=False)
     }
     drawn.stations, drawn.experiments = len(stations), len(experiments)
+    drawn.kinds = set(places(experiments).geom_type.map(PLACE_KINDS).dropna()) - {"point"}
     drawn.context_rail = detail == "overview"
     drawn.themes = [t for t in THEMES if t in set(experiments.get("theme", []))]
     if furniture:
@@ -265,6 +271,7 @@ def _experiments(ax: Axes, scene: Scene, view, scale: float, *, numbered: bool) 
     )
     if exps.empty:
         return exps
+    draw_places(ax, exps, scale)
     radius_pt = (10 if numbered else 5) * scale
     xy = _spread(exps, 1.25 * radius_pt / points_per_metre(ax))
     colours = [THEME_COLOURS.get(t, MUTED) for t in exps["theme"]]
@@ -292,6 +299,47 @@ def _experiments(ax: Axes, scene: Scene, view, scale: float, *, numbered: bool) 
                 zorder=26,
             )
     return exps.assign(_x=xy[:, 0], _y=xy[:, 1])
+
+
+def draw_places(ax: Axes, exps: gpd.GeoDataFrame, scale: float, *, outline: bool = False) -> None:
+    """Draw the lines and areas of ``exps`` in their theme colours; points are left to
+    the markers.
+
+    An area is a light fill (30 % of its colour) with an edge in full colour, over the
+    district's fill and under the cuts, so a rail line crossing it stays readable; a line
+    is a stroke with a white casing over the cuts (like them, it is a route) and under
+    stations and markers. ``outline``: thin edges and strokes without fill, over the
+    hexagons of an aggregated map (:mod:`geoapp.exports.density`).
+    """
+    geometries = places(exps)
+    kind = geometries.geom_type.to_numpy()
+    colours = np.array([THEME_COLOURS.get(t, MUTED) for t in exps["theme"]], dtype=object)
+    lines, areas = kind == "LineString", kind == "Polygon"
+    if areas.any():
+        faces = "none" if outline else [to_rgba(c, 0.3) for c in colours[areas]]
+        add_polygons(
+            ax,
+            geometries[areas],
+            facecolor=faces,
+            edgecolor=colours[areas].tolist(),
+            linewidth=(1.0 if outline else 1.8) * scale,
+            zorder=9.5 if outline else 6,
+        )
+    if lines.any():
+        width = (1.4 if outline else 3.4) * scale
+        if not outline:
+            add_lines(
+                ax, geometries[lines], colors="white", linewidths=width + 2.4 * scale, zorder=13
+            )
+        add_lines(
+            ax,
+            geometries[lines],
+            colors=colours[lines].tolist(),
+            linewidths=width,
+            capstyle="round",
+            joinstyle="round",
+            zorder=9.6 if outline else 14,
+        )
 
 
 def _spread(points: gpd.GeoDataFrame, radius_m: float) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgba
 from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -26,6 +27,7 @@ from geoapp.exports.style import (
     DISTRICT_FILL,
     FONT,
     INK,
+    MUTED,
     NO_EXPERIMENT,
     RAIL_CONTEXT,
     STATION_EDGE,
@@ -87,6 +89,7 @@ def legend_sections(
     ]
     if not themes:
         themes = [(Line2D([], [], linestyle="none"), NO_EXPERIMENT)]
+    themes += _kind_items(drawn, scale)
     sections = [("Quartiers et communes", base)]
     if transport:
         sections.append(("Coupures urbaines et gares" if drawn.lines else "Transports", transport))
@@ -95,6 +98,19 @@ def legend_sections(
     else:
         sections.append(("Expérimentations (par thème)", themes))
     return sections
+
+
+def _kind_items(drawn: Drawn, scale: float) -> list[tuple]:
+    """« tracé » and « zone », when the map draws some: a stroke and a light fill with its
+    edge, in a neutral grey (their colour is their theme's, listed above)."""
+    items = []
+    if "ligne" in drawn.kinds:
+        stroke = Line2D([], [], color=MUTED, linewidth=3.4 * scale, solid_capstyle="round")
+        items.append((stroke, "Tracé (numéro en son milieu)"))
+    if "zone" in drawn.kinds:
+        face = Patch(facecolor=to_rgba(MUTED, 0.3), edgecolor=MUTED, linewidth=1.8 * scale)
+        items.append((face, "Zone (numéro à l’intérieur)"))
+    return items
 
 
 def _cell_items(cells: Cells, drawn: Drawn, scale: float) -> list[tuple]:
@@ -119,7 +135,7 @@ def _cell_items(cells: Cells, drawn: Drawn, scale: float) -> list[tuple]:
         f"{fr_num(drawn.experiments, 0)} expérimentations comptées par hexagone{size}\n"
         f"(au-delà de {MAP_POINTS_MAX} sur une carte) ; nombre inscrit s’il tient"
     )
-    return [*items, (Line2D([], [], linestyle="none"), note)]
+    return [*items, (Line2D([], [], linestyle="none"), note), *_kind_items(drawn, scale)]
 
 
 def draw_legend(

@@ -7,19 +7,23 @@ same selection and numbers the experiments the same way (map markers ↔ table r
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
-from geoapp.analysis import ANALYSIS_CRS
+from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.style import filter_caption
 from geoapp.layers import points_frame
-from geoapp.vocabulary import STATUSES, THEMES
+from geoapp.shapes import KIND_LABELS, PLACE_KINDS, to_lambert93
+from geoapp.vocabulary import STATUSES, THEMES, fr_num
 
 ALL = "all"
 # The stored crossing fields the cut analysis reads (`Atlas.cut_report`).
@@ -30,6 +34,59 @@ def stored_crossings(rows: list[dict]) -> gpd.GeoDataFrame:
     """The store's crossing rows (`Store.list_crossings`) as points in Lambert-93."""
     frame = points_frame(rows, columns=CROSSING_COLUMNS)
     return frame[[c for c in CROSSING_COLUMNS if c in frame] + ["geometry"]]
+
+
+def places(experiments: gpd.GeoDataFrame, *, wgs84: bool = False) -> gpd.GeoSeries:
+    """Each experiment's real place, aligned with ``experiments``: its line or area
+    (``shape``, WGS84 GeoJSON) where it has one, else its anchor point; in Lambert-93, or
+    with ``wgs84`` in the stored degrees themselves (``lon``/``lat`` and the shape as
+    stored, no projection round trip, so a WGS84 file imports back unchanged).
+
+    The frame's own geometry stays the anchor: one point per experiment, what markers,
+    counts and hexagons read. The shapes are parsed and projected in one call each.
+    """
+    if wgs84:
+        xy = experiments[["lon", "lat"]].to_numpy(dtype=float).reshape(-1, 2)
+        values, crs = shapely.points(xy), DISPLAY_CRS
+    else:
+        values, crs = experiments.geometry.to_numpy().copy(), experiments.crs
+    if "shape" in experiments and not experiments.empty:
+        shaped = experiments["shape"].map(lambda s: isinstance(s, dict | str) and bool(s))
+        shaped = shaped.to_numpy(dtype=bool)
+        if shaped.any():  # the store gives dicts; GeoJSON text is read as well
+            given = experiments["shape"][shaped]
+            texts = np.array(
+                [s if isinstance(s, str) else json.dumps(s) for s in given], dtype=object
+            )
+            shapes = shapely.from_geojson(texts)
+            values[shaped] = shapes if wgs84 else to_lambert93(shapes)
+    return gpd.GeoSeries(values, index=experiments.index, crs=crs)
+
+
+def place_sizes(experiments: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``forme`` (« point », « tracé », « zone »), ``longueur_m`` (lines, metres, 0.1 m) and
+    ``surface_ha`` (areas, hectares, 0.001 ha) of each experiment, measured in Lambert-93;
+    missing where they do not apply."""
+    geometries = places(experiments)
+    kinds = geometries.geom_type.map(PLACE_KINDS).fillna("point")
+    lines, areas = (kinds == "ligne").to_numpy(), (kinds == "zone").to_numpy()
+    return pd.DataFrame(
+        {
+            "forme": kinds.map(KIND_LABELS),
+            "longueur_m": np.where(lines, np.round(geometries.length.to_numpy(), 1), np.nan),
+            "surface_ha": np.where(areas, np.round(geometries.area.to_numpy() / 1e4, 3), np.nan),
+        },
+        index=experiments.index,
+    )
+
+
+def place_text(forme: str, length_m: float, area_ha: float) -> str:
+    """« point », « tracé, 420 m » or « zone, 0,52 ha »: the place as a table cell reads it."""
+    if forme == KIND_LABELS["ligne"]:
+        return f"{forme}, {fr_num(length_m, 0)} m"
+    if forme == KIND_LABELS["zone"]:
+        return f"{forme}, {fr_num(area_ha, 2)} ha"
+    return forme
 
 
 def check_filters(theme: str | None, status: str | None) -> None:

@@ -33,7 +33,7 @@ from geoapp.exports.cut_page import cut_comparison, cut_sheet_page
 from geoapp.exports.density import draw_map
 from geoapp.exports.layers import line_label
 from geoapp.exports.legend import draw_legend
-from geoapp.exports.scene import Scene
+from geoapp.exports.scene import Scene, place_sizes, place_text
 from geoapp.exports.static_maps import (
     DISTRICT_PAD_M,
     SAVE_LOCK,
@@ -351,7 +351,8 @@ def _theme_status_table(flow: Flow, exps: pd.DataFrame) -> None:
 def _experiment_rows(exps: pd.DataFrame, scene: Scene, *, programme: bool) -> list[list[str]]:
     names = dict(zip(scene.atlas.districts["slug"], scene.atlas.districts["nom"], strict=True))
     rows = []
-    for e in exps.itertuples():
+    sizes = place_sizes(exps)
+    for e, size in zip(exps.itertuples(), sizes.itertuples(), strict=True):
         who = str(e.org_kind or "")
         if e.organisation and e.organisation != e.title:
             who = f"{e.organisation} ({who})" if who else str(e.organisation)
@@ -366,7 +367,7 @@ def _experiment_rows(exps: pd.DataFrame, scene: Scene, *, programme: bool) -> li
         rows.append(
             [
                 str(e.numero),
-                f"{e.title}\n{who}",
+                f"{e.title}\n{who}" + _place_line(size),
                 *middle,
                 str(e.theme),
                 str(e.status),
@@ -375,6 +376,14 @@ def _experiment_rows(exps: pd.DataFrame, scene: Scene, *, programme: bool) -> li
             ]
         )
     return rows
+
+
+def _place_line(size) -> str:
+    """The place of a line or an area under its title (« tracé, 417 m », « zone,
+    0,49 ha »); nothing for a point, the usual case."""
+    if size.forme == "point":
+        return ""
+    return "\n" + place_text(size.forme, size.longueur_m, size.surface_ha)
 
 
 def _period(start, end) -> str:

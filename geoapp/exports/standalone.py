@@ -23,7 +23,7 @@ from geoapp.assets import MAP_CSS, MAP_JS, asset_file
 from geoapp.config import PROJECT_ROOT
 from geoapp.exports.cut_page import cut_view
 from geoapp.exports.layers import line_label
-from geoapp.exports.scene import Scene
+from geoapp.exports.scene import Scene, places
 from geoapp.exports.style import NO_EXPERIMENT, PERIMETER_NOTE, SUBTITLE, french_date
 from geoapp.maps import build_district_map, build_overview_map, map_parts
 from geoapp.vocabulary import THEME_COLOURS, THEME_LABELS, THEMES
@@ -139,6 +139,11 @@ def _legend(scene: Scene) -> list[dict[str, str | None]]:
     items += [{"kind": "e", "colour": THEME_COLOURS[t], "label": THEME_LABELS[t]} for t in themes]
     if not themes:
         items.append({"kind": "none", "colour": None, "label": NO_EXPERIMENT})
+    kinds = set(places(scene.experiments).geom_type)
+    if "LineString" in kinds:
+        items.append({"kind": "t", "colour": None, "label": "Tracé (marqueur en son milieu)"})
+    if "Polygon" in kinds:
+        items.append({"kind": "z", "colour": None, "label": "Zone (marqueur à l’intérieur)"})
     return items
 
 
@@ -167,6 +172,8 @@ html,body{width:100%;height:100%;margin:0;padding:0}
 .sw-l{height:0;border-top:4px solid}
 .sw-g{width:10px;height:10px;border-radius:50%;border:2px solid #263238;background:#fff}
 .sw-e{width:12px;height:12px;border-radius:50%}
+.sw-t{height:0;border-top:4px solid #5b6270;border-radius:2px}
+.sw-z{background:rgba(91,98,112,.3);border:2px solid #5b6270}
 .sw-s{background:rgba(120,160,200,.35);border:1px dashed #23415f}
 .sw-x{width:10px;height:10px;border-radius:50%;background:#2e7d32;border:2px solid #ef6c00}
 .sw-b{width:14px;height:14px;border-radius:50%;background:#f8bbd0;border:3px solid #ad1457}

@@ -25,7 +25,7 @@ from matplotlib.text import Text
 from geoapp.exports.cartography import LabelPlacer, add_polygons, draw_scale_bar, halo, set_view
 from geoapp.exports.density import draw_map
 from geoapp.exports.legend import draw_legend
-from geoapp.exports.scene import Scene
+from geoapp.exports.scene import Scene, places
 from geoapp.exports.style import (
     ATTRIBUTION,
     BRAND,
@@ -210,10 +210,11 @@ def _district_layout(fig: Figure, scene: Scene, scale: float) -> None:
 
 
 def bounds_with_experiments(scene: Scene):
-    """District bounds grown to include its experiments (a site may lie just outside)."""
+    """District bounds grown to include its experiments' places, lines and areas whole
+    (a site, or a path's end, may lie just outside)."""
     xmin, ymin, xmax, ymax = scene.districts.total_bounds
     if len(scene.experiments):
-        ex0, ey0, ex1, ey1 = scene.experiments.total_bounds
+        ex0, ey0, ex1, ey1 = places(scene.experiments).total_bounds
         xmin, ymin, xmax, ymax = min(xmin, ex0), min(ymin, ey0), max(xmax, ex1), max(ymax, ey1)
     return xmin, ymin, xmax, ymax
 
@@ -364,6 +365,7 @@ def _programme_layout(fig: Figure, scene: Scene, scale: float) -> None:
         if part_cells is None:
             _panel_key(ax, sub, scale * 0.8)
         drawn.lines.update(part.lines)
+        drawn.kinds |= part.kinds
         drawn.stations += part.stations
         drawn.themes = [t for t in THEMES if t in set(drawn.themes) | set(part.themes)]
         cells = part_cells.merged(cells) if part_cells else cells

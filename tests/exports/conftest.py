@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -12,6 +13,7 @@ import shapely
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.exports.scene import make_scene
 from geoapp.layers import experiments_frame
+from geoapp.shapes import anchor_of
 from geoapp.vocabulary import STATUSES, THEMES
 
 TODAY = date(2025, 3, 1)
@@ -115,3 +117,59 @@ def rows_inside(atlas, slug: str, count: int, *, seed: int = 0, start: int = 1) 
         )
         for i in range(count)
     ]
+
+
+# A ~420 m path and a ~0.5 ha square in Les Blagis (WGS84, 6 decimals, as stored).
+IN_SCEAUX = (2.3031, 48.7828)
+
+
+def _near(dx: float, dy: float) -> list[float]:
+    return [round(IN_SCEAUX[0] + dx, 6), round(IN_SCEAUX[1] + dy, 6)]
+
+
+PATH = {
+    "type": "LineString",
+    "coordinates": [_near(-0.0028, -0.0004), _near(0.0, 0.0), _near(0.0028, 0.0002)],
+}
+SQUARE = {
+    "type": "Polygon",
+    "coordinates": [
+        [
+            _near(-0.0005, -0.0016),
+            _near(0.0005, -0.0016),
+            _near(0.0005, -0.001),
+            _near(-0.0005, -0.001),
+            _near(-0.0005, -0.0016),
+        ]
+    ],
+}
+
+
+def shaped_row(atlas, number: int, shape: dict, **overrides) -> dict:
+    """A registry row of Les Blagis whose place is ``shape``, lon/lat at its anchor."""
+    lon, lat = anchor_of(shapely.from_geojson(json.dumps(shape)))
+    return experiment_row(
+        atlas, "sceaux-les-blagis", number, lon=lon, lat=lat, shape=shape, **overrides
+    )
+
+
+@pytest.fixture(scope="session")
+def shaped_rows(atlas, rows):
+    """The three point rows, a path (« tracé ») and an area (« zone ») in Sceaux."""
+    return [
+        *rows,
+        shaped_row(atlas, 4, PATH, title="Parcours des écoles", theme="mobilité"),
+        shaped_row(
+            atlas,
+            5,
+            SQUARE,
+            title="Placette renaturée",
+            theme="nature en ville et îlots de fraîcheur",
+            status="proposée",
+        ),
+    ]
+
+
+@pytest.fixture(scope="session")
+def shaped_scene(atlas, shaped_rows):
+    return make_scene(atlas, experiments_frame(shaped_rows), "sceaux-les-blagis", today=TODAY)
