@@ -12,8 +12,9 @@ matter on PostgreSQL, where the driver casts each parameter to its column's type
   ignores case on both without ``lower()`` around every comparison.
 
 The PostGIS ``geom`` columns of experiments and crossings (computed by the server from
-lon/lat, revision 0005) and ``footprint`` of experiments (from the shape, 0008) are left out: rows carry lon/lat, and spatial queries name the
-column in SQL (`geoapp.store.spatial`).
+lon/lat, revision 0005) and the experiments' ``footprint`` (from the shape, 0008) are left
+out: rows carry lon/lat, and spatial queries name the column in SQL
+(`geoapp.store.spatial`).
 """
 
 import sqlalchemy as sa
