@@ -155,7 +155,9 @@ def apply_plan(plan: ImportPlan, *, store, user: str, batch: str | None = None) 
 
 
 def _read_row(reader: CellReader, number: int, cells: dict[str, Any]) -> PlannedRow:
-    form, errors = reader.read(cells)
+    # A GeoJSON feature may lack a property its neighbours have: a missing district is
+    # an empty one (the French error), never a row without a district to check against.
+    form, errors = reader.read({"district": None, **cells})
     row = PlannedRow(number, str(form.get("title") or "").strip(), form=form, errors=errors)
     row.district = form.get("district")
     return row

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from geoapp.errors import GeoappError
-from geoapp.shapes import ShapeError, anchor_of, parse_shape, shape_json
+from geoapp.shapes import DECIMALS, ShapeError, anchor_of, parse_shape, shape_json
 from geoapp.vocabulary import (
     ADMIN,
     CROSSING_KINDS,
@@ -185,7 +185,8 @@ def _number(check: _Checker, field: str, label: str, bounds: tuple[float, float]
         french = f"{fr_num(low, trim=True)} et {fr_num(high, trim=True)}"
         check.fail(field, f"{label} doit être comprise entre {french} (France métropolitaine).")
         return None
-    return number
+    # 6 decimals (~0.1 m) is the registry's precision, whatever a file's reprojection adds
+    return round(number, DECIMALS)
 
 
 def _place(check: _Checker) -> dict[str, Any]:

@@ -588,6 +588,15 @@ def district_page(slug: str, *, form: dict | None = None, errors: dict | None = 
     }
 
 
+def experiment_photos(experiment: dict) -> list[dict]:
+    """An experiment's photos as its page and its JSON twin show them: where each is
+    served, its caption and alternative text, its size (never who added it)."""
+    return [
+        {"id": p["id"], "legende": p["caption"], **photo_links(p, experiment["title"], n)}
+        for n, p in enumerate(get_store().list_photos(experiment["id"]), start=1)
+    ]
+
+
 def experiment_page(
     experiment_id: int, *, form: dict | None = None, errors: dict | None = None
 ) -> dict:
@@ -600,10 +609,7 @@ def experiment_page(
         "e": experiment,
         "d": district_facts(atlas.district(slug)),
         "history": public_history(store.history(experiment_id), with_accounts=is_admin()),
-        "photos": [
-            {**p, **photo_links(p, experiment["title"], n)}
-            for n, p in enumerate(store.list_photos(experiment_id), start=1)
-        ],
+        "photos": experiment_photos(experiment),
         "map": {**map_shell(slug), **map_source({"district": slug})},
         "form": form or experiment,
         "errors": errors or {},

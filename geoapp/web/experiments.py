@@ -37,6 +37,7 @@ from geoapp.web.context import (
     district_page,
     expected_version,
     experiment_page,
+    experiment_photos,
     get_atlas,
     get_store,
     placement_for,
@@ -191,9 +192,11 @@ def detail(experiment_id: int):
 @bp.get("/api/experimentations/<id:experiment_id>")
 def detail_json(experiment_id: int):
     store = get_store()
+    experiment = visible_experiment(experiment_id)
     return jsonify(
         {
-            "experimentation": public_experiment(visible_experiment(experiment_id)),
+            "experimentation": public_experiment(experiment),
+            "photos": experiment_photos(experiment),
             "historique": public_history(store.history(experiment_id)),
         }
     )

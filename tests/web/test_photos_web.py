@@ -110,6 +110,20 @@ def test_an_editor_adds_a_photo_and_everyone_sees_it(app, sceaux, anon, store, e
     assert small.status_code == 200 and max(Image.open(io.BytesIO(small.data)).size) == 400
 
 
+def test_the_json_twin_lists_the_photos_as_the_page_shows_them(sceaux, anon, store, experiment):
+    send(sceaux, experiment["id"], (jpeg(), "jardin.jpg"), caption="Le jardin")
+    send(sceaux, experiment["id"], (jpeg(band=3), "b.jpg"))
+    data = anon.get(f"/api/experimentations/{experiment['id']}").get_json()
+    page = body(anon.get(f"/experimentations/{experiment['id']}"))
+    first, second = data["photos"]
+    assert (first["legende"], first["alt"]) == ("Le jardin", "Le jardin")
+    assert second["legende"] is None and second["alt"] == "Photo 2 de Jardin photographié"
+    for photo in (first, second):
+        assert f'href="{photo["url"]}"' in page and f'src="{photo["vignette"]}"' in page
+        assert (photo["largeur"], photo["hauteur"]) == (1600, 1067)
+        assert "created_by" not in photo and "editeur" not in json.dumps(photo)
+
+
 def test_without_a_caption_the_alt_text_names_the_experiment(sceaux, anon, store, experiment):
     send(sceaux, experiment["id"], (jpeg(band=1), "a.jpg"), (jpeg(band=2), "b.jpg"))
     page = body(anon.get(f"/experimentations/{experiment['id']}"))
