@@ -61,7 +61,7 @@ class NumpyJSONProvider(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     """Attach the hooks, the blueprints, the template helpers and the one error handler."""
-    from geoapp.web import api, assets, auth, cuts, experiments, exports, pages, photos
+    from geoapp.web import api, assets, auth, cuts, experiments, exports, pages, photos, registry_io
     from geoapp.web.security import frame_embeds, init_security, isolate_exports
 
     init_security(app)  # first: its nonce exists before any other hook renders a page
@@ -69,7 +69,7 @@ def register(app: Flask) -> None:
     _connection_per_request(app)  # before auth's hook, which reads the account
     app.json = NumpyJSONProvider(app)
     app.url_map.converters["id"] = IdConverter  # before the blueprints' rules use it
-    for blueprint in (auth, experiments, photos, cuts, assets, pages, api, exports):
+    for blueprint in (auth, experiments, registry_io, photos, cuts, assets, pages, api, exports):
         app.register_blueprint(blueprint.bp)
     isolate_exports(app)
     frame_embeds(app)

@@ -66,7 +66,10 @@ def test_unreadable_uploads_are_400_in_french(sceaux, store, content, filename, 
 def test_import_without_a_file_is_400(sceaux, store):
     r = sceaux.post("/experimentations/import", data={"csrf_token": TOKEN})
     assert r.status_code == 400
-    assert "Choisissez un fichier Excel (.xlsx), CSV ou GeoJSON à importer." in body(r)
+    assert (
+        "Choisissez un fichier à importer : Excel (.xlsx), CSV, GeoJSON, GeoPackage ou KML."
+        in body(r)
+    )
 
 
 def test_oversized_upload_is_413_in_french(app_factory, atlas):
