@@ -103,6 +103,14 @@ FIELD_LABELS = {
     "links": "liens",
     "photo": "photo",
 }
+# French names of a crossing's fields, for what changed in a refused crossing write.
+CROSSING_FIELD_LABELS = {
+    "kind": "type",
+    "status": "statut",
+    "name": "nom",
+    "lon": "longitude",
+    "lat": "latitude",
+}
 # Column headers of the registry's files (CSV, .xlsx, GeoJSON properties), as French Excel
 # users read them; the import also accepts the field names themselves. ``version`` is the
 # version an exported row was at: importing the row back checks it.

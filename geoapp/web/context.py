@@ -173,13 +173,27 @@ def wants_json() -> bool:
 
 def conflict_context(experiment_id: int, since_version: int) -> dict:
     """What changed in an experiment after ``since_version`` (the version a refused form
-    was loaded with): the history rows written since, oldest first, authors as the page
-    shows them (`public_history`), and the current ``version`` a person may choose to
-    overwrite explicitly. Every save after creation bumps the version by one and writes
-    one history row, so the last ``current - since`` rows are the other people's."""
+    was loaded with), see `_changes_since`."""
     store = get_store()
     current = store.get_experiment(experiment_id)["version"]
-    history = store.history(experiment_id)
+    return _changes_since(current, store.history(experiment_id), since_version)
+
+
+def crossing_conflict(crossing_id: int, since_version: int) -> dict | None:
+    """The same for a stored crossing; ``None`` when it was deleted meanwhile."""
+    store = get_store()
+    try:
+        current = store.get_crossing(crossing_id)["version"]
+    except GeoappError:
+        return None
+    return _changes_since(current, store.crossing_history(crossing_id), since_version)
+
+
+def _changes_since(current: int, history: list[dict], since_version: int) -> dict:
+    """The history rows written after ``since_version``, oldest first, authors as the page
+    shows them (`public_history`), and the ``current`` version a person may choose to
+    overwrite explicitly. Every save after creation bumps the version by one and writes
+    one history row, so the last ``current - since`` rows are the other people's."""
     newer = min(max(current - since_version, 0), len(history))
     rows = history[-newer:] if newer else []
     return {

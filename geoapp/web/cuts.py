@@ -13,8 +13,10 @@ from geoapp.analysis.cut_report import detour_dict, what_if
 from geoapp.errors import GeoappError
 from geoapp.layers import lambert93_point, lonlat
 from geoapp.registry import ValidationError, validate_crossing, validate_position
+from geoapp.vocabulary import CROSSING_FIELD_LABELS
 from geoapp.web.context import (
     best_sites_context,
+    crossing_conflict,
     crossing_on_corridor,
     cut_report,
     district_page,
@@ -114,7 +116,7 @@ def move_crossing(crossing_id: int):
             crossing_id, lon, lat, expected_version=version, user=user["username"]
         )
     except GeoappError as exc:
-        return _refused(crossing["district"], exc)
+        return _refused(crossing["district"], exc, crossing_id=crossing_id)
     flash("Franchissement déplacé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
 
@@ -131,15 +133,18 @@ def delete_crossing(crossing_id: int):
             raise GeoappError(DELETE_UNCONFIRMED, 422)
         get_store().delete_crossing(crossing_id, expected_version=version, user=user["username"])
     except GeoappError as exc:
-        return _refused(crossing["district"], exc)
+        return _refused(crossing["district"], exc, crossing_id=crossing_id)
     flash("Franchissement supprimé.", "info")
     return redirect(url_for("pages.district", slug=crossing["district"]) + "#coupures")
 
 
-def _refused(slug: str, exc: GeoappError, *, typed: dict | None = None):
+def _refused(
+    slug: str, exc: GeoappError, *, typed: dict | None = None, crossing_id: int | None = None
+):
     """A refused crossing write on the district page it came from, never a bare error
     page: the French reason and the way forward beside the crossings, focused, with what
-    was typed in the form. A client that asked for JSON keeps getting the JSON error."""
+    was typed in the form, and for a stale version what others changed since (who, when,
+    old → new). A client that asked for JSON keeps getting the JSON error."""
     if wants_json():
         raise exc
     message = exc.message
@@ -150,9 +155,22 @@ def _refused(slug: str, exc: GeoappError, *, typed: dict | None = None):
         "message": message,
         "next": WAYS_FORWARD.get(exc.status, WAYS_FORWARD[400]),
         "form": typed or {},
+        "conflict": _conflict(exc, crossing_id),
+        "labels": CROSSING_FIELD_LABELS,
     }
     try:
         page = district_page(slug)
     except GeoappError:  # an unknown district: that 404 is the answer
         raise exc from None
     return render_template("pages/district.html", **page, crossing_refusal=refusal), exc.status
+
+
+def _conflict(exc: GeoappError, crossing_id: int | None) -> dict | None:
+    """What changed on the crossing since the version the form was loaded with (409)."""
+    if exc.status != 409 or crossing_id is None:
+        return None
+    try:
+        since = int(request.form.get("version", ""))
+    except ValueError:
+        return None
+    return crossing_conflict(crossing_id, since)

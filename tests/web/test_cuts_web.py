@@ -476,6 +476,10 @@ def test_move_a_crossing_with_its_version(sceaux_editor, store, atlas):
     with sceaux_editor.post(url, data=form) as r:  # version 1 is stale now
         assert r.status_code == 409
         assert "modifié par quelqu'un d'autre" in html.unescape(r.get_data(as_text=True))
+        # what changed since version 1: who, when (Paris time), old → new
+        shown = re.sub(r"<[^>]+>", "", refusal_of(r))
+        assert "(version 1 → version 2)" in shown and "éditeur Sceaux" in shown
+        assert f"longitude : {crossing['lon']} → {moved['lon']}" in shown
     far_lon, far_lat, _ = far_from_corridors(atlas, SCEAUX)
     with sceaux_editor.post(
         url, data={**form, "version": "2", "lon": str(far_lon), "lat": str(far_lat)}
