@@ -90,8 +90,8 @@ def test_csv_export(anon, filtered):
     lines = text.split("\r\n")
     assert lines[0] == (
         "Identifiant;Quartier;Titre;Structure;Type de structure;Thème;Objectifs;Description;"
-        "Statut;Date de début;Date de fin;Longitude;Latitude;Précision;Note de localisation;"
-        "Bilan;Passage à l’échelle;Version"
+        "Statut;Date de début;Date de fin;Longitude;Latitude;Tracé ou zone (WKT);Précision;"
+        "Note de localisation;Bilan;Passage à l’échelle;Liens;Version"
     )
     rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
     assert {r["Titre"] for r in rows} == SEEDS | {ALPHA, BRAVO, CHARLIE}
