@@ -118,7 +118,7 @@ def export_table(app, district: str, runs: int) -> list[tuple]:
     for fmt, options in BATCH:
         label = fmt + "".join(f" {v}" for v in options.values())
         # the cut view is a district's (the programme compares the four instead)
-        targets = (district,) if options.get("vue") == "coupure" else (district, "all")
+        targets = (district,) if options.get("view") == "coupure" else (district, "all")
         results = [best_of(runs, atlas, store, t, fmt, options) for t in targets]
         programme = results[1] if len(results) > 1 else None
         rows.append((label, (fmt, next(iter(options.values()), None)), results[0], programme))
