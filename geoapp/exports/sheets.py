@@ -92,6 +92,7 @@ def render_sheet(scene: Scene) -> bytes:
     else:
         _district_first_page(flow, scene)
         cut_sheet_page(flow, scene, scale=SHEET_SCALE)
+        flow.kicker = "Fiche quartier"  # the pages after the cut's are the district's again
         _district_details(flow, scene)
     for number, fig in enumerate(flow.pages, 1):
         fig.text(

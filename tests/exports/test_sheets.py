@@ -61,6 +61,15 @@ def test_pdftotext_reads_the_sheet_too(sceaux_sheet, tmp_path):
     assert "Objectifs du quartier" in out
 
 
+def test_each_page_is_headed_by_its_own_part(sceaux_sheet):
+    """The cut's page says so; the district's pages before and after it say theirs."""
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(sceaux_sheet)).pages]
+    heads = ["LA COUPURE URBAINE" if "LA COUPURE URBAINE" in t else t for t in texts]
+    heads = ["FICHE QUARTIER" if "FICHE QUARTIER" in t else t for t in heads]
+    assert len(heads) >= 3
+    assert heads == ["FICHE QUARTIER", "LA COUPURE URBAINE"] + ["FICHE QUARTIER"] * (len(heads) - 2)
+
+
 def test_sheet_is_vector_with_embedded_fonts(sceaux_sheet):
     page = PdfReader(io.BytesIO(sceaux_sheet)).pages[0]
     content = page.get_contents().get_data()
