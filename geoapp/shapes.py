@@ -211,7 +211,7 @@ def measures(geometry: BaseGeometry) -> dict[str, Any]:
 
 def describe(shape: Mapping[str, Any] | None) -> str:
     """A place in French words: « point », « tracé de 420 m (12 sommets) », « zone de
-    0,52 ha (5 sommets) » (history, import preview, sheets)."""
+    0,52 ha (4 sommets) » (history, import preview, sheets)."""
     if not shape:
         return KIND_LABELS["point"]
     found = measures(shapely.from_geojson(json.dumps(shape)))
