@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,6 +20,7 @@ import shapely
 
 from geoapp.analysis import ANALYSIS_CRS, DISPLAY_CRS
 from geoapp.errors import DEEP_JSON, GeoappError
+from geoapp.shapes import to_lambert93
 from geoapp.vocabulary import EXPERIMENT_FIELDS, ROAD_KIND
 
 # Bounds of plausible lon/lat coordinates for a file with no declared CRS (RFC 7946).
@@ -379,15 +379,10 @@ def points_frame(rows: list[dict], *, columns: list[str] | None = None) -> gpd.G
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326").to_crs(ANALYSIS_CRS)
 
 
-@cache
-def _to_lambert93() -> pyproj.Transformer:
-    return pyproj.Transformer.from_crs("EPSG:4326", ANALYSIS_CRS, always_xy=True)
-
-
 def lambert93_point(lon: float, lat: float) -> shapely.Point:
     """One WGS84 position as a Lambert-93 point, with the same transformation as
     `points_frame` but no frame around it (a map click is checked on every request)."""
-    return shapely.Point(*_to_lambert93().transform(lon, lat))
+    return to_lambert93(shapely.Point(lon, lat))
 
 
 def experiments_frame(rows: list[dict]) -> gpd.GeoDataFrame:

@@ -29,6 +29,7 @@ from jinja2 import Template
 
 from geoapp.analysis import DISPLAY_CRS
 from geoapp.assets import AssetUrl, map_resources
+from geoapp.shapes import from_stored, rounded
 from geoapp.vocabulary import (
     CROSSING_COLOURS,
     CUT_STYLES,
@@ -445,12 +446,9 @@ def experiment_points(columns: Mapping[str, Sequence], popups: list[dict] | None
     return payload
 
 
-SHAPE_DECIMALS = 6  # degrees: about 0.1 m, finer than any vertex drawn on a map
-
-
 def map_shapes(values: Sequence) -> list[dict | None]:
     """The lines and areas of experiments as a map draws them: GeoJSON geometries (WGS84)
-    with coordinates rounded to `SHAPE_DECIMALS`, None for a point.
+    with coordinates rounded to `geoapp.shapes.DECIMALS`, None for a point.
 
     ``values`` hold GeoJSON text (the store's column), geometry dicts or None, aligned
     with the experiments' ids. Points are the rule: only the shapes are parsed, rounded
@@ -460,10 +458,8 @@ def map_shapes(values: Sequence) -> list[dict | None]:
     present = np.flatnonzero(pd.notna(values) & (values != ""))
     shapes: list[dict | None] = [None] * len(values)
     if present.size:
-        texts = [v if isinstance(v, str) else json.dumps(v) for v in values[present]]
-        geoms = shapely.from_geojson(np.asarray(texts, dtype=object))
-        rounded = shapely.transform(geoms, lambda xy: np.round(xy, SHAPE_DECIMALS))
-        for i, text in zip(present, shapely.to_geojson(rounded), strict=True):
+        geometries = rounded(from_stored(values[present]))
+        for i, text in zip(present, shapely.to_geojson(geometries), strict=True):
             shapes[i] = json.loads(text)
     return shapes
 

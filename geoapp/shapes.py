@@ -13,11 +13,10 @@ Pure: no database, no Flask. Messages are French: they reach the planner as they
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
@@ -95,14 +94,15 @@ def parse_shape(value: Any) -> BaseGeometry | None:
         raise ShapeError(
             f"{_WHAT} sort de la France métropolitaine (longitude, latitude en degrés décimaux)."
         )
-    geometry = _valid(_rounded(geometry), kind)
+    geometry = _valid(rounded(geometry), kind)
     _check_size(geometry, kind)
     return geometry
 
 
-def _rounded(geometry: BaseGeometry) -> BaseGeometry:
-    """Coordinates rounded to `DECIMALS` (decimal rounding: 2.3036 stays 2.3036, where
-    snapping to a 1e-6 grid writes 2.3036000000000003)."""
+def rounded(geometry):
+    """Coordinates of a geometry (or array of them) rounded to `DECIMALS` (decimal
+    rounding: 2.3036 stays 2.3036, where snapping to a 1e-6 grid writes
+    2.3036000000000003)."""
     return shapely.transform(geometry, lambda xy: np.round(xy, DECIMALS))
 
 
@@ -160,12 +160,12 @@ def shape_wkt(shape: Mapping[str, Any] | None) -> str:
     empty for a point."""
     if not shape:
         return ""
-    return shapely.to_wkt(shapely.from_geojson(json.dumps(shape)), rounding_precision=DECIMALS)
+    return shapely.to_wkt(from_stored([shape])[0], rounding_precision=DECIMALS)
 
 
 def shape_json(geometry: BaseGeometry) -> dict[str, Any]:
     """A line or area as the GeoJSON dict the registry stores (6 decimals)."""
-    return json.loads(shapely.to_geojson(_rounded(geometry)))
+    return json.loads(shapely.to_geojson(rounded(geometry)))
 
 
 def anchor_point(metric: BaseGeometry) -> BaseGeometry:
@@ -214,7 +214,7 @@ def describe(shape: Mapping[str, Any] | None) -> str:
     0,52 ha (4 sommets) » (history, import preview, sheets)."""
     if not shape:
         return KIND_LABELS["point"]
-    found = measures(shapely.from_geojson(json.dumps(shape)))
+    found = measures(from_stored([shape])[0])
     if found["type"] == "ligne":
         size = f"{fr_num(found['longueur_m'], 0)} m"
     else:
@@ -222,29 +222,14 @@ def describe(shape: Mapping[str, Any] | None) -> str:
     return f"{KIND_LABELS[found['type']]} de {size} ({found['sommets']} sommets)"
 
 
-def place_kind(row: Mapping[str, Any]) -> str:
-    """« point », « ligne » or « zone »: how a stored experiment's place is drawn."""
-    shape = row.get("shape")
-    return PLACE_KINDS[shape["type"]] if shape else "point"
+def from_stored(shapes: Sequence) -> np.ndarray:
+    """Stored shapes (GeoJSON dicts, or the GeoJSON text of the store's column) as WGS84
+    geometries, parsed in one vectorised call."""
+    texts = [s if isinstance(s, str) else json.dumps(s) for s in shapes]
+    return shapely.from_geojson(np.array(texts, dtype=object))
 
 
 def place_geometry(row: Mapping[str, Any]) -> BaseGeometry:
     """A stored experiment's place in WGS84: its shape, or its point."""
     shape = row.get("shape")
-    if shape:
-        return shapely.from_geojson(json.dumps(shape))
-    return shapely.Point(row["lon"], row["lat"])
-
-
-def place_geometries(rows: Iterable[Mapping[str, Any]]) -> gpd.GeoSeries:
-    """Every row's place (WGS84), in order: the shapes parsed in one vectorised call and
-    the points built in another."""
-    rows = list(rows)
-    geometries = shapely.points(
-        np.array([[r["lon"], r["lat"]] for r in rows], dtype=float).reshape(-1, 2)
-    )
-    shaped = [i for i, r in enumerate(rows) if r.get("shape")]
-    if shaped:
-        texts = np.array([json.dumps(rows[i]["shape"]) for i in shaped], dtype=object)
-        geometries[shaped] = shapely.from_geojson(texts)
-    return gpd.GeoSeries(geometries, crs=DISPLAY_CRS)
+    return from_stored([shape])[0] if shape else shapely.Point(row["lon"], row["lat"])

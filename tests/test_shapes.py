@@ -12,10 +12,10 @@ from geoapp.shapes import (
     MAX_VERTICES,
     ShapeError,
     anchor_of,
+    from_stored,
     measures,
     parse_shape,
-    place_geometries,
-    place_kind,
+    place_geometry,
     shape_json,
     shape_wkt,
     to_lambert93,
@@ -134,21 +134,16 @@ def test_a_self_touching_area_is_repaired_when_it_stays_one_polygon():
     assert len(repaired.interiors) == 1
 
 
-def test_place_geometries_reads_points_and_shapes_in_order():
-    rows = [
-        {"lon": LON, "lat": LAT, "shape": None},
-        {"lon": 0, "lat": 0, "shape": line((0, 0), (1, 0))},
-        {"lon": LON + 0.001, "lat": LAT, "shape": None},
-        {"lon": 0, "lat": 0, "shape": area((0, 0), (1, 0), (1, 1))},
-    ]
-    found = place_geometries(rows)
-    assert found.crs == "EPSG:4326"
-    assert list(found.geom_type) == ["Point", "LineString", "Point", "Polygon"]
-    assert found.iloc[0].equals(Point(LON, LAT))
-    assert found.iloc[1].equals(LineString(rows[1]["shape"]["coordinates"]))
-    assert found.iloc[3].equals(Polygon(rows[3]["shape"]["coordinates"][0]))
-    assert [place_kind(r) for r in rows] == ["point", "ligne", "point", "zone"]
-    assert len(place_geometries([])) == 0
+def test_stored_shapes_are_read_in_order_from_dicts_and_text():
+    shapes = [line((0, 0), (1, 0)), json.dumps(area((0, 0), (1, 0), (1, 1))), line((0, 1), (2, 2))]
+    found = from_stored(shapes)
+    assert [g.geom_type for g in found] == ["LineString", "Polygon", "LineString"]
+    assert found[0].equals(LineString(shapes[0]["coordinates"]))
+    assert found[1].equals(Polygon(json.loads(shapes[1])["coordinates"][0]))
+    assert len(from_stored([])) == 0
+    point = {"lon": LON, "lat": LAT, "shape": None}
+    assert place_geometry(point).equals(Point(LON, LAT))
+    assert place_geometry({**point, "shape": shapes[0]}).equals(found[0])
 
 
 def test_lambert93_is_the_metric_frame():

@@ -7,7 +7,6 @@ same selection and numbers the experiments the same way (map markers ↔ table r
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +21,7 @@ from geoapp.atlas import Atlas
 from geoapp.errors import GeoappError
 from geoapp.exports.style import filter_caption
 from geoapp.layers import points_frame
-from geoapp.shapes import KIND_LABELS, PLACE_KINDS, to_lambert93
+from geoapp.shapes import KIND_LABELS, PLACE_KINDS, from_stored, to_lambert93
 from geoapp.vocabulary import STATUSES, THEMES, fr_num
 
 ALL = "all"
@@ -54,11 +53,7 @@ def places(experiments: gpd.GeoDataFrame, *, wgs84: bool = False) -> gpd.GeoSeri
         shaped = experiments["shape"].map(lambda s: isinstance(s, dict | str) and bool(s))
         shaped = shaped.to_numpy(dtype=bool)
         if shaped.any():  # the store gives dicts; GeoJSON text is read as well
-            given = experiments["shape"][shaped]
-            texts = np.array(
-                [s if isinstance(s, str) else json.dumps(s) for s in given], dtype=object
-            )
-            shapes = shapely.from_geojson(texts)
+            shapes = from_stored(experiments["shape"][shaped])
             values[shaped] = shapes if wgs84 else to_lambert93(shapes)
     return gpd.GeoSeries(values, index=experiments.index, crs=crs)
 
