@@ -179,3 +179,17 @@ def test_district_sheet_lists_links_and_shows_deployed_photos(atlas, tmp_path):
          str(tmp_path / "fiche.pdf"), "test-artifacts/fiche-photos"],
         check=True,
     )  # fmt: skip
+
+
+def test_a_link_with_dollars_and_ampersands_is_printed_as_typed(atlas, tmp_path):
+    """« $x$ » in a link stays two dollars and an x (no mathtext), « & » stays itself."""
+    from geoapp.exports import make_export
+    from geoapp.store import Store
+
+    store = Store(tmp_path / "store.sqlite3", photos=tmp_path / "photos")
+    slug = "sceaux-les-blagis"
+    link = "https://exemple.org/prix-$x$-et-$y$&z"
+    row = experiment_row(atlas, slug, 1, title="Lien piégé", links=[link])
+    store.import_experiments([{k: v for k, v in row.items() if k != "id"}], user="t")
+    text = pdf_text(make_export(atlas, store, target=slug, fmt="fiche", today=TODAY).data)
+    assert "Liens : exemple.org/prix-$x$-et-$y$&z" in text
